@@ -1,0 +1,1 @@
+"""Values and pure rules: no I/O happens in this package."""

@@ -1,0 +1,150 @@
+"""Tickets as the bridge sees them, whatever tracker holds them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+class Kind(enum.StrEnum):
+    """The role a ticket plays in the defect workflow."""
+
+    DEFECT = "defect"
+    OBSERVATION = "observation"
+    REMEDIATION = "remediation"
+
+
+class Status(enum.StrEnum):
+    """The coarse status every tracker maps onto (Jira status categories, GitHub state)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """One piece of evidence already stored on a ticket."""
+
+    name: str
+    sha256: str
+    size: int
+    source: str = ""
+    """Where it came from: ``file:PATH`` or ``capture:COMMAND``."""
+    captured_at: datetime | None = None
+    redactions: tuple[tuple[str, int], ...] = ()
+    """Kinds of secrets replaced before upload, with counts (never the values)."""
+    scanned: bool = True
+    """False for binary evidence that the redactor could not read."""
+    sensitive: bool = False
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """Evidence ready to upload: the (already scrubbed) bytes and where they came from."""
+
+    name: str
+    data: bytes
+    source: str
+    captured_at: datetime
+    redactions: tuple[tuple[str, int], ...] = ()
+    scanned: bool = True
+    sensitive: bool = False
+
+    @property
+    def sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.data).hexdigest()
+
+    def ref(self, url: str = "") -> EvidenceRef:
+        """The record of this file once stored."""
+        return EvidenceRef(
+            name=self.name,
+            sha256=self.sha256,
+            size=len(self.data),
+            source=self.source,
+            captured_at=self.captured_at,
+            redactions=self.redactions,
+            scanned=self.scanned,
+            sensitive=self.sensitive,
+            url=url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket read from a tracker, in domain terms.
+
+    ``kind`` is ``None`` for tickets the bridge did not mark (they can still be checked, e.g. a
+    hand-made ticket titled like an observation). ``parent`` is the defect of an observation or
+    remediation, however the tracker expresses it (link, sub-task, sub-issue, label).
+    """
+
+    key: str
+    title: str
+    kind: Kind | None
+    status: Status
+    created: datetime
+    url: str = ""
+    parent: str | None = None
+    issue_type: str = ""
+    labels: tuple[str, ...] = ()
+    description: str = ""
+    message: str = ""
+    """The full error message (defects and observations), unclipped."""
+    instance: str = ""
+    observed_at: datetime | None = None
+    impact: str = ""
+    actions: tuple[str, ...] = ()
+    fingerprints: tuple[str, ...] = ()
+    """Every fingerprint a defect was matched under (defects only)."""
+    evidence: tuple[EvidenceRef, ...] = ()
+    event_id: str = ""
+    team: str = ""
+    """For remediations: the team it was delegated to, if any."""
+    updated: datetime | None = None
+    resolved: datetime | None = None
+
+    @property
+    def is_done(self) -> bool:
+        return self.status is Status.DONE
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """Everything needed to create a ticket in one request, already linked to its parent."""
+
+    kind: Kind
+    title: str
+    message: str = ""
+    description: str = ""
+    parent: str | None = None
+    instance: str = ""
+    observed_at: datetime | None = None
+    impact: str = ""
+    actions: tuple[str, ...] = ()
+    fingerprints: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    event_id: str = ""
+    """Idempotency marker: a tracker looks it up before retrying a create that may have landed."""
+    related: str | None = None
+    """A ticket to link as 'relates' (e.g. a new defect opened for a recurrence of an old one)."""
+    team: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A defect with its observations and remediations."""
+
+    ticket: Ticket
+    observations: tuple[Ticket, ...] = ()
+    remediations: tuple[Ticket, ...] = ()
+    related: tuple[Ticket, ...] = field(default=())
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the second (trackers keep no finer resolution)."""
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,259 @@
+"""Configuration: ``bridge.toml`` plus ``BRIDGE_*`` environment overrides, validated at load.
+
+Discovery order: ``--config PATH``, ``$BRIDGE_CONFIG``, ``./bridge.toml``, else built-in defaults
+(the embedded local tracker under ``./.bridge/``). Environment variables override file values,
+nested with ``__`` (``BRIDGE_TRACKER__KIND=jira``). Secrets are ``SecretStr`` and come only from
+the environment or a secrets file (``token_file``); a token written in ``bridge.toml`` is refused.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tracker_bridge.trackers.base import Tracker
+
+Severity = Literal["error", "warning", "info", "off"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrackerSettings(_Section):
+    """Where tickets live. ``local`` needs nothing else; ``jira`` and ``github`` need a site."""
+
+    kind: Literal["local", "memory", "jira", "github"] = "local"
+    path: Path = Path(".bridge/bridge.db")
+    """The embedded tracker's SQLite file (kind = local)."""
+    url: str = ""
+    """Jira site URL, or the GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3)."""
+    project: str = "OPS"
+    """Jira project key; the key prefix of local tickets."""
+    repository: str = ""
+    """GitHub ``owner/name``."""
+    deployment: Literal["auto", "cloud", "datacenter"] = "auto"
+    email: str = ""
+    """Jira Cloud account e-mail (basic auth with an API token)."""
+    token: SecretStr | None = None
+    """API token (Jira Cloud), personal access token (Jira DC) or GitHub token: environment only."""
+    token_file: Path | None = None
+    """A file holding the token, for secrets mounted by the platform."""
+    timeout: float = Field(default=30.0, gt=0)
+    """Seconds per request before it counts as failed."""
+    max_retry_wait: float = Field(default=120.0, ge=0)
+    """Total seconds the bridge may spend waiting between retries of one operation."""
+    evidence_repository: str = ""
+    """GitHub: repository for binary evidence (default: the tracker repository)."""
+    evidence_branch: str = "bridge-evidence"
+    issue_types: bool = True
+    """GitHub: use the owner's issue types where it has them."""
+
+    def secret(self) -> str | None:
+        """The token from the environment or the secrets file, never from bridge.toml."""
+        if self.token is not None:
+            return self.token.get_secret_value()
+        if self.token_file is not None:
+            try:
+                return self.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read the token file {self.token_file}: {exc.strerror}.",
+                    hint="Check [tracker] token_file or BRIDGE_TRACKER__TOKEN_FILE.",
+                ) from exc
+        return None
+
+
+class ConventionSettings(_Section):
+    """Names and structure on the tracker; see ``domain.conventions.Conventions``."""
+
+    observation_prefix: str = "Handle"
+    defect_type: str = "Bug"
+    observation_type: str = "Task"
+    remediation_type: str = "Task"
+    subtask_type: str = "Sub-task"
+    link: Literal["issue-link", "parent", "sub-task", "sub-issue", "label"] = "issue-link"
+    link_type: str = "Relates"
+    on_recurrence: Literal["reopen", "new-defect", "comment"] = "reopen"
+    reopen_transition: str = "Reopen"
+    defect_label: str = "bridge-defect"
+    observation_label: str = "bridge-observation"
+    remediation_label: str = "bridge-remediation"
+
+    @field_validator("observation_prefix", "defect_label", "observation_label", "remediation_label")
+    @classmethod
+    def _no_spaces(cls, value: str) -> str:
+        if not value or " " in value:
+            raise ValueError("must be a non-empty word without spaces")
+        return value
+
+    def domain(self) -> Conventions:
+        return Conventions(**self.model_dump())
+
+
+class MatchingSettings(_Section):
+    """Known-defect matching."""
+
+    threshold: float | None = Field(default=None, gt=0, le=1)
+    """Similarity at or above which a message joins an existing defect (None: built-in default)."""
+
+
+class CheckSettings(_Section):
+    """The convention check."""
+
+    rules: dict[str, Severity] = Field(default_factory=dict)
+    """Re-grade or turn off rules by id: ``{ "observation-without-action" = "off" }``."""
+    stale_days: int = Field(default=14, gt=0)
+
+
+class TeamSettings(_Section):
+    """A team that remediation can be delegated to."""
+
+    tracker: Literal["jira", "github", "local"] | None = None
+    """Default: the same tracker as [tracker]."""
+    url: str = ""
+    project: str = ""
+    repository: str = ""
+    issue_type: str = "Task"
+    template: str = "remediation"
+    labels: list[str] = Field(default_factory=list)
+    components: list[str] = Field(default_factory=list)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    token_env: str = ""
+    """Environment variable holding this team's tracker token when it is another site."""
+
+
+class Settings(BaseSettings):
+    """Everything the bridge is configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGE_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    conventions: ConventionSettings = Field(default_factory=ConventionSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    templates_dir: Path | None = None
+    """A directory of user templates that override the shipped ones by name."""
+    spool_dir: Path = Path(".bridge/spool")
+    """Where observations are kept when the tracker stays down, for ``bridge replay``."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Settings:
+        """Find, read and validate the configuration; raise ``ConfigError`` naming file and key."""
+        found = discover(path)
+        data: dict[str, Any] = {}
+        if found is not None:
+            data = _read_toml(found)
+            _refuse_inline_secrets(data, found)
+        token = _FILE_DATA.set((data, found))
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, found)) from None
+        finally:
+            _FILE_DATA.reset(token)
+
+    @property
+    def config_path(self) -> Path | None:
+        return discover(None)
+
+    def conventions_value(self) -> Conventions:
+        return self.conventions.domain()
+
+    def build_tracker(self) -> Tracker:
+        """The tracker named by ``[tracker] kind``; its library is imported only now."""
+        module = importlib.import_module(f"tracker_bridge.trackers.{_BACKENDS[self.tracker.kind]}")
+        tracker: Tracker = module.build(self)
+        return tracker
+
+
+_BACKENDS = {"local": "local", "memory": "local", "jira": "jira", "github": "github"}
+_FILE_DATA: ContextVar[tuple[dict[str, Any], Path | None]] = ContextVar(
+    "_FILE_DATA", default=({}, None)
+)
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Values read from bridge.toml; lower priority than the environment."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        data, _ = _FILE_DATA.get()
+        return data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        data, _ = _FILE_DATA.get()
+        return dict(data)
+
+
+def discover(path: Path | str | None) -> Path | None:
+    """The configuration file to read, or None for built-in defaults."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("BRIDGE_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("bridge.toml")
+    return local if local.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file {path} does not exist.",
+            hint="Pass an existing file with --config, or unset BRIDGE_CONFIG.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+
+
+def _refuse_inline_secrets(data: dict[str, Any], path: Path) -> None:
+    tracker = data.get("tracker")
+    if isinstance(tracker, dict) and "token" in tracker:
+        raise ConfigError(
+            f"{path}: [tracker] token must not be written in the configuration file.",
+            hint="Set BRIDGE_TRACKER__TOKEN in the environment or point token_file at a secret.",
+        )
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = str(path) if path else "configuration"
+    problems = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        key = f"[{'.'.join(loc[:-1])}] {loc[-1]}" if len(loc) > 1 else loc[0] if loc else "?"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key {key}")
+        else:
+            problems.append(f"{key}: {err['msg']}")
+    return f"{where}: " + "; ".join(problems) + "."

@@ -1,0 +1,90 @@
+"""The ``Tracker`` protocol: the narrow interface every workflow talks to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket, Ticket, Tree
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Limits a workflow must respect before it sends anything."""
+
+    upload_limit: int | None = None
+    """Largest evidence file in bytes, or None when the tracker sets no limit."""
+    title_limit: int = 255
+    label_limit: int = 255
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """What the bridge needs from an issue tracker, in domain terms.
+
+    Implementations translate to their backend in as few round trips as the API allows and raise
+    only ``tracker_bridge.errors`` exceptions.
+    """
+
+    name: str
+    """Human-readable identity, e.g. ``local:.bridge/bridge.db`` or ``jira:OPS@example``."""
+
+    def capabilities(self) -> Capabilities:
+        """Limits of this tracker (may ask the tracker once, then cached)."""
+        ...
+
+    def get(self, key: str) -> Ticket:
+        """One ticket; ``NotFoundError`` when the key is unknown."""
+        ...
+
+    def tree(self, key: str) -> Tree:
+        """A ticket with its children (observations, remediations) and related tickets."""
+        ...
+
+    def find_by_fingerprint(self, fingerprint: str) -> Ticket | None:
+        """The open-or-closed defect that carries this fingerprint, newest first if several."""
+        ...
+
+    def defects(self) -> Iterator[Ticket]:
+        """Every defect (with message and fingerprints) for similarity matching, paged."""
+        ...
+
+    def find_by_event(self, event_id: str) -> Ticket | None:
+        """The ticket created with this idempotency marker, if any."""
+        ...
+
+    def create(self, new: NewTicket) -> Ticket:
+        """Create a ticket already linked to ``new.parent`` (one request where the API allows).
+
+        Idempotent on ``new.event_id``: a retry after a lost response returns the first ticket.
+        """
+        ...
+
+    def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
+        """Store evidence on a ticket, all files in one request where the API allows.
+
+        Files whose content hash the ticket already holds are skipped and returned as stored.
+        """
+        ...
+
+    def add_fingerprint(self, key: str, fingerprint: str) -> None:
+        """Remember that a defect was also matched under this fingerprint."""
+        ...
+
+    def reopen(self, key: str) -> None:
+        """Move a done ticket back to open."""
+        ...
+
+    def comment(self, key: str, text: str) -> None:
+        """Add a comment (a note on the ticket's history)."""
+        ...
+
+    def scan(self, title_prefix: str) -> Iterator[Ticket]:
+        """Every ticket in scope for ``check``: marked defects, observations and remediations,
+        plus unmarked tickets whose title starts with ``title_prefix``. Streams page by page."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...
