@@ -105,6 +105,8 @@ class Ticket:
     event_id: str = ""
     team: str = ""
     """For remediations: the team it was delegated to, if any."""
+    related: str | None = None
+    """A ticket this one was opened in relation to (a recurrence's earlier defect)."""
     updated: datetime | None = None
     resolved: datetime | None = None
 

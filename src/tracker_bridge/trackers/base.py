@@ -76,6 +76,10 @@ class Tracker(Protocol):
         """Move a done ticket back to open."""
         ...
 
+    def resolve(self, key: str) -> None:
+        """Move a ticket to done (its tracker's resolved state)."""
+        ...
+
     def comment(self, key: str, text: str) -> None:
         """Add a comment (a note on the ticket's history)."""
         ...

@@ -1,0 +1,424 @@
+"""The embedded local tracker: tickets in one SQLite file under ``./.bridge/``.
+
+It needs no server, so ``bridge observe`` works on a fresh machine. Writers serialise through
+``BEGIN IMMEDIATE`` on a WAL database, so two processes observing at once neither lose nor
+duplicate tickets. The ``memory`` kind is the same tracker on ``:memory:`` (tests, dry runs).
+Evidence bytes are stored once per content hash (``blobs``) however many tickets hold them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker_bridge.domain.tickets import (
+    EvidenceFile,
+    EvidenceRef,
+    Kind,
+    NewTicket,
+    Status,
+    Ticket,
+    Tree,
+    utcnow,
+)
+from tracker_bridge.errors import NotFoundError, TrackerUnavailable, UsageError
+from tracker_bridge.trackers.base import Capabilities
+
+if TYPE_CHECKING:
+    from tracker_bridge.settings import Settings
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT,
+    resolved TEXT,
+    parent TEXT,
+    related TEXT,
+    message TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    instance TEXT NOT NULL DEFAULT '',
+    observed_at TEXT,
+    impact TEXT NOT NULL DEFAULT '',
+    event_id TEXT UNIQUE,
+    team TEXT NOT NULL DEFAULT '',
+    issue_type TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS tickets_parent ON tickets(parent);
+CREATE TABLE IF NOT EXISTS labels (key TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (key, label));
+CREATE TABLE IF NOT EXISTS fingerprints (
+    key TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (key, fingerprint)
+);
+CREATE INDEX IF NOT EXISTS fingerprints_fp ON fingerprints(fingerprint);
+CREATE TABLE IF NOT EXISTS actions (key TEXT NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS comments (key TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS evidence (
+    key TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL, source TEXT NOT NULL, captured_at TEXT, redactions TEXT NOT NULL,
+    scanned INTEGER NOT NULL, sensitive INTEGER NOT NULL, PRIMARY KEY (key, sha256)
+);
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
+
+_PAGE = 500
+
+
+def build(settings: Settings) -> LocalTracker:
+    """The local tracker at ``[tracker] path`` (or in memory for ``kind = "memory"``)."""
+    if settings.tracker.kind == "memory":
+        return LocalTracker(":memory:", project=settings.tracker.project)
+    return LocalTracker(settings.tracker.path, project=settings.tracker.project)
+
+
+class LocalTracker:
+    """A ``Tracker`` backed by SQLite; keys look like ``OPS-12``."""
+
+    def __init__(self, path: Path | str, *, project: str = "OPS") -> None:
+        self.project = project
+        self.path = str(path)
+        self.name = "memory" if self.path == ":memory:" else f"local:{self.path}"
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise TrackerUnavailable(
+                f"cannot open the local tracker at {self.path}: {exc}.",
+                hint="Check that the directory is writable, or set [tracker] path.",
+            ) from exc
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(upload_limit=None)
+
+    def get(self, key: str) -> Ticket:
+        row = self._db.execute("SELECT * FROM tickets WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"{key} is not a ticket on {self.name}.",
+                hint="Check the key; `bridge check` lists the tickets the bridge knows.",
+            )
+        return self._tickets([row])[0]
+
+    def tree(self, key: str) -> Tree:
+        ticket = self.get(key)
+        children = self._select("parent = ?", (key,))
+        related = self._select(
+            "related = ? OR key IN (SELECT related FROM tickets WHERE key = ?)", (key, key)
+        )
+        return Tree(
+            ticket=ticket,
+            observations=tuple(t for t in children if t.kind is Kind.OBSERVATION),
+            remediations=tuple(t for t in children if t.kind is Kind.REMEDIATION),
+            related=tuple(related),
+        )
+
+    def find_by_fingerprint(self, fingerprint: str) -> Ticket | None:
+        found = self._select(
+            "kind = 'defect' AND key IN (SELECT key FROM fingerprints WHERE fingerprint = ?)"
+            " ORDER BY seq DESC LIMIT 1",
+            (fingerprint,),
+        )
+        return found[0] if found else None
+
+    def defects(self) -> Iterator[Ticket]:
+        return self._stream("kind = 'defect'", ())
+
+    def find_by_event(self, event_id: str) -> Ticket | None:
+        found = self._select("event_id = ?", (event_id,))
+        return found[0] if found else None
+
+    def scan(self, title_prefix: str) -> Iterator[Ticket]:
+        pattern = title_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return self._stream(
+            "(kind IS NOT NULL OR ltrim(title) LIKE ? ESCAPE '\\')", (pattern + "%",)
+        )
+
+    def comments(self, key: str) -> list[str]:
+        """The comments on a ticket, oldest first (for tests and ``show``)."""
+        rows = self._db.execute("SELECT body FROM comments WHERE key = ? ORDER BY rowid", (key,))
+        return [r["body"] for r in rows]
+
+    def blob(self, sha256: str) -> bytes:
+        """The stored bytes of one piece of evidence."""
+        row = self._db.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no evidence with hash {sha256} on {self.name}.")
+        data: bytes = row["data"]
+        return data
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(self, new: NewTicket) -> Ticket:
+        with self._write():
+            if new.event_id:
+                existing = self.find_by_event(new.event_id)
+                if existing is not None:
+                    return existing
+            for ref in (new.parent, new.related):
+                if ref is not None and self._exists(ref) is False:
+                    raise NotFoundError(f"{ref} is not a ticket on {self.name}.")
+            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
+            key = f"{self.project}-{seq}"
+            now = utcnow().isoformat()
+            self._db.execute(
+                "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent,"
+                " related, message, description, instance, observed_at, impact, event_id, team)"
+                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    key,
+                    new.kind.value,
+                    new.title,
+                    now,
+                    now,
+                    new.parent,
+                    new.related,
+                    new.message,
+                    new.description,
+                    new.instance,
+                    new.observed_at.isoformat() if new.observed_at else None,
+                    new.impact,
+                    new.event_id or None,
+                    new.team,
+                ),
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO labels VALUES (?, ?)", [(key, lab) for lab in new.labels]
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO fingerprints VALUES (?, ?)",
+                [(key, fp) for fp in new.fingerprints],
+            )
+            self._db.executemany(
+                "INSERT INTO actions VALUES (?, ?, ?)",
+                [(key, i, text) for i, text in enumerate(new.actions)],
+            )
+        return self.get(key)
+
+    def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
+        refs: list[EvidenceRef] = []
+        with self._write():
+            self._require(key)
+            held = {r.sha256: r for r in self._evidence([key]).get(key, [])}
+            position = len(held)
+            for item in files:
+                if item.sha256 in held:
+                    refs.append(held[item.sha256])
+                    continue
+                self._db.execute(
+                    "INSERT OR IGNORE INTO blobs VALUES (?, ?)", (item.sha256, item.data)
+                )
+                self._db.execute(
+                    "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key,
+                        position,
+                        item.name,
+                        item.sha256,
+                        len(item.data),
+                        item.source,
+                        item.captured_at.isoformat(),
+                        json.dumps(list(item.redactions)),
+                        int(item.scanned),
+                        int(item.sensitive),
+                    ),
+                )
+                position += 1
+                ref = item.ref(url=self._url(key, item.name))
+                held[item.sha256] = ref
+                refs.append(ref)
+            self._touch(key)
+        return refs
+
+    def add_fingerprint(self, key: str, fingerprint: str) -> None:
+        with self._write():
+            self._require(key)
+            self._db.execute("INSERT OR IGNORE INTO fingerprints VALUES (?, ?)", (key, fingerprint))
+
+    def reopen(self, key: str) -> None:
+        with self._write():
+            self._require(key)
+            self._db.execute(
+                "UPDATE tickets SET status = 'open', resolved = NULL, updated = ? WHERE key = ?",
+                (utcnow().isoformat(), key),
+            )
+
+    def resolve(self, key: str) -> None:
+        with self._write():
+            self._require(key)
+            now = utcnow().isoformat()
+            self._db.execute(
+                "UPDATE tickets SET status = 'done', resolved = ?, updated = ? WHERE key = ?",
+                (now, now, key),
+            )
+
+    def comment(self, key: str, text: str) -> None:
+        with self._write():
+            self._require(key)
+            self._db.execute(
+                "INSERT INTO comments VALUES (?, ?, ?)", (key, utcnow().isoformat(), text)
+            )
+            self._touch(key)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._db, self.name)
+
+    def _exists(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM tickets WHERE key = ?", (key,)).fetchone() is not None
+
+    def _require(self, key: str) -> None:
+        if not self._exists(key):
+            raise NotFoundError(f"{key} is not a ticket on {self.name}.")
+
+    def _touch(self, key: str) -> None:
+        self._db.execute(
+            "UPDATE tickets SET updated = ? WHERE key = ?", (utcnow().isoformat(), key)
+        )
+
+    def _url(self, key: str, name: str = "") -> str:
+        base = "memory:" if self.path == ":memory:" else Path(self.path).resolve().as_uri()
+        return f"{base}#{key}" + (f"/{name}" if name else "")
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Ticket]:
+        rows = self._db.execute(f"SELECT * FROM tickets WHERE {where}", params).fetchall()
+        return self._tickets(rows)
+
+    def _stream(self, where: str, params: tuple[Any, ...]) -> Iterator[Ticket]:
+        last = 0
+        while True:
+            rows = self._db.execute(
+                f"SELECT * FROM tickets WHERE seq > ? AND {where} ORDER BY seq LIMIT {_PAGE}",
+                (last, *params),
+            ).fetchall()
+            if not rows:
+                return
+            yield from self._tickets(rows)
+            last = rows[-1]["seq"]
+
+    def _side(self, sql: str, keys: list[str]) -> dict[str, list[sqlite3.Row]]:
+        out: dict[str, list[sqlite3.Row]] = {}
+        marks = ",".join("?" * len(keys))
+        for row in self._db.execute(sql.format(marks=marks), keys):
+            out.setdefault(row["key"], []).append(row)
+        return out
+
+    def _evidence(self, keys: list[str]) -> dict[str, list[EvidenceRef]]:
+        rows = self._side(
+            "SELECT * FROM evidence WHERE key IN ({marks}) ORDER BY key, position", keys
+        )
+        return {
+            key: [
+                EvidenceRef(
+                    name=r["name"],
+                    sha256=r["sha256"],
+                    size=r["size"],
+                    source=r["source"],
+                    captured_at=_when(r["captured_at"]),
+                    redactions=tuple((k, int(n)) for k, n in json.loads(r["redactions"])),
+                    scanned=bool(r["scanned"]),
+                    sensitive=bool(r["sensitive"]),
+                    url=self._url(key, r["name"]),
+                )
+                for r in group
+            ]
+            for key, group in rows.items()
+        }
+
+    def _tickets(self, rows: Iterable[sqlite3.Row]) -> list[Ticket]:
+        rows = list(rows)
+        keys = [r["key"] for r in rows]
+        if not keys:
+            return []
+        labels = self._side("SELECT * FROM labels WHERE key IN ({marks})", keys)
+        fps = self._side("SELECT * FROM fingerprints WHERE key IN ({marks})", keys)
+        actions = self._side(
+            "SELECT * FROM actions WHERE key IN ({marks}) ORDER BY key, position", keys
+        )
+        evidence = self._evidence(keys)
+        return [
+            Ticket(
+                key=r["key"],
+                title=r["title"],
+                kind=Kind(r["kind"]) if r["kind"] else None,
+                status=Status(r["status"]),
+                created=_when(r["created"]) or utcnow(),
+                url=self._url(r["key"]),
+                parent=r["parent"],
+                issue_type=r["issue_type"],
+                labels=tuple(sorted(x["label"] for x in labels.get(r["key"], []))),
+                description=r["description"],
+                message=r["message"],
+                instance=r["instance"],
+                observed_at=_when(r["observed_at"]),
+                impact=r["impact"],
+                actions=tuple(x["text"] for x in actions.get(r["key"], [])),
+                fingerprints=tuple(sorted(x["fingerprint"] for x in fps.get(r["key"], []))),
+                evidence=tuple(evidence.get(r["key"], [])),
+                event_id=r["event_id"] or "",
+                team=r["team"],
+                updated=_when(r["updated"]),
+                resolved=_when(r["resolved"]),
+                related=r["related"],
+            )
+            for r in rows
+        ]
+
+    def insert_raw(self, title: str, *, kind: Kind | None = None, parent: str | None = None) -> str:
+        """Create a ticket the way a person would by hand, bypassing conventions (tests, demos)."""
+        if not title.strip():
+            raise UsageError("a ticket needs a title.")
+        with self._write():
+            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
+            key = f"{self.project}-{seq}"
+            now = utcnow().isoformat()
+            self._db.execute(
+                "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent)"
+                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
+                (seq, key, kind.value if kind else None, title, now, now, parent),
+            )
+        return key
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: one writer at a time across processes."""
+
+    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+        self._db = db
+        self._name = name
+
+    def __enter__(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise TrackerUnavailable(
+                f"the local tracker {self._name} is locked by another process: {exc}.",
+                hint="Wait for the other bridge command to finish and try again.",
+            ) from exc
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
