@@ -1,0 +1,165 @@
+"""Human-readable output for the CLI (JSON output is the workflows' ``to_json``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from tracker_bridge.domain.rules import Rule
+    from tracker_bridge.domain.tickets import Ticket, Tree
+    from tracker_bridge.workflows.check import Report
+    from tracker_bridge.workflows.evidence import Capture
+    from tracker_bridge.workflows.observe import Result
+
+
+def observation(result: Result, captured: Sequence[Capture]) -> None:
+    """What observe did, in a few lines."""
+    if result.dry_run:
+        head = "Would record"
+    elif result.replayed:
+        head = "Already recorded (same event id), nothing created:"
+    else:
+        head = "Recorded"
+    click.echo(f"{head} {result.observation or ''} {result.title}".replace("  ", " "))
+    how = {
+        "fingerprint": "known defect (same fingerprint)",
+        "similar": "known defect (similar message)",
+        "explicit": "defect given with --defect",
+        "new": "new defect",
+    }[result.matched_by]
+    defect = result.defect or "(new)"
+    created = ", created" if result.defect_created and not result.dry_run else ""
+    click.echo(f"  defect:   {defect} - {how}{created}")
+    if result.recurrence:
+        click.echo(f"  recurrence: the defect was done; {result.recurrence}")
+    status = {c.evidence.name: c.exit_status for c in captured}
+    for ref in result.evidence:
+        extra = ""
+        if ref.name in status:
+            code = status[ref.name]
+            extra = f", exit status {code}" if code is not None else ", timed out"
+        redacted = ", ".join(f"{n} {kind}" for kind, n in ref.redactions)
+        if redacted:
+            extra += f", redacted: {redacted}"
+        if not ref.scanned:
+            extra += ", not scanned for secrets"
+        click.echo(f"  evidence: {ref.name} ({_size(ref.size)}{extra})")
+    if result.candidates and (result.close_call or result.matched_by == "new"):
+        click.echo(
+            "  seen before? "
+            + "; ".join(f"{c.key} `{c.template}` {c.score:.0%}" for c in result.candidates[:3])
+        )
+        click.echo("  (re-run with --defect KEY to file it under one of these)")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    if result.url:
+        click.echo(f"  {result.url}")
+
+
+def tree(data: Tree) -> None:
+    """A defect and its children as a tree (rich)."""
+    from rich.console import Console
+    from rich.tree import Tree as RichTree
+
+    root = RichTree(_line(data.ticket))
+    if data.ticket.message and data.ticket.message != data.ticket.title:
+        root.add(f"[dim]message:[/] {_esc(data.ticket.message[:300])}")
+    for ref in data.ticket.evidence:
+        root.add(f"[dim]evidence:[/] {_esc(ref.name)} ({_size(ref.size)})")
+    if data.observations:
+        branch = root.add(f"observations ({len(data.observations)})")
+        for t in data.observations:
+            when = t.observed_at.isoformat() if t.observed_at else "?"
+            node = branch.add(f"{_line(t)}  [dim]{when}, {len(t.evidence)} evidence[/]")
+            for action in t.actions:
+                node.add(f"[dim]action:[/] {_esc(action)}")
+    if data.remediations:
+        branch = root.add(f"remediations ({len(data.remediations)})")
+        for t in data.remediations:
+            branch.add(_line(t) + (f"  [dim]team {t.team}[/]" if t.team else ""))
+    for t in data.related:
+        root.add(f"[dim]related:[/] {_line(t)}")
+    # Piped output keeps whole lines: scripts grep it, and there is no terminal width to fit.
+    Console(width=None if sys.stdout.isatty() else 4096).print(root)
+
+
+def _line(t: Ticket) -> str:
+    kind = t.kind.value if t.kind else "ticket"
+    return f"[bold]{t.key}[/] {_esc(t.title)}  [dim]{kind}, {t.status.value}[/]"
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def report_text(report: Report) -> str:
+    """Findings grouped by defect, errors first."""
+    if not report.findings:
+        return f"OK: {report.checked} ticket(s) checked, no findings."
+    groups: dict[str, list[Any]] = {}
+    for f in report.findings:
+        groups.setdefault(f.defect or "(no defect)", []).append(f)
+    lines = []
+    order = {"error": 0, "warning": 1, "info": 2}
+    for defect in sorted(groups):
+        lines.append(defect)
+        for f in sorted(groups[defect], key=lambda f: (order[f.severity.value], f.key)):
+            fix = f"  [fix: {f.fix}]" if f.fix else ""
+            lines.append(f"  {f.severity.value:<7} {f.rule:<30} {f.key}: {f.message}{fix}")
+    lines.append(report_summary(report))
+    return "\n".join(lines)
+
+
+def report_summary(report: Report) -> str:
+    c = report.counts()
+    return (
+        f"{report.checked} ticket(s) checked: {c['error']} error(s), {c['warning']} warning(s), "
+        f"{c['info']} info."
+    )
+
+
+def rules(catalogue: Sequence[Rule]) -> None:
+    for r in catalogue:
+        fix = " (fixable)" if r.fixable else ""
+        click.echo(f"{r.id:<30} {r.severity.value:<8}{fix}\n    {r.rationale}")
+
+
+def rule_json(r: Rule) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "severity": r.severity.value,
+        "rationale": r.rationale,
+        "fixable": r.fixable,
+    }
+
+
+@contextmanager
+def progress(label: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress line on an interactive terminal; silent in CI, in pipes and for machine output."""
+    if not enabled or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda _n: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description} {task.completed}"), transient=True
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.update(task, completed=n)
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

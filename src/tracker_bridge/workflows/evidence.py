@@ -1,0 +1,172 @@
+"""Collecting evidence: files, directories and captured commands, scrubbed and size-checked."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tracker_bridge.domain.redaction import redact_bytes
+from tracker_bridge.domain.tickets import EvidenceFile, utcnow
+from tracker_bridge.errors import CaptureError, UsageError
+
+CAPTURE_TIMEOUT = 120.0
+_SHELL_BUILTINS = {"cd", "echo", "printf", "test", "[", "true", "false", "set", "exit", "read", ":"}
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """The outcome of one ``--capture`` command: its output is the evidence, whatever it exits."""
+
+    command: str
+    exit_status: int | None
+    """None when the command was stopped after the timeout."""
+    seconds: float
+    evidence: EvidenceFile
+
+
+def check_capture(command: str) -> None:
+    """Refuse a command that cannot start, before anything runs (exit 2, nothing created)."""
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(f"--capture {command!r} is not a valid shell command: {exc}.") from None
+    if not words:
+        raise UsageError("--capture needs a command, e.g. --capture 'ls -lah /tmp'.")
+    first = words[0]
+    if first in _SHELL_BUILTINS or "=" in first:
+        return
+    if os.sep in first:
+        if not (os.path.isfile(first) and os.access(first, os.X_OK)):
+            raise CaptureError(f"--capture {command!r}: {first} is not an executable file.")
+        return
+    if shutil.which(first) is None:
+        raise CaptureError(
+            f"--capture {command!r}: command {first!r} not found.",
+            hint="Check the spelling or give its full path.",
+        )
+
+
+def capture(command: str, index: int = 1, timeout: float = CAPTURE_TIMEOUT) -> Capture:
+    """Run a shell command and keep its output, exit status and timing as evidence.
+
+    A command that fails is not an error: its exit status is part of the evidence.
+    """
+    check_capture(command)
+    started = utcnow()
+    clock = time.monotonic()
+    try:
+        proc = subprocess.run(
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+        output, status = proc.stdout, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        output, status = exc.output or b"", None
+    except OSError as exc:
+        raise CaptureError(f"--capture {command!r} could not start: {exc.strerror}.") from None
+    seconds = time.monotonic() - clock
+    outcome = f"exit status {status}" if status is not None else f"stopped after {timeout:.0f}s"
+    header = (
+        f"$ {command}\n# captured {started.isoformat()} on {os.uname().nodename}, "
+        f"{outcome}, {seconds:.2f}s\n"
+    ).encode()
+    slug = "".join(c if c.isalnum() else "-" for c in shlex.split(command)[0].split("/")[-1])
+    item = EvidenceFile(
+        name=f"capture-{index}-{slug[:40]}.txt",
+        data=header + output,
+        source=f"capture:{command}",
+        captured_at=started,
+    )
+    return Capture(command=command, exit_status=status, seconds=seconds, evidence=item)
+
+
+def read_paths(paths: Iterable[Path | str], *, sensitive: bool = False) -> list[EvidenceFile]:
+    """Read evidence files; a directory contributes every file below it (sorted, no symlinks)."""
+    files: list[EvidenceFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            members = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+            if not members:
+                raise UsageError(f"evidence directory {path} holds no files.")
+            for member in members:
+                name = f"{path.name}/{member.relative_to(path).as_posix()}"
+                files.append(_read(member, name, sensitive))
+        elif path.exists():
+            files.append(_read(path, path.name, sensitive))
+        else:
+            raise UsageError(
+                f"evidence file {path} does not exist.",
+                hint="Check the path; nothing was created.",
+            )
+    return files
+
+
+def _read(path: Path, name: str, sensitive: bool) -> EvidenceFile:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read evidence file {path}: {exc.strerror}.") from None
+    return EvidenceFile(
+        name=name,
+        data=data,
+        source=f"file:{path}",
+        captured_at=utcnow(),
+        sensitive=sensitive,
+    )
+
+
+def scrub(files: Sequence[EvidenceFile], *, redact: bool = True) -> list[EvidenceFile]:
+    """Replace secrets in text evidence by ``[REDACTED:kind]`` markers; binaries are unscanned."""
+    if not redact:
+        return [replace(f, scanned=False) for f in files]
+    out = []
+    for item in files:
+        result = redact_bytes(item.data)
+        out.append(
+            replace(item, data=result.data, redactions=result.counts, scanned=result.scanned)
+        )
+    return out
+
+
+def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
+    """Compress files over the tracker's upload limit when that brings them under it.
+
+    Raises ``UsageError`` naming the file and the limit when even compressed it is too large.
+    """
+    if limit is None:
+        return list(files)
+    out = []
+    for item in files:
+        if len(item.data) <= limit:
+            out.append(item)
+            continue
+        packed = gzip.compress(item.data, mtime=0)
+        if len(packed) > limit:
+            raise UsageError(
+                f"evidence {item.name} is {_size(len(item.data))}, over the tracker's upload "
+                f"limit of {_size(limit)} even compressed ({_size(len(packed))}).",
+                hint="Attach an excerpt instead; nothing was created.",
+            )
+        out.append(replace(item, name=item.name + ".gz", data=packed))
+    return out
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"

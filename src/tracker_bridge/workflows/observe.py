@@ -1,0 +1,335 @@
+"""``observe``: record one sighting of a defect, deciding whether the defect is known.
+
+Order matters: everything that can fail on bad input (message, instance, title, evidence size,
+an explicit ``--defect``) is checked before the first write, so a refusal leaves nothing
+half-made. Every ticket carries an idempotency marker derived from the event id, so re-running
+the same event (by the user, by ``bridge replay``, or by a retry after a lost response) returns
+the tickets already made instead of making new ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
+from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint
+from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
+from tracker_bridge.errors import TrackerUnavailable, UsageError
+from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows import spool
+from tracker_bridge.workflows.evidence import fit
+
+MatchedBy = Literal["fingerprint", "similar", "explicit", "new"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One observation as the user described it; evidence already collected and scrubbed."""
+
+    message: str
+    instance: str
+    evidence: tuple[EvidenceFile, ...] = ()
+    actions: tuple[str, ...] = ()
+    observed_at: datetime | None = None
+    impact: str = ""
+    event_id: str = ""
+    defect: str | None = None
+    new_defect: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What ``observe`` did (or, with ``dry_run``, would do)."""
+
+    observation: str | None
+    defect: str | None
+    defect_created: bool
+    matched_by: MatchedBy
+    fingerprint: Fingerprint
+    title: str
+    event_id: str
+    evidence: tuple[EvidenceRef, ...] = ()
+    url: str = ""
+    candidates: tuple[Candidate, ...] = ()
+    close_call: bool = False
+    recurrence: str | None = None
+    """``reopened``, ``new-defect`` or ``commented`` when the defect had been done."""
+    replayed: bool = False
+    """True when the event id had already been recorded: nothing new was created."""
+    dry_run: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "observation": self.observation,
+            "defect": self.defect,
+            "defect_created": self.defect_created,
+            "matched_by": self.matched_by,
+            "evidence": [_ref_json(r) for r in self.evidence],
+            "url": self.url,
+            "title": self.title,
+            "fingerprint": self.fingerprint.key,
+            "template": self.fingerprint.template,
+            "event_id": self.event_id,
+            "candidates": [
+                {"key": c.key, "template": c.template, "score": round(c.score, 3)}
+                for c in self.candidates
+            ],
+            "close_call": self.close_call,
+            "recurrence": self.recurrence,
+            "replayed": self.replayed,
+            "dry_run": self.dry_run,
+        }
+
+
+def _ref_json(ref: EvidenceRef) -> dict[str, Any]:
+    return {
+        "name": ref.name,
+        "sha256": ref.sha256,
+        "size": ref.size,
+        "source": ref.source,
+        "captured_at": ref.captured_at.isoformat() if ref.captured_at else None,
+        "redactions": dict(ref.redactions),
+        "scanned": ref.scanned,
+        "sensitive": ref.sensitive,
+        "url": ref.url,
+    }
+
+
+def run(
+    tracker: Tracker,
+    conventions: Conventions,
+    request: Request,
+    *,
+    threshold: float | None = None,
+    spool_dir: Path | None = None,
+) -> Result:
+    """Record an observation; see the module docstring for the guarantees.
+
+    When the tracker stays unavailable and ``spool_dir`` is given, the request (evidence
+    included) is kept there for ``bridge replay`` and the error says where.
+    """
+    message = request.message.strip()
+    if not normalize(message):
+        raise UsageError("the error message is empty.", hint="Pass the message as it was seen.")
+    try:
+        title = format_title(message, request.instance, conventions.observation_prefix)
+    except ValueError as exc:
+        raise UsageError(f"cannot title the observation: {exc}.") from None
+    event_id = request.event_id or f"auto-{uuid.uuid4()}"
+    observed_at = (request.observed_at or utcnow()).astimezone(UTC)
+    fp = fingerprint(message)
+    files = fit(request.evidence, tracker.capabilities().upload_limit)
+
+    if request.event_id:
+        done = tracker.find_by_event(event_id)
+        if done is not None:
+            return _replayed(done, fp, title, event_id, tracker)
+
+    defect, matched_by, candidates, close = _choose_defect(tracker, request, fp, threshold)
+    base = Result(
+        observation=None,
+        defect=defect.key if defect else None,
+        defect_created=defect is None,
+        matched_by=matched_by,
+        fingerprint=fp,
+        title=title,
+        event_id=event_id,
+        candidates=candidates,
+        close_call=close,
+        evidence=tuple(f.ref() for f in files),
+        dry_run=request.dry_run,
+    )
+    if request.dry_run:
+        return base
+
+    try:
+        return _record(tracker, conventions, request, base, defect, files, message, observed_at)
+    except TrackerUnavailable as exc:
+        if spool_dir is None:
+            raise
+        kept = spool.keep(spool_dir, replace(request, event_id=event_id, observed_at=observed_at))
+        raise TrackerUnavailable(
+            f"{exc.message} The observation {title!r} was NOT recorded on {tracker.name}; "
+            f"it is kept in {kept}.",
+            hint=f"Run `bridge replay {kept}` when the tracker is back (it will not duplicate).",
+            status=exc.status,
+        ) from exc
+
+
+def _choose_defect(
+    tracker: Tracker, request: Request, fp: Fingerprint, threshold: float | None
+) -> tuple[Ticket | None, MatchedBy, tuple[Candidate, ...], bool]:
+    if request.defect:
+        defect = tracker.get(request.defect)
+        if defect.kind is not Kind.DEFECT:
+            raise UsageError(
+                f"{request.defect} is a {defect.kind or 'ticket not made by the bridge'}, "
+                "not a defect.",
+                hint="Pass the key of the defect this observation belongs to.",
+            )
+        return defect, "explicit", (), False
+    if request.new_defect:
+        return None, "new", (), False
+    found = tracker.find_by_fingerprint(fp.key)
+    if found is not None:
+        return found, "fingerprint", (), False
+    matcher = Matcher(threshold if threshold is not None else DEFAULT_THRESHOLD)
+    known: dict[str, Ticket] = {}
+    for d in tracker.defects():
+        known[d.key] = d
+        matcher.add(d.key, d.message or d.title, d.fingerprints)
+    match = matcher.match(request.message)
+    if match.key is None:
+        return None, "new", match.candidates, match.close
+    by: MatchedBy = "fingerprint" if match.matched_by == "fingerprint" else "similar"
+    return known[match.key], by, match.candidates, match.close
+
+
+def _record(
+    tracker: Tracker,
+    conventions: Conventions,
+    request: Request,
+    base: Result,
+    defect: Ticket | None,
+    files: list[EvidenceFile],
+    message: str,
+    observed_at: datetime,
+) -> Result:
+    fp, notes, recurrence = base.fingerprint, [], None
+    created = defect is None
+    if defect is not None and defect.is_done:
+        recurrence, defect = _recur(tracker, conventions, defect, request, base)
+        created = created or recurrence == "new-defect"
+    if defect is None:
+        defect = tracker.create(_new_defect(conventions, message, fp, request, base.event_id))
+    elif base.matched_by == "similar" and fp.key not in defect.fingerprints:
+        tracker.add_fingerprint(defect.key, fp.key)
+        notes.append(f"{defect.key} now also carries fingerprint {fp.key}")
+    observation = tracker.create(
+        NewTicket(
+            kind=Kind.OBSERVATION,
+            title=base.title,
+            message=message,
+            description=_describe_observation(message, request, observed_at, files),
+            parent=defect.key,
+            instance=normalize(request.instance),
+            observed_at=observed_at,
+            impact=request.impact,
+            actions=request.actions,
+            labels=(conventions.observation_label,),
+            event_id=base.event_id,
+        )
+    )
+    refs = tracker.attach(observation.key, files) if files else []
+    if recurrence == "commented":
+        tracker.comment(
+            defect.key, f"Seen again after it was done: {observation.key} ({base.title})."
+        )
+    return Result(
+        observation=observation.key,
+        defect=defect.key,
+        defect_created=created,
+        matched_by=base.matched_by,
+        fingerprint=fp,
+        title=base.title,
+        event_id=base.event_id,
+        evidence=tuple(refs),
+        url=observation.url,
+        candidates=base.candidates,
+        close_call=base.close_call,
+        recurrence=recurrence,
+        notes=tuple(notes),
+    )
+
+
+def _recur(
+    tracker: Tracker, conventions: Conventions, defect: Ticket, request: Request, base: Result
+) -> tuple[str, Ticket]:
+    policy = conventions.on_recurrence
+    if policy == "reopen":
+        tracker.reopen(defect.key)
+        tracker.comment(defect.key, f"Reopened: seen again ({base.title}).")
+        return "reopened", defect
+    if policy == "new-defect":
+        fresh = tracker.create(
+            _new_defect(
+                conventions,
+                request.message.strip(),
+                base.fingerprint,
+                request,
+                base.event_id,
+                related=defect.key,
+            )
+        )
+        return "new-defect", fresh
+    return "commented", defect
+
+
+def _new_defect(
+    conventions: Conventions,
+    message: str,
+    fp: Fingerprint,
+    request: Request,
+    event_id: str,
+    related: str | None = None,
+) -> NewTicket:
+    return NewTicket(
+        kind=Kind.DEFECT,
+        title=clip(normalize(message), 255),
+        message=message,
+        description=(
+            f"Defect first seen on {normalize(request.instance)}.\n\n"
+            f"Error message:\n{message}\n\nTemplate: {fp.template}\nFingerprint: {fp.key}\n"
+            + (f"\nRecurrence of {related}, which had been done.\n" if related else "")
+        ),
+        fingerprints=(fp.key,),
+        labels=(conventions.defect_label, conventions.fingerprint_label(fp.key)),
+        event_id=f"{event_id}/defect",
+        related=related,
+    )
+
+
+def _describe_observation(
+    message: str, request: Request, observed_at: datetime, files: list[EvidenceFile]
+) -> str:
+    lines = [
+        f"Observed on {normalize(request.instance)} at {observed_at.isoformat()}.",
+        "",
+        "Error message:",
+        message,
+    ]
+    if request.impact:
+        lines += ["", f"Impact: {request.impact}"]
+    if request.actions:
+        lines += ["", "Actions taken:", *(f"- {a}" for a in request.actions)]
+    if files:
+        lines += [
+            "",
+            "Evidence:",
+            *(f"- {f.name} ({len(f.data)} bytes, {f.source})" for f in files),
+        ]
+    return "\n".join(lines)
+
+
+def _replayed(done: Ticket, fp: Fingerprint, title: str, event_id: str, tracker: Tracker) -> Result:
+    defect = tracker.get(done.parent) if done.parent else None
+    by: MatchedBy = "fingerprint" if defect and fp.key in defect.fingerprints else "similar"
+    return Result(
+        observation=done.key,
+        defect=done.parent,
+        defect_created=False,
+        matched_by=by,
+        fingerprint=fp,
+        title=done.title or title,
+        event_id=event_id,
+        evidence=done.evidence,
+        url=done.url,
+        replayed=True,
+    )

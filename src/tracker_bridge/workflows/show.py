@@ -1,0 +1,77 @@
+"""``show``: a ticket with its observations and remediations, as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker_bridge.domain.tickets import EvidenceRef, Ticket, Tree
+from tracker_bridge.trackers.base import Tracker
+
+
+def run(tracker: Tracker, key: str) -> Tree:
+    """The ticket ``key`` with its children and related tickets."""
+    return tracker.tree(key)
+
+
+def ticket_json(ticket: Ticket) -> dict[str, Any]:
+    """The JSON shape of one ticket (stable: scripts rely on it)."""
+    out: dict[str, Any] = {
+        "key": ticket.key,
+        "kind": ticket.kind.value if ticket.kind else None,
+        "title": ticket.title,
+        "status": ticket.status.value,
+        "created": ticket.created.isoformat(),
+        "url": ticket.url,
+        "parent": ticket.parent,
+    }
+    if ticket.message:
+        out["message"] = ticket.message
+    if ticket.instance or ticket.observed_at:
+        out["instance"] = ticket.instance
+        out["observed_at"] = ticket.observed_at.isoformat() if ticket.observed_at else None
+    if ticket.impact:
+        out["impact"] = ticket.impact
+    if ticket.actions:
+        out["actions"] = list(ticket.actions)
+    if ticket.fingerprints:
+        out["fingerprints"] = list(ticket.fingerprints)
+    if ticket.team:
+        out["team"] = ticket.team
+    out["evidence"] = [_evidence(e) for e in ticket.evidence]
+    return out
+
+
+def tree_json(tree: Tree) -> dict[str, Any]:
+    """A ticket with its observations and remediations (for defects), as ``show --json`` prints."""
+    out = ticket_json(tree.ticket)
+    out["observations"] = [_child(t) for t in tree.observations]
+    out["remediations"] = [_child(t) for t in tree.remediations]
+    out["related"] = [
+        {"key": t.key, "title": t.title, "status": t.status.value} for t in tree.related
+    ]
+    return out
+
+
+def _child(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "key": ticket.key,
+        "title": ticket.title,
+        "status": ticket.status.value,
+        "instance": ticket.instance,
+        "observed_at": ticket.observed_at.isoformat() if ticket.observed_at else None,
+        "created": ticket.created.isoformat(),
+        "evidence": len(ticket.evidence),
+        "team": ticket.team or None,
+        "url": ticket.url,
+    }
+
+
+def _evidence(ref: EvidenceRef) -> dict[str, Any]:
+    return {
+        "name": ref.name,
+        "sha256": ref.sha256,
+        "size": ref.size,
+        "source": ref.source,
+        "redactions": dict(ref.redactions),
+        "url": ref.url,
+    }
