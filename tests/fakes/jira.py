@@ -1,0 +1,1008 @@
+"""A stateful fake Jira (Cloud or Data Center flavour) served over HTTP on 127.0.0.1.
+
+It implements the slice of the REST API v2 that tracker-bridge and the ``jira`` library use:
+projects and issue types, link types, permissions, attachment settings, issues (create with
+``update.issuelinks``, get, edit labels), transitions, comments, attachments (multipart, several
+files per request), issue links and search -- ``/search/jql`` with ``nextPageToken`` on Cloud
+(where ``/search`` answers 410 Gone), ``/search`` with ``startAt`` on Data Center. JQL is parsed
+for real (quoting, escapes, reserved words, ``AND``/``OR``/``NOT``, ``~`` with Lucene escapes), so
+an unescaped value changes what a search finds, as it would on Jira.
+
+Every request and every response is checked against the committed slice of the official OpenAPI
+description (``tests/specs``); problems are collected in ``FakeJira.violations`` and the request
+is answered 400, so a bridge that drifts from the API fails its tests.
+
+Faults are injected per request: a fixed ``latency``, ``fail(status, retry_after=...)`` answers
+without touching state, ``drop_after_commit()`` stores the write and then closes the connection
+without a response (a lost response), ``drop_before()`` closes it before anything is stored.
+
+Leniencies (each one is a place where the published description is wrong about Jira):
+see ``CLOUD_LENIENCIES`` and ``DC_LENIENCIES``. Paths outside ``/rest/`` (Data Center attachment
+content under ``/secure/attachment``) are not in either description and are not checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from werkzeug.datastructures import FileStorage
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from fakes.jql import JqlError, Query, parse_jql
+from fakes.openapi import Leniency, SpecValidator, load_spec
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+Flavour = Literal["cloud", "datacenter"]
+
+CLOUD_LENIENCIES = ()
+"""The Cloud description is served under ``/rest/api/3``; REST v2 serves the same resources
+(``aliases`` maps them), with strings where v3 has ADF documents, which the v3 schemas leave
+untyped (``description``, comment ``body``), so no schema patch is needed."""
+
+DC_LENIENCIES = (
+    Leniency(
+        "/components/schemas/IssueUpdateBean/properties/fields/additionalProperties",
+        {},
+        "DC 10.3 types every issue field value as an object; Jira takes strings (summary), "
+        "arrays (labels) and objects alike.",
+    ),
+    Leniency(
+        "/components/schemas/IssueBean/properties/fields/additionalProperties",
+        {},
+        "DC 10.3 types every returned field value as an object; Jira returns strings, arrays "
+        "and nulls (summary, labels, an empty description).",
+    ),
+    Leniency(
+        "/paths/~1api~12~1issue~1{issueIdOrKey}~1attachments/post/responses/200/content/"
+        "application~1json/schema",
+        {"type": "array", "items": {"$ref": "#/components/schemas/AttachmentJsonBean"}},
+        "DC 10.3 documents one attachment; Jira answers the list of attachments it stored.",
+    ),
+)
+
+ANY_OPERATION = (401, 429, 500, 502, 503)
+"""Authentication failures, rate limits and outages, documented once for the whole API."""
+
+STATUSES = {
+    "To Do": ("1", "new", 2, "To Do"),
+    "In Progress": ("3", "indeterminate", 4, "In Progress"),
+    "Done": ("10001", "done", 3, "Done"),
+}
+TRANSITIONS = (
+    # id, name, from statuses (None: any), to
+    ("11", "Start Progress", ("To Do",), "In Progress"),
+    ("31", "Done", ("To Do", "In Progress"), "Done"),
+    ("41", "Reopen", ("Done",), "To Do"),
+)
+ISSUE_TYPES = (
+    {"id": "10000", "name": "Epic", "subtask": False, "hierarchyLevel": 1},
+    {"id": "10002", "name": "Task", "subtask": False, "hierarchyLevel": 0},
+    {"id": "10003", "name": "Sub-task", "subtask": True, "hierarchyLevel": -1},
+    {"id": "10004", "name": "Bug", "subtask": False, "hierarchyLevel": 0},
+)
+LINK_TYPES = (
+    {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
+    {"id": "10001", "name": "Cloners", "inward": "is cloned by", "outward": "clones"},
+    {"id": "10002", "name": "Duplicate", "inward": "is duplicated by", "outward": "duplicates"},
+    {"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"},
+)
+PERMISSIONS = (
+    "BROWSE_PROJECTS",
+    "CREATE_ISSUES",
+    "EDIT_ISSUES",
+    "LINK_ISSUES",
+    "CREATE_ATTACHMENTS",
+    "TRANSITION_ISSUES",
+    "ADD_COMMENTS",
+)
+EMAIL, TOKEN = "bot@example.com", "s3cr3t-token-value"
+
+
+@dataclass
+class Fault:
+    """One injected failure, applied to the next ``times`` requests that match."""
+
+    kind: Literal["status", "drop_before", "drop_after"]
+    method: str | None = None
+    path_contains: str | None = None
+    times: int = 1
+    status: int = 503
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+
+@dataclass
+class FakeIssue:
+    id: str
+    key: str
+    project: str
+    summary: str
+    issuetype: dict[str, Any]
+    labels: list[str]
+    description: str | None
+    created: datetime
+    status: str = "To Do"
+    updated: datetime | None = None
+    resolved: datetime | None = None
+    parent: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Link:
+    id: str
+    type: dict[str, str]
+    source: str
+    """``source`` <outward phrase> ``target``: the source shows it as ``outwardIssue``."""
+    target: str
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, *messages: str, errors: dict[str, str] | None = None):
+        super().__init__(status, messages)
+        self.status = status
+        self.body = {"errorMessages": list(messages), "errors": errors or {}}
+
+
+class _Dropped(Exception):
+    """Close the connection without an answer."""
+
+
+def _when(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class FakeJira:
+    """The fake site. Use as a context manager or call ``start()``/``stop()``."""
+
+    def __init__(
+        self,
+        flavour: Flavour = "cloud",
+        *,
+        project: str = "OPS",
+        upload_limit: int = 10 * 1024 * 1024,
+        latency: float = 0.0,
+    ) -> None:
+        self.flavour = flavour
+        self.projects: dict[str, dict[str, Any]] = {
+            project: {"id": "10100", "key": project, "name": "Operations"},
+            "SECRET": {"id": "10200", "key": "SECRET", "name": "Secret stuff"},
+        }
+        self.issue_types = [dict(t) for t in ISSUE_TYPES]
+        self.link_types = [dict(t) for t in LINK_TYPES]
+        self.permissions = set(PERMISSIONS)
+        self.upload_limit = upload_limit
+        self.attachments_enabled = True
+        self.latency = latency
+        self.issues: dict[str, FakeIssue] = {}
+        self.links: list[Link] = []
+        self.faults: list[Fault] = []
+        self.requests: list[tuple[str, str]] = []
+        self.violations: list[str] = []
+        self.validate = True
+        self._ids = itertools.count(10001)
+        self._numbers: dict[str, itertools.count[int]] = {}
+        self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self._lock = threading.RLock()
+        spec_name, aliases, leniencies, base = (
+            ("jira-cloud.slice.json", {"/rest/api/2/": "/rest/api/3/"}, CLOUD_LENIENCIES, None)
+            if flavour == "cloud"
+            else ("jira-dc.slice.json", {}, DC_LENIENCIES, "/rest")
+        )
+        self.spec = SpecValidator(
+            load_spec(SPECS / spec_name),
+            aliases=aliases,
+            leniencies=leniencies,
+            base_path=base,
+            any_operation_statuses=ANY_OPERATION,
+        )
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeJira:
+        self._server = make_server(
+            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeJira:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    # -- test controls ---------------------------------------------------------------------
+
+    def fail(
+        self,
+        status: int = 503,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` and change nothing."""
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        self.faults.append(Fault("status", method, path, times, status, headers))
+
+    def drop_after_commit(
+        self, *, times: int = 1, method: str | None = "POST", path: str | None = None
+    ) -> None:
+        """Store the next matching write, then close the connection without answering."""
+        self.faults.append(Fault("drop_after", method, path, times))
+
+    def drop_before(self, *, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+        """Close the connection on the next matching request before doing anything."""
+        self.faults.append(Fault("drop_before", method, path, times))
+
+    def count(self, method: str | None = None, contains: str = "") -> int:
+        """Requests received so far, optionally only those matching method and path part."""
+        return sum(
+            1 for m, p in self.requests if (method is None or m == method) and contains in p
+        )
+
+    def reset_counts(self) -> None:
+        self.requests.clear()
+
+    def add_issue(
+        self,
+        summary: str,
+        *,
+        project: str = "OPS",
+        issuetype: str = "Task",
+        labels: tuple[str, ...] = (),
+        description: str | None = None,
+        status: str = "To Do",
+    ) -> str:
+        """Create an issue directly (as a person would in the UI); returns its key."""
+        with self._lock:
+            issue = self._new_issue(project, summary, self._type_named(issuetype), list(labels))
+            issue.description = description
+            issue.status = status
+            return issue.key
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        method, path = request.method, request.path
+        with self._lock:
+            self.requests.append((method, path))
+            fault = self._take_fault(method, path)
+        if self.latency:
+            time.sleep(self.latency)
+        try:
+            if fault is not None and fault.kind == "drop_before":
+                raise _Dropped
+            if fault is not None and fault.kind == "status":
+                body = {"errorMessages": [f"injected {fault.status}"], "errors": {}}
+                response = self._json(body, fault.status)
+                response.headers.update(fault.headers)
+                return response(environ, start_response)
+            response = self._answer(request)
+            if fault is not None and fault.kind == "drop_after":
+                raise _Dropped
+        except _Dropped:
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                sock.shutdown(socket.SHUT_RDWR)
+            return Response(b"", 500)(environ, start_response)
+        return response(environ, start_response)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.matches(method, path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def _answer(self, request: Request) -> Response:
+        method, path = request.method, request.path
+        body = request.get_data(cache=True)
+        checked = path.startswith("/rest/") and self.validate
+        if checked:
+            query = {k: request.args.getlist(k) for k in request.args}
+            problems = self.spec.check_request(
+                method, path, query, request.content_type or "", body
+            )
+            if problems:
+                with self._lock:
+                    self.violations.extend(problems)
+                return self._json({"errorMessages": problems, "errors": {}}, 400)
+        try:
+            self._authenticate(request)
+            with self._lock:
+                response = self._route(request, method, path)
+        except ApiError as exc:
+            response = self._json(exc.body, exc.status)
+        if checked:
+            problems = self.spec.check_response(
+                method, path, response.status_code, response.content_type or "", response.data
+            )
+            with self._lock:
+                self.violations.extend(problems)
+        return response
+
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("Authorization", "")
+        if self.flavour == "cloud":
+            expected = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+        else:
+            expected = f"Bearer {TOKEN}"
+        if header != expected and not request.path.startswith("/secure/"):
+            raise ApiError(401, "You are not authenticated. Authentication required.")
+
+    @staticmethod
+    def _json(data: Any, status: int = 200) -> Response:
+        return Response(json.dumps(data), status, content_type="application/json;charset=UTF-8")
+
+    def _route(self, request: Request, method: str, path: str) -> Response:
+        if path.startswith("/secure/attachment/"):
+            return self._content(path.split("/")[3])
+        parts = path.strip("/").split("/")
+        if len(parts) < 4 or parts[:2] != ["rest", "api"] or parts[2] not in ("2", "3"):
+            raise ApiError(404, "Not found")
+        if self.flavour == "datacenter" and parts[2] == "3":
+            raise ApiError(404, "Not found")
+        rest = parts[3:]
+        data = request.get_json(silent=True) if request.is_json else None
+        head = rest[0]
+        if head == "serverInfo" and method == "GET":
+            return self._json(self._server_info())
+        if head == "project" and len(rest) == 2 and method == "GET":
+            return self._json(self._project(rest[1]))
+        if head == "issueLinkType" and method == "GET":
+            return self._json({"issueLinkTypes": [self._link_type(t) for t in self.link_types]})
+        if head == "issueLink" and method == "POST":
+            return self._create_link(data or {})
+        if head == "mypermissions" and method == "GET":
+            return self._json(self._my_permissions(request))
+        if head == "attachment" and rest[1:] == ["meta"] and method == "GET":
+            return self._json({"enabled": self.attachments_enabled, "uploadLimit": self.upload_limit})
+        if head == "attachment" and len(rest) == 3 and rest[1] == "content" and method == "GET":
+            return self._content(rest[2])
+        if head == "search" and len(rest) == 1:
+            if self.flavour == "cloud":
+                raise ApiError(410, "The requested API has been removed. Use /rest/api/3/search/jql.")
+            return self._search_dc(request, data)
+        if head == "search" and rest[1:] == ["jql"]:
+            if self.flavour != "cloud":
+                raise ApiError(404, "Not found")
+            return self._search_cloud(request, data)
+        if head == "issue" and len(rest) == 1 and method == "POST":
+            return self._create(data or {})
+        if head == "issue" and len(rest) >= 2:
+            issue = self._issue(rest[1])
+            sub = rest[2] if len(rest) > 2 else ""
+            if sub == "" and method == "GET":
+                fields = request.args.get("fields")
+                return self._json(self._issue_json(issue, _field_list(fields), default="*all"))
+            if sub == "" and method == "PUT":
+                self._edit(issue, data or {})
+                return Response(b"", 204)
+            if sub == "transitions" and method == "GET":
+                return self._json({"transitions": self._transitions(issue)})
+            if sub == "transitions" and method == "POST":
+                self._transition(issue, data or {})
+                return Response(b"", 204)
+            if sub == "comment" and method == "POST":
+                return self._json(self._comment(issue, data or {}), 201)
+            if sub == "comment" and method == "GET":
+                return self._json(
+                    {
+                        "comments": issue.comments,
+                        "startAt": 0,
+                        "maxResults": len(issue.comments),
+                        "total": len(issue.comments),
+                    }
+                )
+            if sub == "attachments" and method == "POST":
+                return self._json(self._attach(issue, request))
+        raise ApiError(404, f"No fake for {method} {path}")
+
+    # -- resources -------------------------------------------------------------------------
+
+    def _server_info(self) -> dict[str, Any]:
+        if self.flavour == "cloud":
+            return {
+                "baseUrl": self.url,
+                "deploymentType": "Cloud",
+                "version": "1001.0.0-SNAPSHOT",
+                "versionNumbers": [1001, 0, 0],
+                "buildNumber": 100280,
+                "serverTitle": "Fake Jira",
+            }
+        return {
+            "baseUrl": self.url,
+            "deploymentType": "Server",
+            "version": "10.3.4",
+            "versionNumbers": [10, 3, 4],
+            "buildNumber": 10030004,
+            "serverTitle": "Fake Jira DC",
+        }
+
+    def _find_project(self, key_or_id: str) -> dict[str, Any]:
+        for project in self.projects.values():
+            if key_or_id in (project["key"], project["id"]):
+                return project
+        raise ApiError(404, f"No project could be found with key '{key_or_id}'.")
+
+    def _project(self, key_or_id: str) -> dict[str, Any]:
+        project = self._find_project(key_or_id)
+        return {
+            "id": project["id"],
+            "key": project["key"],
+            "name": project["name"],
+            "self": f"{self.url}/rest/api/2/project/{project['id']}",
+            "issueTypes": [self._type_json(t) for t in self.issue_types],
+        }
+
+    def _type_json(self, issue_type: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            "id": issue_type["id"],
+            "name": issue_type["name"],
+            "subtask": issue_type["subtask"],
+            "self": f"{self.url}/rest/api/2/issuetype/{issue_type['id']}",
+        }
+        if self.flavour == "cloud":
+            out["hierarchyLevel"] = issue_type["hierarchyLevel"]
+        return out
+
+    def _type_named(self, name: str) -> dict[str, Any]:
+        for issue_type in self.issue_types:
+            if issue_type["name"] == name:
+                return issue_type
+        raise ApiError(400, errors={"issuetype": "Specify a valid issue type"})
+
+    def _link_type(self, link_type: dict[str, str]) -> dict[str, str]:
+        return {**link_type, "self": f"{self.url}/rest/api/2/issueLinkType/{link_type['id']}"}
+
+    def _my_permissions(self, request: Request) -> dict[str, Any]:
+        project = request.args.get("projectKey")
+        if project is not None:
+            self._find_project(project)
+        wanted = request.args.get("permissions")
+        if self.flavour == "cloud" and not wanted:
+            raise ApiError(400, "The 'permissions' query parameter is required.")
+        keys = wanted.split(",") if wanted else list(PERMISSIONS)
+        return {
+            "permissions": {
+                k: {
+                    "id": str(i),
+                    "key": k,
+                    "name": k.replace("_", " ").title(),
+                    "type": "PROJECT",
+                    "havePermission": k in self.permissions,
+                }
+                for i, k in enumerate(keys)
+            }
+        }
+
+    def _issue(self, key_or_id: str) -> FakeIssue:
+        for issue in self.issues.values():
+            if key_or_id in (issue.key, issue.id):
+                return issue
+        raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+
+    def _tick(self) -> datetime:
+        self._clock += timedelta(seconds=1)
+        return self._clock
+
+    def _new_issue(
+        self, project: str, summary: str, issuetype: dict[str, Any], labels: list[str]
+    ) -> FakeIssue:
+        numbers = self._numbers.setdefault(project, itertools.count(1))
+        now = self._tick()
+        issue = FakeIssue(
+            id=str(next(self._ids)),
+            key=f"{project}-{next(numbers)}",
+            project=project,
+            summary=summary,
+            issuetype=issuetype,
+            labels=labels,
+            description=None,
+            created=now,
+            updated=now,
+        )
+        self.issues[issue.key] = issue
+        return issue
+
+    def _create(self, data: dict[str, Any]) -> Response:
+        fields = dict(data.get("fields") or {})
+        if "create" not in self.permissions and "CREATE_ISSUES" not in self.permissions:
+            raise ApiError(403, "You do not have permission to create issues in this project.")
+        errors: dict[str, str] = {}
+        project_ref = fields.get("project") or {}
+        try:
+            project = self._find_project(str(project_ref.get("id") or project_ref.get("key") or ""))
+        except ApiError:
+            raise ApiError(400, errors={"project": "Specify a valid project ID or key"}) from None
+        type_ref = fields.get("issuetype") or {}
+        issuetype = next(
+            (
+                t
+                for t in self.issue_types
+                if t["id"] == type_ref.get("id") or t["name"] == type_ref.get("name")
+            ),
+            None,
+        )
+        if issuetype is None:
+            errors["issuetype"] = "Specify a valid issue type"
+        summary = fields.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(summary) > 255:
+            errors["summary"] = "Summary can't exceed 255 characters."
+        elif "\n" in summary or "\r" in summary:
+            errors["summary"] = "The summary is invalid because it contains newline characters."
+        labels = fields.get("labels") or []
+        for label in labels:
+            if not isinstance(label, str) or " " in label or not label or len(label) > 255:
+                errors["labels"] = f"The label '{label}' contains spaces or is too long."
+        description = fields.get("description")
+        if description is not None and (not isinstance(description, str) or len(description) > 32767):
+            errors["description"] = "The entered text is too long. It exceeds the allowed limit."
+        parent = self._parent_for(fields.get("parent"), issuetype, project["key"], errors)
+        links = self._links_for(data.get("update") or {}, errors)
+        if issuetype is not None and issuetype["subtask"] and parent is None:
+            errors.setdefault("parent", "Given parent issue does not belong to appropriate hierarchy.")
+        if errors:
+            raise ApiError(400, errors=errors)
+        assert issuetype is not None and isinstance(summary, str)
+        issue = self._new_issue(project["key"], summary, issuetype, list(labels))
+        issue.description = description
+        issue.parent = parent
+        for type_, direction, other in links:
+            link_id = str(next(self._ids))
+            if direction == "outwardIssue":
+                self.links.append(Link(link_id, type_, issue.key, other))
+            else:
+                self.links.append(Link(link_id, type_, other, issue.key))
+        return self._json(
+            {"id": issue.id, "key": issue.key, "self": f"{self.url}/rest/api/2/issue/{issue.id}"},
+            201,
+        )
+
+    def _parent_for(
+        self,
+        ref: Any,
+        issuetype: dict[str, Any] | None,
+        project: str,
+        errors: dict[str, str],
+    ) -> str | None:
+        if not ref:
+            return None
+        key = str(ref.get("key") or ref.get("id") or "")
+        try:
+            parent = self._issue(key)
+        except ApiError:
+            errors["parent"] = f"Could not find issue by id or key: {key}"
+            return None
+        if issuetype is None:
+            return None
+        if issuetype["subtask"]:
+            if parent.project != project:
+                errors["parent"] = "A sub-task must be in the same project as its parent."
+        elif parent.issuetype["hierarchyLevel"] != issuetype["hierarchyLevel"] + 1:
+            errors["parent"] = "Given parent issue does not belong to appropriate hierarchy."
+        return parent.key
+
+    def _links_for(
+        self, update: dict[str, Any], errors: dict[str, str]
+    ) -> list[tuple[dict[str, str], str, str]]:
+        found = []
+        for operation in update.get("issuelinks") or []:
+            add = operation.get("add") or {}
+            type_ref = add.get("type") or {}
+            link_type = next(
+                (
+                    t
+                    for t in self.link_types
+                    if t["name"] == type_ref.get("name") or t["id"] == type_ref.get("id")
+                ),
+                None,
+            )
+            if link_type is None:
+                errors["issuelinks"] = f"No issue link type with name '{type_ref.get('name')}' found."
+                continue
+            for direction in ("outwardIssue", "inwardIssue"):
+                if direction in add:
+                    key = str(add[direction].get("key") or add[direction].get("id"))
+                    try:
+                        other = self._issue(key)
+                    except ApiError:
+                        errors["issuelinks"] = f"Could not find issue by id or key: {key}"
+                        continue
+                    found.append((link_type, direction, other.key))
+        if found and "LINK_ISSUES" not in self.permissions:
+            errors["issuelinks"] = "You do not have the permission to link issues."
+        return found
+
+    def _create_link(self, data: dict[str, Any]) -> Response:
+        type_ref = data.get("type") or {}
+        link_type = next((t for t in self.link_types if t["name"] == type_ref.get("name")), None)
+        if link_type is None:
+            raise ApiError(404, f"No issue link type with name '{type_ref.get('name')}' found.")
+        inward = self._issue(str((data.get("inwardIssue") or {}).get("key")))
+        outward = self._issue(str((data.get("outwardIssue") or {}).get("key")))
+        self.links.append(Link(str(next(self._ids)), link_type, inward.key, outward.key))
+        return Response(b"", 201)
+
+    def _edit(self, issue: FakeIssue, data: dict[str, Any]) -> None:
+        if "EDIT_ISSUES" not in self.permissions:
+            raise ApiError(403, "You do not have permission to edit issues.")
+        for operation in (data.get("update") or {}).get("labels", []):
+            if "add" in operation:
+                label = operation["add"]
+                if " " in label or len(label) > 255:
+                    raise ApiError(400, errors={"labels": "Labels cannot contain spaces."})
+                if label not in issue.labels:
+                    issue.labels.append(label)
+            if "remove" in operation and operation["remove"] in issue.labels:
+                issue.labels.remove(operation["remove"])
+        fields = data.get("fields") or {}
+        if "labels" in fields:
+            issue.labels = list(fields["labels"])
+        if "description" in fields:
+            issue.description = fields["description"]
+        issue.updated = self._tick()
+
+    def _transitions(self, issue: FakeIssue) -> list[dict[str, Any]]:
+        return [
+            {"id": tid, "name": name, "to": self._status_json(to)}
+            for tid, name, sources, to in TRANSITIONS
+            if issue.status in sources
+        ]
+
+    def _transition(self, issue: FakeIssue, data: dict[str, Any]) -> None:
+        if "TRANSITION_ISSUES" not in self.permissions:
+            raise ApiError(403, "You do not have permission to transition this issue.")
+        wanted = str((data.get("transition") or {}).get("id"))
+        for tid, _name, sources, to in TRANSITIONS:
+            if tid == wanted and issue.status in sources:
+                issue.status = to
+                issue.updated = self._tick()
+                issue.resolved = issue.updated if to == "Done" else None
+                return
+        raise ApiError(
+            400, f"Transition id '{wanted}' is not valid for this issue.", errors={}
+        )
+
+    def _comment(self, issue: FakeIssue, data: dict[str, Any]) -> dict[str, Any]:
+        if "ADD_COMMENTS" not in self.permissions:
+            raise ApiError(403, "You do not have permission to comment on this issue.")
+        body = data.get("body")
+        if not isinstance(body, str) or not body.strip():
+            raise ApiError(400, errors={"comment": "Comment body can not be empty!"})
+        if len(body) > 32767:
+            raise ApiError(400, errors={"comment": "The entered text is too long."})
+        comment_id = str(next(self._ids))
+        comment = {
+            "id": comment_id,
+            "body": body,
+            "created": _when(self._tick()),
+            "self": f"{self.url}/rest/api/2/issue/{issue.id}/comment/{comment_id}",
+        }
+        issue.comments.append(comment)
+        return comment
+
+    def _attach(self, issue: FakeIssue, request: Request) -> list[dict[str, Any]]:
+        if request.headers.get("X-Atlassian-Token") != "no-check":
+            raise ApiError(403, "XSRF check failed")
+        if "CREATE_ATTACHMENTS" not in self.permissions:
+            raise ApiError(403, "You do not have permission to create attachments for this issue.")
+        if not self.attachments_enabled:
+            raise ApiError(403, "Attachments are disabled.")
+        files: list[FileStorage] = request.files.getlist("file")
+        if not files or set(request.files) != {"file"}:
+            raise ApiError(400, "Upload the files in multipart field 'file'.")
+        if len(files) > 60:
+            raise ApiError(413, "Too many attachments in one request.")
+        stored = []
+        payloads = [(f.filename or "file", f.read(), f.mimetype) for f in files]
+        for name, payload, _ in payloads:
+            if len(payload) > self.upload_limit:
+                raise ApiError(413, f"The file '{name}' is too large to attach.")
+        for name, payload, mime in payloads:
+            attachment_id = str(next(self._ids))
+            content = (
+                f"{self.url}/rest/api/2/attachment/content/{attachment_id}"
+                if self.flavour == "cloud"
+                else f"{self.url}/secure/attachment/{attachment_id}/{name}"
+            )
+            record = {
+                "id": attachment_id,
+                "filename": name,
+                "size": len(payload),
+                "mimeType": mime or "application/octet-stream",
+                "created": _when(self._tick()),
+                "content": content,
+                "self": f"{self.url}/rest/api/2/attachment/{attachment_id}",
+                "_bytes": payload,
+            }
+            issue.attachments.append(record)
+            stored.append(_public(record))
+        return stored
+
+    def _content(self, attachment_id: str) -> Response:
+        for issue in self.issues.values():
+            for record in issue.attachments:
+                if record["id"] == attachment_id:
+                    return Response(record["_bytes"], 200, content_type=record["mimeType"])
+        raise ApiError(404, "The attachment does not exist.")
+
+    def attachment_bytes(self, key: str) -> dict[str, bytes]:
+        """The stored files of an issue by file name (for assertions)."""
+        return {a["filename"]: a["_bytes"] for a in self.issues[key].attachments}
+
+    # -- issue JSON ------------------------------------------------------------------------
+
+    def _status_json(self, name: str) -> dict[str, Any]:
+        sid, cat_key, cat_id, cat_name = STATUSES[name]
+        return {
+            "id": sid,
+            "name": name,
+            "self": f"{self.url}/rest/api/2/status/{sid}",
+            "statusCategory": {"id": cat_id, "key": cat_key, "name": cat_name},
+        }
+
+    def _stub(self, issue: FakeIssue) -> dict[str, Any]:
+        return {
+            "id": issue.id,
+            "key": issue.key,
+            "self": f"{self.url}/rest/api/2/issue/{issue.id}",
+            "fields": {
+                "summary": issue.summary,
+                "status": self._status_json(issue.status),
+                "issuetype": self._type_json(issue.issuetype),
+            },
+        }
+
+    def _all_fields(self, issue: FakeIssue) -> dict[str, Any]:
+        links = []
+        for link in self.links:
+            if link.source == issue.key:
+                links.append(
+                    {
+                        "id": link.id,
+                        "type": self._link_type(link.type),
+                        "outwardIssue": self._stub(self.issues[link.target]),
+                    }
+                )
+            elif link.target == issue.key:
+                links.append(
+                    {
+                        "id": link.id,
+                        "type": self._link_type(link.type),
+                        "inwardIssue": self._stub(self.issues[link.source]),
+                    }
+                )
+        project = self.projects[issue.project]
+        return {
+            "summary": issue.summary,
+            "issuetype": self._type_json(issue.issuetype),
+            "project": {"id": project["id"], "key": project["key"], "name": project["name"]},
+            "status": self._status_json(issue.status),
+            "labels": list(issue.labels),
+            "description": issue.description,
+            "created": _when(issue.created),
+            "updated": _when(issue.updated),
+            "resolutiondate": _when(issue.resolved),
+            "parent": self._stub(self.issues[issue.parent]) if issue.parent else None,
+            "subtasks": [self._stub(i) for i in self.issues.values() if i.parent == issue.key],
+            "issuelinks": links,
+            "attachment": [_public(a) for a in issue.attachments],
+            "comment": {"comments": issue.comments, "total": len(issue.comments)},
+        }
+
+    def _issue_json(self, issue: FakeIssue, wanted: list[str] | None, default: str) -> dict[str, Any]:
+        names = wanted if wanted else [default]
+        out: dict[str, Any] = {
+            "id": issue.id,
+            "self": f"{self.url}/rest/api/2/issue/{issue.id}",
+            "key": issue.key,
+        }
+        if names == ["id"]:
+            return {"id": issue.id}
+        everything = self._all_fields(issue)
+        if "*all" in names or "*navigable" in names:
+            chosen = everything
+        else:
+            chosen = {n: everything.get(n) for n in names if n in everything}
+        if "parent" in chosen and chosen["parent"] is None:
+            del chosen["parent"]
+        out["fields"] = chosen
+        return out
+
+    # -- search ----------------------------------------------------------------------------
+
+    def _run_jql(self, jql: str) -> list[FakeIssue]:
+        try:
+            query: Query = parse_jql(jql)
+        except JqlError as exc:
+            raise ApiError(400, f"Error in the JQL Query: {exc}") from None
+        if query.where is None:
+            raise ApiError(400, "Unbounded JQL queries are not allowed here. Add a search restriction.")
+        try:
+            found = [i for i in self.issues.values() if query.where.matches(_Row(self, i))]
+        except JqlError as exc:
+            raise ApiError(400, str(exc)) from None
+        for name, descending in reversed(query.order):
+            found.sort(key=lambda i, n=name: _sort_key(i, n), reverse=descending)
+        return found
+
+    def _search_cloud(self, request: Request, data: Any) -> Response:
+        if request.method == "POST":
+            params = data or {}
+            fields = params.get("fields")
+        else:
+            params = request.args.to_dict()
+            fields = _field_list(",".join(request.args.getlist("fields")) or None)
+        jql = params.get("jql") or ""
+        only_ids = not fields or fields == ["id"]
+        cap = 5000 if only_ids else 100
+        size = min(int(params.get("maxResults") or 50), cap)
+        start = 0
+        token = params.get("nextPageToken")
+        if token:
+            try:
+                start, digest = json.loads(base64.urlsafe_b64decode(token.encode()))
+            except ValueError:
+                raise ApiError(400, "Invalid nextPageToken.") from None
+            if digest != hashlib.sha256(jql.encode()).hexdigest()[:12]:
+                raise ApiError(400, "The nextPageToken does not belong to this query.")
+        found = self._run_jql(jql)
+        page = found[start : start + size]
+        body: dict[str, Any] = {
+            "issues": [self._issue_json(i, fields, default="id") for i in page],
+            "isLast": start + size >= len(found),
+        }
+        if start + size < len(found):
+            marker = [start + size, hashlib.sha256(jql.encode()).hexdigest()[:12]]
+            body["nextPageToken"] = base64.urlsafe_b64encode(json.dumps(marker).encode()).decode()
+        return self._json(body)
+
+    def _search_dc(self, request: Request, data: Any) -> Response:
+        if request.method == "POST":
+            params = data or {}
+            fields = params.get("fields")
+        else:
+            params = request.args.to_dict()
+            fields = _field_list(params.get("fields"))
+        jql = params.get("jql") or ""
+        start = int(params.get("startAt") or 0)
+        size = min(int(params.get("maxResults") or 50), 100)
+        found = self._run_jql(jql)
+        page = found[start : start + size]
+        return self._json(
+            {
+                "startAt": start,
+                "maxResults": size,
+                "total": len(found),
+                "issues": [self._issue_json(i, fields, default="*navigable") for i in page],
+            }
+        )
+
+    def iter_keys(self) -> Iterator[str]:
+        return iter(list(self.issues))
+
+
+class _Row:
+    """One issue as the JQL evaluator sees it."""
+
+    def __init__(self, fake: FakeJira, issue: FakeIssue) -> None:
+        self.fake = fake
+        self.issue = issue
+
+    def values(self, name: str) -> list[str]:
+        issue = self.issue
+        name = name.lower()
+        if name == "project":
+            project = self.fake.projects[issue.project]
+            return [project["key"], project["id"]]
+        if name == "labels":
+            return list(issue.labels)
+        if name in ("key", "issue", "issuekey", "id"):
+            return [issue.key, issue.id]
+        if name == "parent":
+            return [issue.parent] if issue.parent else []
+        if name in ("issuetype", "type"):
+            return [issue.issuetype["name"], issue.issuetype["id"]]
+        if name == "status":
+            return [issue.status]
+        if name == "statuscategory":
+            return [STATUSES[issue.status][3]]
+        if name == "summary":
+            return [issue.summary]
+        if name == "description":
+            return [issue.description or ""]
+        if name == "text":
+            return [issue.summary, issue.description or ""]
+        raise JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
+
+    def check_value(self, name: str, value: str) -> None:
+        """Jira refuses values that name nothing for fields that name things."""
+        name = name.lower()
+        if name == "project":
+            try:
+                self.fake._find_project(value)
+            except ApiError:
+                raise JqlError(f"The value '{value}' does not exist for the field 'project'.") from None
+        if name in ("key", "issue", "issuekey", "parent"):
+            try:
+                self.fake._issue(value)
+            except ApiError:
+                raise JqlError(
+                    f"An issue with key '{value}' does not exist for field '{name}'."
+                ) from None
+
+    def linked(self, key: str) -> list[str]:
+        self.check_value("key", key)
+        out = []
+        for link in self.fake.links:
+            if link.source == key:
+                out.append(link.target)
+            elif link.target == key:
+                out.append(link.source)
+        return out
+
+
+def _sort_key(issue: FakeIssue, name: str) -> Any:
+    if name in ("created", "updated"):
+        return (getattr(issue, name), int(issue.id))
+    if name in ("key", "issuekey", "id"):
+        return (issue.project, int(issue.key.rsplit("-", 1)[1]))
+    raise JqlError(f"Not able to sort using field '{name}'.")
+
+
+def _field_list(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    return [f.strip() for f in raw.split(",") if f.strip()]
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if not k.startswith("_")}

@@ -1,0 +1,208 @@
+"""The observe workflow on the memory tracker: matching, idempotency, recurrence, nothing half-made."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, Status, Ticket
+from tracker_bridge.errors import NotFoundError, TrackerUnavailable, UsageError
+from tracker_bridge.trackers.base import Capabilities
+from tracker_bridge.trackers.local import LocalTracker
+from tracker_bridge.workflows import observe, spool
+from tracker_bridge.workflows.observe import Request
+
+
+@pytest.fixture
+def tracker() -> LocalTracker:
+    return LocalTracker(":memory:")
+
+
+CONV = Conventions()
+
+
+def rec(tracker: LocalTracker, message: str, instance: str = "replica-2", **kw: object):
+    return observe.run(tracker, CONV, Request(message=message, instance=instance, **kw))  # type: ignore[arg-type]
+
+
+def count(tracker: LocalTracker) -> int:
+    return len(list(tracker.scan("Handle")))
+
+
+def test_first_sighting_creates_defect_and_observation(tracker: LocalTracker) -> None:
+    result = rec(tracker, "No space left on device", actions=("wiped /tmp",))
+    assert result.defect_created and result.matched_by == "new"
+    obs = tracker.get(result.observation or "")
+    assert obs.title == 'Handle: "No space left on device" on "replica-2"'
+    assert obs.kind is Kind.OBSERVATION and obs.parent == result.defect
+    assert obs.actions == ("wiped /tmp",)
+    defect = tracker.get(result.defect or "")
+    assert defect.kind is Kind.DEFECT and result.fingerprint.key in defect.fingerprints
+
+
+def test_second_sighting_finds_known_defect(tracker: LocalTracker) -> None:
+    first = rec(tracker, "No space left on device")
+    second = rec(tracker, "No space left on device", "replica-1")
+    assert (second.defect, second.defect_created, second.matched_by) == (
+        first.defect,
+        False,
+        "fingerprint",
+    )
+    assert len(tracker.tree(first.defect or "").observations) == 2
+
+
+@pytest.mark.parametrize(
+    ("one", "two"),
+    [
+        ("Connection to 10.0.0.7:5432 timed out after 30s", "Connection to 10.0.0.9:5432 timed out after 45s"),
+        ("Disk /dev/sda1 is 97% full", "Disk /dev/nvme0n1p2 is 99% full"),
+        ("Failed to open /var/lib/app/data/1234.db", "Failed to open /var/lib/app/data/9876.db"),
+        ("request 3f2a9c1e-0b7d-4c1a-9e3f-2d1c0b9a8f7e failed", "request 0b7d4c1a-3f2a-9c1e-9e3f-2d1c0b9a8f7e failed"),
+        ("Job 'nightly-backup' exceeded 512MB", "Job 'weekly-report' exceeded 2GB"),
+        ("segfault at 0x7f3a2b1c in worker", "segfault at 0xdeadbeef in worker"),
+    ],
+)
+def test_variable_parts_reach_the_same_defect(tracker: LocalTracker, one: str, two: str) -> None:
+    first = rec(tracker, one)
+    second = rec(tracker, two)
+    assert second.defect == first.defect
+    assert not second.defect_created
+
+
+@pytest.mark.parametrize(
+    ("one", "two"),
+    [
+        ("No space left on device", "Permission denied"),
+        ("Connection refused by database", "Connection reset by peer"),
+        ("Out of memory: killed process 1234", "Disk quota exceeded for uid 1003"),
+    ],
+)
+def test_different_messages_do_not_merge(tracker: LocalTracker, one: str, two: str) -> None:
+    assert rec(tracker, one).defect != rec(tracker, two).defect
+
+
+def test_explicit_defect_and_new_defect_override(tracker: LocalTracker) -> None:
+    a = rec(tracker, "No space left on device")
+    b = rec(tracker, "Permission denied", defect=a.defect)
+    assert (b.defect, b.matched_by) == (a.defect, "explicit")
+    c = rec(tracker, "No space left on device", new_defect=True)
+    assert c.defect != a.defect and c.defect_created and c.matched_by == "new"
+
+
+def test_explicit_defect_must_be_a_defect(tracker: LocalTracker) -> None:
+    a = rec(tracker, "No space left on device")
+    before = count(tracker)
+    with pytest.raises(UsageError, match="not a defect"):
+        rec(tracker, "x", defect=a.observation)
+    with pytest.raises(NotFoundError):
+        rec(tracker, "x", defect="OPS-999")
+    assert count(tracker) == before
+
+
+def test_event_id_makes_observe_idempotent(tracker: LocalTracker) -> None:
+    first = rec(tracker, "No space left on device", event_id="alert-42")
+    again = rec(tracker, "No space left on device", event_id="alert-42")
+    assert again.replayed and again.observation == first.observation
+    assert again.defect == first.defect and not again.defect_created
+    assert count(tracker) == 2
+
+
+def test_at_is_stored_in_utc(tracker: LocalTracker) -> None:
+    local = datetime(2026, 11, 20, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    result = rec(tracker, "Disk full", observed_at=local)
+    assert tracker.get(result.observation or "").observed_at == datetime(2026, 11, 21, 4, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("message", "instance"), [("", "h"), ("   \n", "h"), ("x", ""), ("x", "h" * 300)])
+def test_bad_input_creates_nothing(tracker: LocalTracker, message: str, instance: str) -> None:
+    with pytest.raises(UsageError):
+        rec(tracker, message, instance)
+    assert count(tracker) == 0
+
+
+def test_dry_run_creates_nothing(tracker: LocalTracker) -> None:
+    result = rec(tracker, "Disk full", dry_run=True)
+    assert result.dry_run and result.observation is None and result.matched_by == "new"
+    assert count(tracker) == 0
+
+
+def test_similar_match_remembers_fingerprint(tracker: LocalTracker) -> None:
+    first = rec(tracker, "User alice failed login from console")
+    second = rec(tracker, "User bob failed login from console")
+    assert second.matched_by == "similar" and second.defect == first.defect
+    assert second.fingerprint.key != first.fingerprint.key
+    defect = tracker.get(first.defect or "")
+    assert second.fingerprint.key in defect.fingerprints
+    third = rec(tracker, "User bob failed login from console")
+    assert third.matched_by == "fingerprint" and third.defect == first.defect
+
+
+@pytest.mark.parametrize("policy", ["reopen", "new-defect", "comment"])
+def test_recurrence_policies(tracker: LocalTracker, policy: str) -> None:
+    conv = Conventions(on_recurrence=policy)  # type: ignore[arg-type]
+    first = observe.run(tracker, conv, Request(message="Disk full", instance="a"))
+    tracker.resolve(first.defect or "")
+    again = observe.run(tracker, conv, Request(message="Disk full", instance="b"))
+    old = tracker.get(first.defect or "")
+    if policy == "reopen":
+        assert again.recurrence == "reopened" and old.status is Status.OPEN
+        assert again.defect == old.key and any("Reopened" in c for c in tracker.comments(old.key))
+    elif policy == "new-defect":
+        assert again.recurrence == "new-defect" and again.defect != old.key and again.defect_created
+        assert old.status is Status.DONE
+        assert old.key in [t.key for t in tracker.tree(again.defect or "").related]
+    else:
+        assert again.recurrence == "commented" and old.status is Status.DONE
+        assert any(again.observation or "?" in c for c in tracker.comments(old.key))
+
+
+class _Limited(LocalTracker):
+    def capabilities(self) -> Capabilities:
+        return Capabilities(upload_limit=1000)
+
+
+def _file(name: str, data: bytes) -> EvidenceFile:
+    return EvidenceFile(name=name, data=data, source=f"file:{name}", captured_at=datetime.now(UTC))
+
+
+def test_upload_limit_compresses_or_refuses() -> None:
+    tracker = _Limited(":memory:")
+    ok = rec(tracker, "Disk full", evidence=(_file("big.log", b"a" * 50_000),))  # type: ignore[arg-type]
+    assert [r.name for r in ok.evidence] == ["big.log.gz"]
+    import os
+
+    before = count(tracker)
+    with pytest.raises(UsageError, match="upload limit of 1000 B"):
+        rec(tracker, "Disk full", evidence=(_file("rand.bin", os.urandom(5000)),))  # type: ignore[arg-type]
+    assert count(tracker) == before
+
+
+class _Down(LocalTracker):
+    def create(self, new: NewTicket) -> Ticket:
+        raise TrackerUnavailable("create failed after 6 attempt(s): 503")
+
+
+def test_tracker_down_keeps_observation_for_replay(tmp_path: Path) -> None:
+    down = _Down(":memory:")
+    spool_dir = tmp_path / "spool"
+    request = Request(
+        message="Disk full",
+        instance="db-1",
+        event_id="alert-7",
+        evidence=(_file("df.txt", b"100%"),),
+        actions=("wiped /tmp",),
+    )
+    with pytest.raises(TrackerUnavailable) as err:
+        observe.run(down, CONV, request, spool_dir=spool_dir)
+    assert "NOT recorded" in str(err.value) and "bridge replay" in str(err.value)
+    [kept] = spool.pending(spool_dir)
+    up = LocalTracker(":memory:")
+    replayed = observe.run(up, CONV, spool.load(kept))
+    again = observe.run(up, CONV, spool.load(kept))
+    assert again.observation == replayed.observation
+    obs = up.get(replayed.observation or "")
+    assert obs.actions == ("wiped /tmp",) and [e.name for e in obs.evidence] == ["df.txt"]
+    assert count(up) == 2
