@@ -1,0 +1,371 @@
+"""Known-defect matching: is this error message a defect the tracker already knows?
+
+A :class:`Matcher` holds the known defects. :meth:`Matcher.match` decides, for one message:
+
+1. **fingerprint** - the message's fingerprint key (see :mod:`tracker_bridge.domain.fingerprint`)
+   is one a defect was already matched under: that defect, score 1.
+2. **similar** - otherwise the known template most similar to the message, if its score reaches
+   the threshold (:data:`DEFAULT_THRESHOLD`).
+3. **new** - otherwise a new defect. Candidates close to the threshold are still listed, best first,
+   with their scores, so a person can say "seen before".
+
+Similarity is positional, in the manner of Drain: only templates with the same number of tokens
+are compared, token by token. A position scores
+
+- 1 when the tokens are equal, or the known template learnt a variable there;
+- 0.5 when they differ only in values or punctuation (the same constant letters once variables are
+  taken out: ``rhost=<*>`` / ``rhost=``), or when two plain words differ right after a word that
+  introduces a name (``for user alice`` / ``for user bob``, see :data:`NAME_KEYS`);
+- 0 otherwise, and that is a *hard* mismatch: two different constant texts (``Started`` /
+  ``Paused``, ``HTTPS`` / ``SOCKS5``, ``rpc.statd`` / ``hcid``) name different events far more
+  often than they name values, so each hard mismatch also halves the score.
+
+The score is the mean over positions (halved per hard mismatch), in [0, 1]. With the default
+threshold of 0.8 a message one word away from a known defect is *new* but listed as a close
+candidate (about 40%), while a message differing only in values matches.
+
+Known templates are indexed by token count and by (position, constant token), so a match looks at
+the few templates that share rare tokens with the message, not at every defect in turn.
+
+**Persisted vs in-process state.** The tracker keeps, per defect, only its first message and the
+fingerprint keys it was matched under; :meth:`Matcher.add` rebuilds exactly that. Within one
+process, :meth:`Matcher.learn` also merges the template (positions that differ become variables),
+which is what :class:`StreamGrouper` (``bridge fingerprint --stream``) relies on. The two agree on
+every message seen before (exact fingerprint); on unseen messages the in-process matcher is a
+little more permissive, because its templates are more general.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tracker_bridge.domain.fingerprint import (
+    MAX_TOKENS,
+    WILDCARD,
+    Fingerprint,
+    fingerprint,
+    headline,
+    is_variable,
+    mask_token,
+)
+
+DEFAULT_THRESHOLD = 0.8
+"""Minimum similarity for a message to be called a known defect without a fingerprint match."""
+
+CLOSE_MARGIN = 0.1
+"""A decision within this distance of the threshold, or between two candidates, is "close"."""
+
+MAX_CANDIDATES = 5
+
+NAME_KEYS = frozenset(
+    {"user", "users", "username", "account", "host", "hostname", "owner", "login"}
+)
+"""Words after which a plain word is a name (``for user alice``), so it may differ."""
+
+_PUNCT = ".,;:!?()[]{}<>\"'`"
+"""Candidates reported with a match."""
+
+_SCORED_PER_MATCH = 64
+"""Templates scored exactly per match, taken from the most promising by index hits."""
+_COMMON_POSTING = 2000
+"""Postings larger than this are skipped when rarer tokens of the message are available."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A known defect a message resembles, with how much (``score`` in [0, 1])."""
+
+    key: str
+    template: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The decision for one message, and what it was based on."""
+
+    key: str | None
+    matched_by: Literal["fingerprint", "similar", "new"]
+    fingerprint: Fingerprint
+    score: float
+    candidates: tuple[Candidate, ...]
+    threshold: float = DEFAULT_THRESHOLD
+
+    @property
+    def close(self) -> bool:
+        """Whether a person should double-check this decision.
+
+        True when the best score is within :data:`CLOSE_MARGIN` of the threshold (either side),
+        or when the two best candidates both pass the threshold and are within that margin of
+        each other. Never true for an exact fingerprint match.
+        """
+        if self.matched_by == "fingerprint" or not self.candidates:
+            return False
+        best = self.candidates[0].score
+        if self.threshold / 2 <= best < self.threshold + CLOSE_MARGIN:
+            return True
+        if len(self.candidates) > 1:
+            second = self.candidates[1].score
+            return second >= self.threshold and best - second < CLOSE_MARGIN
+        return False
+
+
+@dataclass(slots=True)
+class _Group:
+    key: str
+    message: str
+    tokens: list[str]
+    fingerprints: set[str] = field(default_factory=set)
+    learned: set[int] = field(default_factory=set)
+
+    @property
+    def template(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """The templates of one token count."""
+
+    postings: dict[tuple[int, str], set[str]] = field(default_factory=dict)
+    no_constants: set[str] = field(default_factory=set)
+
+
+def _is_word(token: str) -> bool:
+    """A plain word: letters only (around punctuation), not an identifier like ``fooBar``."""
+    core = token.strip(_PUNCT)
+    return core.isalpha() and (core.islower() or core.isupper() or core[1:].islower())
+
+
+def _skeleton(token: str) -> str:
+    """The constant letters and digits of a token: ``LOGIN(uid=<*>)`` -> ``LOGINuid``."""
+    return "".join(ch for ch in token.replace(WILDCARD, " ") if ch.isalnum())
+
+
+def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[float, bool]:
+    """Score of one position and whether it is a hard mismatch."""
+    if known == seen or learned:
+        return 1.0, False
+    if _skeleton(known) == _skeleton(seen):
+        # Same constant text, different values or punctuation: "rhost=<*>" / "rhost=".
+        return 0.5, False
+    if before.strip(_PUNCT).lower() in NAME_KEYS and _is_word(known) and _is_word(seen):
+        return 0.5, False
+    # Different constant text: "Started" / "Paused", "HTTPS" / "<*>", "(uid=<*>)" / "LOGIN(uid=<*>)".
+    return 0.0, True
+
+
+def similarity(
+    known: Sequence[str], seen: Sequence[str], learned: frozenset[int] | set[int] = frozenset()
+) -> float:
+    """How alike a known template and a message's masked tokens are, in [0, 1].
+
+    The mean of the per-position scores (see the module docstring), halved for every position
+    where two different plain words stand. Templates of different lengths score 0. ``learned``
+    are positions of ``known`` generalised by :meth:`Matcher.learn`: they accept anything.
+    """
+    n = len(known)
+    if n != len(seen):
+        return 0.0
+    if n == 0:
+        return 1.0
+    total = 0.0
+    hard = 0
+    before = ""
+    for pos, (k, s) in enumerate(zip(known, seen, strict=True)):
+        score, is_hard = _position_score(k, s, pos in learned, before)
+        total += score
+        hard += is_hard
+        before = k if k == s else ""
+    return total / n * 0.5**hard
+
+
+class Matcher:
+    """Known defects, indexed for matching error messages against them."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        """Create an empty matcher; ``threshold`` is the minimum score of a similar match."""
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold!r}")
+        self.threshold = threshold
+        self._groups: dict[str, _Group] = {}
+        self._by_fingerprint: dict[str, str] = {}
+        self._buckets: dict[int, _Bucket] = {}
+
+    def __len__(self) -> int:
+        """Number of known defects."""
+        return len(self._groups)
+
+    def add(self, key: str, message: str, fingerprints: Iterable[str] = ()) -> None:
+        """Index a known defect: its (first) message and every fingerprint key it was matched under.
+
+        Adding a key again learns the message into that defect instead.
+        """
+        self._add(key, message, fingerprint(message))
+        group = self._groups[key]
+        for fp_key in fingerprints:
+            self._remember(group, fp_key)
+
+    def learn(self, key: str, message: str) -> None:
+        """Record that ``message`` belongs to defect ``key``.
+
+        Its fingerprint then matches exactly, and the defect's template is generalised: positions
+        where the two differ become variables (templates of another length are left as they are).
+        """
+        self._learn(key, message, fingerprint(message))
+
+    def _add(self, key: str, message: str, fp: Fingerprint) -> None:
+        if key in self._groups:
+            self._learn(key, message, fp)
+            return
+        group = _Group(key=key, message=message, tokens=list(fp.tokens))
+        self._groups[key] = group
+        self._remember(group, fp.key)
+        self._index(group)
+
+    def _learn(self, key: str, message: str, fp: Fingerprint) -> None:
+        group = self._groups.get(key)
+        if group is None:
+            self._add(key, message, fp)
+            return
+        self._remember(group, fp.key)
+        if len(fp.tokens) != len(group.tokens):
+            return
+        bucket = self._buckets[len(group.tokens)]
+        for pos, (known, seen) in enumerate(zip(group.tokens, fp.tokens, strict=True)):
+            if known not in (seen, WILDCARD):
+                if not is_variable(known):
+                    posting = bucket.postings[(pos, known)]
+                    posting.discard(key)
+                    if not posting:
+                        del bucket.postings[(pos, known)]
+                group.tokens[pos] = WILDCARD
+                group.learned.add(pos)
+        if not any(not is_variable(tok) for tok in group.tokens):
+            bucket.no_constants.add(key)
+
+    def match(self, message: str) -> Match:
+        """Match ``message``: exactly by fingerprint, else the most similar above threshold, else new."""
+        return self._match(fingerprint(message))
+
+    def _match(self, fp: Fingerprint) -> Match:
+        known = self._by_fingerprint.get(fp.key)
+        if known is not None:
+            group = self._groups[known]
+            return Match(
+                key=known,
+                matched_by="fingerprint",
+                fingerprint=fp,
+                score=1.0,
+                candidates=(Candidate(known, group.template, 1.0),),
+                threshold=self.threshold,
+            )
+        candidates = self._candidates(fp)
+        if candidates and candidates[0].score >= self.threshold:
+            best = candidates[0]
+            return Match(best.key, "similar", fp, best.score, candidates, self.threshold)
+        score = candidates[0].score if candidates else 0.0
+        return Match(None, "new", fp, score, candidates, self.threshold)
+
+    def explain(self, message: str) -> list[str]:
+        """Human-readable lines saying how ``message`` was masked, scored and decided."""
+        fp = fingerprint(message)
+        line = headline(message)
+        raw = line.split(" ") if line else []
+        result = self.match(message)
+        lines = [
+            f"headline: {line!r}"
+            + (" (first line of a longer message)" if "\n" in message else ""),
+            f"tokens ({len(fp.tokens)}): " + " | ".join(fp.tokens),
+        ]
+        masked = [f"{r!r} -> {mask_token(r)!r}" for r in raw[:MAX_TOKENS] if mask_token(r) != r]
+        lines.append("masked: " + (", ".join(masked) if masked else "nothing"))
+        if len(fp.tokens) < min(len(raw), MAX_TOKENS):
+            lines.append("folded: units, date words and runs of variables into single <*>")
+        lines.append(f"fingerprint: {fp.key} (template {fp.template!r})")
+        if result.candidates:
+            lines.append("candidates:")
+            lines.extend(f"  {c.key} {c.score:.0%} {c.template!r}" for c in result.candidates)
+        else:
+            lines.append("candidates: none with the same token count and a shared token")
+        if result.matched_by == "fingerprint":
+            why = f"fingerprint {fp.key} is already recorded on {result.key}"
+        elif result.matched_by == "similar":
+            why = f"best score {result.score:.0%} >= threshold {self.threshold:.0%}"
+        else:
+            why = f"best score {result.score:.0%} < threshold {self.threshold:.0%}"
+        lines.append(f"decision: {result.matched_by} {result.key or ''} ({why})".replace("  ", " "))
+        if result.close:
+            lines.append("close call: please double-check")
+        return lines
+
+    def _remember(self, group: _Group, fp_key: str) -> None:
+        group.fingerprints.add(fp_key)
+        self._by_fingerprint[fp_key] = group.key
+
+    def _index(self, group: _Group) -> None:
+        bucket = self._buckets.setdefault(len(group.tokens), _Bucket())
+        constant = False
+        for pos, tok in enumerate(group.tokens):
+            if not is_variable(tok):
+                bucket.postings.setdefault((pos, tok), set()).add(group.key)
+                constant = True
+        if not constant:
+            bucket.no_constants.add(group.key)
+
+    def _candidates(self, fp: Fingerprint) -> tuple[Candidate, ...]:
+        bucket = self._buckets.get(len(fp.tokens))
+        if bucket is None:
+            return ()
+        postings = [
+            posting
+            for pos, tok in enumerate(fp.tokens)
+            if (posting := bucket.postings.get((pos, tok))) is not None
+        ]
+        postings.sort(key=len)
+        rare = [p for p in postings if len(p) <= _COMMON_POSTING] or postings[:1]
+        hits: Counter[str] = Counter()
+        for posting in rare:
+            hits.update(posting)
+        # Hits plus the template's variables bound the score from above: rank on that.
+        ranked = heapq.nlargest(
+            _SCORED_PER_MATCH,
+            hits,
+            key=lambda k: (hits[k] + self._groups[k].tokens.count(WILDCARD), k),
+        )
+        ranked.extend(sorted(bucket.no_constants)[:_SCORED_PER_MATCH])
+        scored = {
+            key: similarity(self._groups[key].tokens, fp.tokens, self._groups[key].learned)
+            for key in dict.fromkeys(ranked)
+        }
+        best = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+        return tuple(
+            Candidate(key, self._groups[key].template, round(score, 4)) for key, score in best
+        )
+
+
+class StreamGrouper:
+    """Online grouping of a stream of messages, as ``bridge fingerprint --stream`` does it.
+
+    Each message is matched against the groups so far; a new one founds a group keyed by its
+    fingerprint key, a similar one is learnt into its group. The returned key is the group's.
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        """Start with no groups."""
+        self.matcher = Matcher(threshold)
+
+    def group(self, message: str) -> str:
+        """The group key of ``message`` (founding or generalising a group as needed)."""
+        fp = fingerprint(message)
+        result = self.matcher._match(fp)
+        if result.key is None:
+            self.matcher._add(fp.key, message, fp)
+            return fp.key
+        if result.matched_by == "similar":
+            self.matcher._learn(result.key, message, fp)
+        return result.key
