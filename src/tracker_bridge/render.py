@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from tracker_bridge.domain.rules import Rule
     from tracker_bridge.domain.tickets import Ticket, Tree
     from tracker_bridge.workflows.check import Report
+    from tracker_bridge.workflows.delegate import Result as DelegateResult
     from tracker_bridge.workflows.evidence import Capture
     from tracker_bridge.workflows.observe import Result
+    from tracker_bridge.workflows.show import Elsewhere
 
 
 def observation(result: Result, captured: Sequence[Capture]) -> None:
@@ -62,7 +64,30 @@ def observation(result: Result, captured: Sequence[Capture]) -> None:
         click.echo(f"  {result.url}")
 
 
-def tree(data: Tree) -> None:
+def delegation(result: DelegateResult) -> None:
+    """A delegation, or with --dry-run the ticket exactly as it would be filed."""
+    if result.dry_run:
+        click.echo(f"Would file for team {result.team} (linked by {result.linked}):\n")
+        click.echo(f"Title: {result.title}\n")
+        click.echo(result.body)
+        if result.problems:
+            click.echo("The target project would refuse it:", err=True)
+            for problem in result.problems:
+                click.echo(f"  - {problem}", err=True)
+        else:
+            click.echo("Validated against the target project: it would be accepted.")
+        return
+    if result.existing:
+        click.echo(f"Already delegated to {result.team}: {result.ticket} {result.title}")
+        click.echo("  (nothing new filed; use --again for another ticket)")
+    else:
+        click.echo(f"Delegated to {result.team}: {result.ticket} {result.title}")
+        click.echo(f"  linked by {result.linked}; the defect has a note naming it")
+    if result.url:
+        click.echo(f"  {result.url}")
+
+
+def tree(data: Tree, elsewhere: Sequence[Elsewhere] = ()) -> None:
     """A defect and its children as a tree (rich)."""
     from rich.console import Console
     from rich.tree import Tree as RichTree
@@ -79,10 +104,15 @@ def tree(data: Tree) -> None:
             node = branch.add(f"{_line(t)}  [dim]{when}, {len(t.evidence)} evidence[/]")
             for action in t.actions:
                 node.add(f"[dim]action:[/] {_esc(action)}")
-    if data.remediations:
-        branch = root.add(f"remediations ({len(data.remediations)})")
+    if data.remediations or elsewhere:
+        branch = root.add(f"remediations ({len(data.remediations) + len(elsewhere)})")
         for t in data.remediations:
             branch.add(_line(t) + (f"  [dim]team {t.team}[/]" if t.team else ""))
+        for e in elsewhere:
+            branch.add(
+                f"[bold]{_esc(e.key)}[/] {_esc(e.title)}  [dim]remediation, {_esc(e.status)}, "
+                f"team {_esc(e.team)}, {_esc(e.url)}[/]"
+            )
     for t in data.related:
         root.add(f"[dim]related:[/] {_line(t)}")
     # Piped output keeps whole lines: scripts grep it, and there is no terminal width to fit.

@@ -186,6 +186,38 @@ class Settings(BaseSettings):
     def conventions_value(self) -> Conventions:
         return self.conventions.domain()
 
+    def team(self, name: str) -> TeamSettings:
+        """The team called ``name``; ``ConfigError`` listing the known teams otherwise."""
+        if name not in self.teams:
+            known = ", ".join(sorted(self.teams)) or "none configured"
+            raise ConfigError(
+                f"unknown team {name!r} (known: {known}).",
+                hint="Declare it as [teams.NAME] in the configuration.",
+            )
+        return self.teams[name]
+
+    def build_team_tracker(self, name: str) -> tuple[Tracker, bool]:
+        """The tracker holding ``name``'s project, and whether it is the same site as ours.
+
+        On the same site, delegated tickets are linked to their defect directly; across sites or
+        trackers, by remote links both ways.
+        """
+        team = self.team(name)
+        kind = team.tracker or self.tracker.kind
+        same_site = kind == self.tracker.kind and team.url in ("", self.tracker.url)
+        update: dict[str, Any] = {"kind": kind}
+        if team.project:
+            update["project"] = team.project
+        if team.repository:
+            update["repository"] = team.repository
+        if not same_site:
+            update["url"] = team.url
+            token = os.environ.get(team.token_env) if team.token_env else None
+            update["token"] = SecretStr(token) if token else None
+            update["token_file"] = None
+        settings = self.model_copy(update={"tracker": self.tracker.model_copy(update=update)})
+        return settings.build_tracker(), same_site
+
     def build_tracker(self) -> Tracker:
         """The tracker named by ``[tracker] kind``; its library is imported only now."""
         module = importlib.import_module(f"tracker_bridge.trackers.{_BACKENDS[self.tracker.kind]}")

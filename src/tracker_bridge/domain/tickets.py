@@ -75,6 +75,16 @@ class EvidenceFile:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteLink:
+    """A link to a ticket on another tracker or site; ``global_id`` makes re-linking an update."""
+
+    url: str
+    title: str
+    global_id: str
+    relationship: str = "relates to"
+
+
+@dataclass(frozen=True, slots=True)
 class Ticket:
     """A ticket read from a tracker, in domain terms.
 
@@ -107,6 +117,8 @@ class Ticket:
     """For remediations: the team it was delegated to, if any."""
     related: str | None = None
     """A ticket this one was opened in relation to (a recurrence's earlier defect)."""
+    links: tuple[RemoteLink, ...] = ()
+    """Links to tickets elsewhere (delegated remediations, or the defect they came from)."""
     updated: datetime | None = None
     resolved: datetime | None = None
 
@@ -135,6 +147,13 @@ class NewTicket:
     related: str | None = None
     """A ticket to link as 'relates' (e.g. a new defect opened for a recurrence of an old one)."""
     team: str = ""
+    issue_type: str = ""
+    """Overrides the conventional issue type (a team's own type for delegated work)."""
+    components: tuple[str, ...] = ()
+    fields: tuple[tuple[str, object], ...] = ()
+    """Extra tracker fields a team's configuration asks for, passed through as given."""
+    links: tuple[RemoteLink, ...] = ()
+    """Remote links to create with the ticket."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket, Ticket, Tree
+from tracker_bridge.domain.tickets import (
+    EvidenceFile,
+    EvidenceRef,
+    NewTicket,
+    RemoteLink,
+    Ticket,
+    Tree,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,16 @@ class Tracker(Protocol):
 
         Files whose content hash the ticket already holds are skipped and returned as stored.
         """
+        ...
+
+    def validate(self, new: NewTicket) -> tuple[str, ...]:
+        """What the tracker would refuse about ``new`` (required fields, unknown types), sending
+        nothing that creates; empty when it would be accepted. Used by ``--dry-run``."""
+        ...
+
+    def link_remote(self, key: str, link: RemoteLink) -> None:
+        """Link a ticket to one on another tracker or site; the same ``global_id`` again updates
+        the link instead of adding another."""
         ...
 
     def add_fingerprint(self, key: str, fingerprint: str) -> None:

@@ -20,6 +20,7 @@ from tracker_bridge.domain.tickets import (
     EvidenceRef,
     Kind,
     NewTicket,
+    RemoteLink,
     Status,
     Ticket,
     Tree,
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS tickets (
     impact TEXT NOT NULL DEFAULT '',
     event_id TEXT UNIQUE,
     team TEXT NOT NULL DEFAULT '',
-    issue_type TEXT NOT NULL DEFAULT ''
+    issue_type TEXT NOT NULL DEFAULT '',
+    extra TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS tickets_parent ON tickets(parent);
 CREATE TABLE IF NOT EXISTS labels (key TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (key, label));
@@ -64,6 +66,10 @@ CREATE TABLE IF NOT EXISTS evidence (
     key TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL,
     size INTEGER NOT NULL, source TEXT NOT NULL, captured_at TEXT, redactions TEXT NOT NULL,
     scanned INTEGER NOT NULL, sensitive INTEGER NOT NULL, PRIMARY KEY (key, sha256)
+);
+CREATE TABLE IF NOT EXISTS links (
+    key TEXT NOT NULL, global_id TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
+    relationship TEXT NOT NULL, PRIMARY KEY (key, global_id)
 );
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
@@ -95,11 +101,18 @@ class LocalTracker:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise TrackerUnavailable(
                 f"cannot open the local tracker at {self.path}: {exc}.",
                 hint="Check that the directory is writable, or set [tracker] path.",
             ) from exc
+
+    def _migrate(self) -> None:
+        """Bring a database made by an earlier version up to this schema, in place."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(tickets)")}
+        if "extra" not in columns:
+            self._db.execute("ALTER TABLE tickets ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -178,8 +191,9 @@ class LocalTracker:
             now = utcnow().isoformat()
             self._db.execute(
                 "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent,"
-                " related, message, description, instance, observed_at, impact, event_id, team)"
-                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " related, message, description, instance, observed_at, impact, event_id, team,"
+                " issue_type, extra)"
+                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     key,
@@ -196,8 +210,15 @@ class LocalTracker:
                     new.impact,
                     new.event_id or None,
                     new.team,
+                    new.issue_type,
+                    json.dumps(
+                        {"components": list(new.components), "fields": dict(new.fields)},
+                        default=str,
+                    ),
                 ),
             )
+            for link in new.links:
+                self._upsert_link(key, link)
             self._db.executemany(
                 "INSERT OR IGNORE INTO labels VALUES (?, ?)", [(key, lab) for lab in new.labels]
             )
@@ -246,6 +267,29 @@ class LocalTracker:
             self._touch(key)
         return refs
 
+    def link_remote(self, key: str, link: RemoteLink) -> None:
+        """Link a ticket to one elsewhere; the same ``global_id`` again updates, never duplicates."""
+        with self._write():
+            self._require(key)
+            self._upsert_link(key, link)
+
+    def validate(self, new: NewTicket) -> tuple[str, ...]:
+        """Problems that would make ``create`` refuse ``new`` (the local tracker takes anything)."""
+        problems = []
+        if not new.title.strip():
+            problems.append("the title is empty")
+        if new.parent is not None and not self._exists(new.parent):
+            problems.append(f"parent {new.parent} does not exist")
+        return tuple(problems)
+
+    def _upsert_link(self, key: str, link: RemoteLink) -> None:
+        self._db.execute(
+            "INSERT INTO links VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, global_id)"
+            " DO UPDATE SET url = excluded.url, title = excluded.title,"
+            " relationship = excluded.relationship",
+            (key, link.global_id, link.url, link.title, link.relationship),
+        )
+
     def add_fingerprint(self, key: str, fingerprint: str) -> None:
         with self._write():
             self._require(key)
@@ -285,7 +329,9 @@ class LocalTracker:
         return _Transaction(self._db, self.name)
 
     def _exists(self, key: str) -> bool:
-        return self._db.execute("SELECT 1 FROM tickets WHERE key = ?", (key,)).fetchone() is not None
+        return (
+            self._db.execute("SELECT 1 FROM tickets WHERE key = ?", (key,)).fetchone() is not None
+        )
 
     def _require(self, key: str) -> None:
         if not self._exists(key):
@@ -356,6 +402,7 @@ class LocalTracker:
             "SELECT * FROM actions WHERE key IN ({marks}) ORDER BY key, position", keys
         )
         evidence = self._evidence(keys)
+        links = self._side("SELECT * FROM links WHERE key IN ({marks}) ORDER BY rowid", keys)
         return [
             Ticket(
                 key=r["key"],
@@ -380,6 +427,15 @@ class LocalTracker:
                 updated=_when(r["updated"]),
                 resolved=_when(r["resolved"]),
                 related=r["related"],
+                links=tuple(
+                    RemoteLink(
+                        url=x["url"],
+                        title=x["title"],
+                        global_id=x["global_id"],
+                        relationship=x["relationship"],
+                    )
+                    for x in links.get(r["key"], [])
+                ),
             )
             for r in rows
         ]

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tracker_bridge.domain.tickets import EvidenceRef, Ticket, Tree
+from tracker_bridge.errors import BridgeError
 from tracker_bridge.trackers.base import Tracker
+
+if TYPE_CHECKING:
+    from tracker_bridge.settings import Settings
+
+DELEGATE_LINK = "bridge-delegate:"
+
+
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """A remediation delegated to a team on another site or tracker."""
+
+    team: str
+    key: str
+    title: str
+    url: str
+    status: str
+    """The ticket's status there, or ``unknown: <why>`` when it could not be read."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "status": self.status,
+            "team": self.team,
+            "url": self.url,
+            "instance": "",
+            "observed_at": None,
+            "elsewhere": True,
+        }
 
 
 def run(tracker: Tracker, key: str) -> Tree:
@@ -75,3 +106,23 @@ def _evidence(ref: EvidenceRef) -> dict[str, Any]:
         "redactions": dict(ref.redactions),
         "url": ref.url,
     }
+
+
+def remote_remediations(ticket: Ticket, settings: Settings) -> list[Elsewhere]:
+    """Remediations delegated across sites, with their status read from each team's tracker."""
+    out = []
+    for link in ticket.links:
+        if not link.global_id.startswith(DELEGATE_LINK):
+            continue
+        team, _, key = link.global_id[len(DELEGATE_LINK) :].partition(":")
+        title = link.title.partition(": ")[2] or link.title
+        try:
+            tracker, _ = settings.build_team_tracker(team)
+            try:
+                status = tracker.get(key).status.value
+            finally:
+                tracker.close()
+        except BridgeError as exc:
+            status = f"unknown: {exc.message}"
+        out.append(Elsewhere(team=team, key=key, title=title, url=link.url, status=status))
+    return out

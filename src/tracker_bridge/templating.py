@@ -1,0 +1,79 @@
+"""Ticket templates: Jinja2 in a sandbox, undefined variables are errors.
+
+A template defines two blocks, ``title`` and ``body``. User templates in ``templates_dir``
+override the shipped ones by name (``remediation`` -> ``remediation.md.j2``). Errors name the
+template and the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tracker_bridge.errors import TemplateError
+
+SUFFIX = ".md.j2"
+
+
+def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> tuple[str, str]:
+    """Render template ``name`` to (title, body)."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    loaders: list[jinja2.BaseLoader] = []
+    if user_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(user_dir)))
+    loaders.append(jinja2.PackageLoader("tracker_bridge", "templates"))
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    filename = name + SUFFIX
+    template: jinja2.Template | None = None
+    try:
+        template = env.get_template(filename)
+        missing = {"title", "body"} - set(template.blocks)
+        if missing:
+            raise TemplateError(
+                f"template {filename} has no {' or '.join(sorted(missing))} block.",
+                hint="Define {% block title %}...{% endblock %} and {% block body %}...{% endblock %}.",
+            )
+        ctx = template.new_context(context)
+        title = "".join(template.blocks["title"](ctx)).strip()
+        body = "".join(template.blocks["body"](ctx)).strip() + "\n"
+    except jinja2.TemplateNotFound:
+        where = f"{user_dir} or the shipped templates" if user_dir else "the shipped templates"
+        raise TemplateError(f"no template {filename!r} in {where}.") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            f"template {exc.filename or filename} line {exc.lineno}: {exc.message}."
+        ) from None
+    except jinja2.UndefinedError as exc:
+        line = _line_of(exc, template)
+        at = f" line {line}" if line else ""
+        raise TemplateError(
+            f"template {filename}{at}: {exc.message}.",
+            hint="Pass it with --var KEY=VALUE or guard it with `| default(...)`.",
+        ) from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"template {filename}: not allowed in the sandbox: {exc}.") from None
+    if not title:
+        raise TemplateError(f"template {filename} rendered an empty title.")
+    return title, body
+
+
+def _line_of(exc: BaseException, template: Any) -> int | None:
+    """The template line an error happened on (blocks run outside Jinja's traceback rewriting)."""
+    if template is None:
+        return None
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == template.filename:
+            line = template.get_corresponding_lineno(tb.tb_lineno)
+        tb = tb.tb_next
+    return line

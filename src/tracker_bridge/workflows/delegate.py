@@ -1,0 +1,224 @@
+"""``delegate``: hand remediation of a defect to a team, with the context they need.
+
+The ticket is rendered from a template (relevance, business value, expectations, how often and
+where, impact, evidence index, what was tried, links back, the finalisation question) and filed
+in the team's project respecting their workflow: only the fields their configuration names are
+set (no sprint, assignee, priority or due date otherwise). It is created first and linked after,
+so a failure never leaves a link without a ticket; delegating again finds the ticket by its
+idempotency marker and only repairs missing links.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tracker_bridge import templating
+from tracker_bridge.domain.conventions import Conventions, clip
+from tracker_bridge.domain.recurrence import humanize, summarise
+from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
+from tracker_bridge.errors import UsageError
+from tracker_bridge.settings import TeamSettings
+from tracker_bridge.trackers.base import Tracker
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Delegate ``defect`` to ``team``."""
+
+    defect: str
+    team: str
+    template: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The delegated ticket (or, with ``dry_run``, the ticket as it would be filed)."""
+
+    team: str
+    title: str
+    body: str
+    ticket: str | None = None
+    url: str = ""
+    existing: bool = False
+    """True when this defect was already delegated to this team: nothing new was filed."""
+    linked: str = ""
+    """``parent`` on the same site, ``remote`` across sites or trackers."""
+    problems: tuple[str, ...] = ()
+    """With ``dry_run``: what the target project would refuse (required fields, types)."""
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ticket": self.ticket,
+            "url": self.url,
+            "team": self.team,
+            "title": self.title,
+            "body": self.body,
+            "existing": self.existing,
+            "linked": self.linked,
+            "problems": list(self.problems),
+            "dry_run": self.dry_run,
+        }
+
+
+def run(
+    source: Tracker,
+    target: Tracker,
+    *,
+    team: TeamSettings,
+    conventions: Conventions,
+    request: Request,
+    same_site: bool,
+    templates_dir: Path | None = None,
+) -> Result:
+    """Render, validate and (unless ``dry_run``) file the remediation ticket, linked both ways."""
+    tree = source.tree(request.defect)
+    defect = tree.ticket
+    if defect.kind is not Kind.DEFECT:
+        raise UsageError(
+            f"{defect.key} is not a defect; delegate the defect the work is for.",
+            hint=f"`bridge show {defect.key}` names its defect.",
+        )
+    marker = f"delegate/{defect.key}/{request.team}"
+    if not request.again:
+        found = target.find_by_event(marker)
+        if found is not None:
+            if not request.dry_run:
+                _link_back(source, defect, found, request.team, same_site, note=False)
+            return Result(
+                team=request.team,
+                title=found.title,
+                body=found.description,
+                ticket=found.key,
+                url=found.url,
+                existing=True,
+                linked="parent" if same_site else "remote",
+                dry_run=request.dry_run,
+            )
+    else:
+        marker = f"{marker}/{uuid.uuid4().hex[:12]}"
+    title, body = templating.render(
+        request.template or team.template, _context(tree, request, team), templates_dir
+    )
+    new = NewTicket(
+        kind=Kind.REMEDIATION,
+        title=clip(" ".join(title.split()), 255),
+        description=body,
+        parent=defect.key if same_site else None,
+        labels=(conventions.remediation_label, *team.labels),
+        issue_type=team.issue_type,
+        components=tuple(team.components),
+        fields=tuple(team.fields.items()),
+        team=request.team,
+        event_id=marker,
+        links=()
+        if same_site
+        else (
+            RemoteLink(
+                url=defect.url,
+                title=f"{defect.key}: {defect.title}",
+                global_id=f"bridge-defect:{defect.key}",
+                relationship="remediates",
+            ),
+        ),
+    )
+    if request.dry_run:
+        return Result(
+            team=request.team,
+            title=new.title,
+            body=body,
+            problems=target.validate(new),
+            linked="parent" if same_site else "remote",
+            dry_run=True,
+        )
+    made = target.create(new)
+    _link_back(source, defect, made, request.team, same_site, note=True)
+    return Result(
+        team=request.team,
+        title=made.title,
+        body=body,
+        ticket=made.key,
+        url=made.url,
+        linked="parent" if same_site else "remote",
+    )
+
+
+def _link_back(
+    source: Tracker, defect: Ticket, made: Ticket, team: str, same_site: bool, *, note: bool
+) -> None:
+    if not same_site:
+        source.link_remote(
+            defect.key,
+            RemoteLink(
+                url=made.url,
+                title=f"{made.key}: {made.title}",
+                global_id=f"bridge-delegate:{team}:{made.key}",
+                relationship="remediated by",
+            ),
+        )
+    if note:
+        source.comment(defect.key, f"Remediation delegated to team {team}: {made.key} {made.url}")
+
+
+def _context(tree: Tree, request: Request, team: TeamSettings) -> dict[str, Any]:
+    defect = tree.ticket
+    stats = summarise(tree.observations)
+    return {
+        "defect": {
+            "key": defect.key,
+            "title": defect.title,
+            "message": defect.message or defect.title,
+            "url": defect.url,
+            "status": defect.status.value,
+            "created": _day(defect.created),
+        },
+        "team": {"name": request.team, "project": team.project or team.repository or request.team},
+        "stats": {
+            "count": stats.count,
+            "first_seen": _day(stats.first_seen),
+            "last_seen": _day(stats.last_seen),
+            "instances": list(stats.instances),
+            "per_week": stats.per_week,
+            "median_interval": humanize(stats.median_interval)
+            if stats.median_interval is not None
+            else None,
+            "next_expected": _day(stats.next_expected),
+            "impacts": list(stats.impacts),
+            "actions": list(stats.actions),
+        },
+        "observations": [
+            {
+                "key": o.key,
+                "title": o.title,
+                "instance": o.instance,
+                "observed_at": _day(o.observed_at),
+                "impact": o.impact,
+                "url": o.url,
+            }
+            for o in tree.observations
+        ],
+        "evidence": [
+            {
+                "name": e.name,
+                "size": e.size,
+                "sha256": e.sha256,
+                "observation": o.key,
+                "url": e.url,
+                "sensitive": e.sensitive,
+            }
+            for o in tree.observations
+            for e in o.evidence
+        ],
+        "vars": dict(request.variables),
+    }
+
+
+def _day(when: datetime | None) -> str | None:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when else None
