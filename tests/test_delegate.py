@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ TEAM = TeamSettings(project="PLAT", issue_type="Story", labels=["from-ops"])
 
 def seeded(tracker: LocalTracker) -> str:
     defect = tracker.create(new_defect(CONV, "No space left on device")).key
-    start = datetime(2026, 11, 1, tzinfo=UTC)
     for i, host in enumerate(["replica-1", "replica-2", "replica-1"]):
         obs = tracker.create(
             new_observation(
@@ -37,8 +35,6 @@ def seeded(tracker: LocalTracker) -> str:
             )
         ).key
         tracker.attach(obs, [evidence(f"df-{i}.txt", f"{i}00%")])
-        del start
-        start = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=i)
     return defect
 
 
@@ -184,7 +180,7 @@ def test_user_template_overrides_and_errors_name_the_line(tmp_path: Path) -> Non
     (tmp_path / "syntax.md.j2").write_text(
         "{% block title %}x{% endblock %}\n{% block body %}{% if %}"
     )
-    with pytest.raises(TemplateError, match="syntax.md.j2 line 2"):
+    with pytest.raises(TemplateError, match=r"syntax\.md\.j2 line 2"):
         delegate.run(
             tracker,
             tracker,
