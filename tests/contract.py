@@ -30,7 +30,9 @@ def new_defect(conventions: Conventions, message: str, fp: str = "0123456789abcd
     )
 
 
-def new_observation(conventions: Conventions, parent: str, message: str, instance: str, **kw: object):
+def new_observation(
+    conventions: Conventions, parent: str, message: str, instance: str, **kw: object
+):
     return NewTicket(
         kind=Kind.OBSERVATION,
         title=format_title(message, instance, conventions.observation_prefix),
@@ -69,11 +71,17 @@ class TrackerContract:
         with pytest.raises(NotFoundError):
             tracker.get("NOPE-999999")
 
-    def test_observation_is_child_of_defect(self, tracker: Tracker, conventions: Conventions) -> None:
+    def test_observation_is_child_of_defect(
+        self, tracker: Tracker, conventions: Conventions
+    ) -> None:
         defect = tracker.create(new_defect(conventions, "Disk full"))
         obs = tracker.create(
             new_observation(
-                conventions, defect.key, "Disk full", "replica-2", actions=("wiped /tmp",),
+                conventions,
+                defect.key,
+                "Disk full",
+                "replica-2",
+                actions=("wiped /tmp",),
                 impact="writes failed for 5 min",
             )
         )
@@ -92,8 +100,12 @@ class TrackerContract:
     def test_remediation_is_listed_apart(self, tracker: Tracker, conventions: Conventions) -> None:
         defect = tracker.create(new_defect(conventions, "Disk full"))
         rem = tracker.create(
-            NewTicket(kind=Kind.REMEDIATION, title="Alert on disk usage", parent=defect.key,
-                      labels=(conventions.remediation_label,))
+            NewTicket(
+                kind=Kind.REMEDIATION,
+                title="Alert on disk usage",
+                parent=defect.key,
+                labels=(conventions.remediation_label,),
+            )
         )
         tree = tracker.tree(defect.key)
         assert [t.key for t in tree.remediations] == [rem.key]
@@ -115,10 +127,16 @@ class TrackerContract:
         tracker.create(new_observation(conventions, one.key, "one", "host"))
         assert sorted(t.key for t in tracker.defects()) == sorted([one.key, two.key])
 
-    def test_create_is_idempotent_on_event_id(self, tracker: Tracker, conventions: Conventions) -> None:
+    def test_create_is_idempotent_on_event_id(
+        self, tracker: Tracker, conventions: Conventions
+    ) -> None:
         defect = tracker.create(new_defect(conventions, "Disk full"))
-        first = tracker.create(new_observation(conventions, defect.key, "Disk full", "h", event_id="ev-1"))
-        second = tracker.create(new_observation(conventions, defect.key, "Disk full", "h", event_id="ev-1"))
+        first = tracker.create(
+            new_observation(conventions, defect.key, "Disk full", "h", event_id="ev-1")
+        )
+        second = tracker.create(
+            new_observation(conventions, defect.key, "Disk full", "h", event_id="ev-1")
+        )
         assert second.key == first.key
         assert len(tracker.tree(defect.key).observations) == 1
         found = tracker.find_by_event("ev-1")
@@ -149,7 +167,9 @@ class TrackerContract:
         defect = tracker.create(new_defect(conventions, "Disk full"))
         tracker.comment(defect.key, "Seen again on replica-3.")
 
-    def test_missing_parent_creates_nothing(self, tracker: Tracker, conventions: Conventions) -> None:
+    def test_missing_parent_creates_nothing(
+        self, tracker: Tracker, conventions: Conventions
+    ) -> None:
         with pytest.raises(NotFoundError):
             tracker.create(new_observation(conventions, "NOPE-424242", "Disk full", "h"))
         assert list(tracker.scan(conventions.observation_prefix)) == []
@@ -165,7 +185,9 @@ class TrackerContract:
 
     def test_related_defect(self, tracker: Tracker, conventions: Conventions) -> None:
         old = tracker.create(new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa"))
-        new = tracker.create(new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa", related=old.key))
+        new = tracker.create(
+            new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa", related=old.key)
+        )
         assert old.key in [t.key for t in tracker.tree(new.key).related]
 
     @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ def test_bad_title_fires_with_canonical_fix(tracker: LocalTracker) -> None:
     tracker.insert_raw('Handle: Disk full on db-2"', kind=Kind.OBSERVATION, parent=defect)
     report = check.run(tracker, CONV)
     [finding] = [f for f in report.findings if f.rule == "observation-title"]
-    assert finding.fix == "retitle to 'Handle: \"Disk full\" on \"db-2\"'"
+    assert finding.fix == 'retitle to \'Handle: "Disk full" on "db-2"\''
     assert report.failed
 
 

@@ -13,8 +13,12 @@ import pytest
 from tracker_bridge import cli
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+def run(
+    capsys: pytest.CaptureFixture[str],
+    *args: str,
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
     """Run ``bridge ARGS`` through the real entry point (error boundary included)."""
     argv = ["bridge", *args]
     old = sys.argv
@@ -37,27 +41,50 @@ def run(capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None
 def tickets(capsys: pytest.CaptureFixture[str]) -> int:
     if not Path(".bridge/bridge.db").exists():
         return 0
-    code, out, _ = run(capsys, "check", "--json")
+    _code, out, _ = run(capsys, "check", "--json")
     return int(json.loads(out)["checked"])
 
 
 def test_the_story(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     Path("df.txt").write_text("/dev/sda1 100G 100G 0 100% /\n")
-    code, out, _ = run(capsys, "observe", "No space left on device", "--instance", "replica-2",
-                       "--evidence", "df.txt", "--action", "wiped /tmp", "--json")
+    code, out, _ = run(
+        capsys,
+        "observe",
+        "No space left on device",
+        "--instance",
+        "replica-2",
+        "--evidence",
+        "df.txt",
+        "--action",
+        "wiped /tmp",
+        "--json",
+    )
     assert code == 0
     first = json.loads(out)
-    assert {"observation", "defect", "defect_created", "matched_by", "evidence", "url"} <= set(first)
+    assert {"observation", "defect", "defect_created", "matched_by", "evidence", "url"} <= set(
+        first
+    )
     assert first["defect_created"] is True and first["matched_by"] == "new"
     assert first["title"] == 'Handle: "No space left on device" on "replica-2"'
     assert [e["name"] for e in first["evidence"]] == ["df.txt"]
 
-    code, out, _ = run(capsys, "observe", "No space left on device", "--instance", "replica-1",
-                       "--capture", "ls -lah /tmp", "--json")
+    code, out, _ = run(
+        capsys,
+        "observe",
+        "No space left on device",
+        "--instance",
+        "replica-1",
+        "--capture",
+        "ls -lah /tmp",
+        "--json",
+    )
     second = json.loads(out)
     assert code == 0
     assert (second["defect"], second["defect_created"], second["matched_by"]) == (
-        first["defect"], False, "fingerprint")
+        first["defect"],
+        False,
+        "fingerprint",
+    )
     assert second["captures"][0]["exit_status"] == 0
 
     code, out, _ = run(capsys, "show", first["defect"], "--json")
@@ -77,14 +104,24 @@ def test_the_story(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
 
 
 def test_json_output_is_only_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "observe", "Disk full", "-i", "h", "--capture", "echo hi", "--json")
+    code, out, _err = run(
+        capsys, "observe", "Disk full", "-i", "h", "--capture", "echo hi", "--json"
+    )
     assert code == 0
     json.loads(out)
 
 
 def test_capture_runs_before_anything_else(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "observe", "Disk full", "-i", "h", "--json",
-                       "--capture", "ls -a .bridge || echo NO-BRIDGE-YET")
+    code, out, _ = run(
+        capsys,
+        "observe",
+        "Disk full",
+        "-i",
+        "h",
+        "--json",
+        "--capture",
+        "ls -a .bridge || echo NO-BRIDGE-YET",
+    )
     assert code == 0
     [ref] = json.loads(out)["evidence"]
     code, out, _ = run(capsys, "show", json.loads(out)["observation"], "--json")
@@ -95,7 +132,9 @@ def test_capture_runs_before_anything_else(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_failing_capture_is_evidence_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "observe", "Disk full", "-i", "h", "--json", "--capture", "ls /nonexistent-dir")
+    code, out, _ = run(
+        capsys, "observe", "Disk full", "-i", "h", "--json", "--capture", "ls /nonexistent-dir"
+    )
     assert code == 0
     assert json.loads(out)["captures"][0]["exit_status"] != 0
 
@@ -104,7 +143,10 @@ def test_failing_capture_is_evidence_not_an_error(capsys: pytest.CaptureFixture[
     ("args", "needle"),
     [
         (["observe", "", "-i", "h"], "message is empty"),
-        (["observe", "Disk full", "-i", "h", "--evidence", "missing.txt"], "missing.txt does not exist"),
+        (
+            ["observe", "Disk full", "-i", "h", "--evidence", "missing.txt"],
+            "missing.txt does not exist",
+        ),
         (["observe", "Disk full", "-i", "h", "--capture", "no-such-cmd-xyz --flag"], "not found"),
         (["observe", "Disk full", "-i", "h", "--at", "yesterday"], "not an ISO 8601"),
         (["observe", "Disk full", "-i", "h", "--defect", "OPS-1", "--new-defect"], "contradict"),
@@ -117,7 +159,7 @@ def test_failing_capture_is_evidence_not_an_error(capsys: pytest.CaptureFixture[
 def test_bad_input_exits_2_and_creates_nothing(
     capsys: pytest.CaptureFixture[str], args: list[str], needle: str
 ) -> None:
-    code, out, err = run(capsys, *args)
+    code, _out, err = run(capsys, *args)
     assert code == 2
     assert needle in err
     assert "Traceback" not in err
@@ -180,8 +222,9 @@ def test_fingerprint_stream_matches_observe(
         "Permission denied",
         "No space left on device",
     ]
-    code, out, _ = run(capsys, "fingerprint", "--stream", stdin="\n".join(messages) + "\n",
-                       monkeypatch=monkeypatch)
+    code, out, _ = run(
+        capsys, "fingerprint", "--stream", stdin="\n".join(messages) + "\n", monkeypatch=monkeypatch
+    )
     assert code == 0
     keys = out.splitlines()
     assert len(keys) == len(messages)

@@ -62,7 +62,7 @@ def test_is_observation_title() -> None:
         ("x", 'we" on "ird'),
         ("C:\\Program Files\\app", "win\\box"),
         ("ошибка — שגיאה 🚒 \u200f", "שרת-1"),
-        ('ends with quote"', 'ends with backslash\\'),
+        ('ends with quote"', "ends with backslash\\"),
         ("a\nmultiline\r\n\tmessage\x00with\x1bcontrols", "h\x07ost"),
     ],
 )
@@ -82,9 +82,11 @@ def test_clips_message_never_instance() -> None:
     assert parsed.message.endswith("…")
 
 
-@pytest.mark.parametrize(("message", "instance"), [("", "h"), ("  \n ", "h"), ("m", ""), ("m", "x" * 200)])
+@pytest.mark.parametrize(
+    ("message", "instance"), [("", "h"), ("  \n ", "h"), ("m", ""), ("m", "x" * 200)]
+)
 def test_refuses_empty_or_unkeepable(message: str, instance: str) -> None:
-    with pytest.raises(ValueError, match="empty|longer"):
+    with pytest.raises(ValueError, match=r"empty|longer"):
         format_title(message, instance)
 
 
@@ -96,7 +98,9 @@ def test_clip() -> None:
 _text = st.text(min_size=1, max_size=300).filter(lambda s: normalize(s) != "")
 
 
-@given(message=_text, instance=st.text(min_size=1, max_size=100).filter(lambda s: normalize(s) != ""))
+@given(
+    message=_text, instance=st.text(min_size=1, max_size=100).filter(lambda s: normalize(s) != "")
+)
 def test_format_then_parse_round_trips(message: str, instance: str) -> None:
     try:
         title = format_title(message, instance)

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+
 from contract import evidence, new_defect, new_observation
 from test_cli import run
-
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Kind
 from tracker_bridge.errors import TemplateError, UsageError

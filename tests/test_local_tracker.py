@@ -56,7 +56,9 @@ def _observe_many(path: str, worker: int, count: int) -> None:
     defect = next(tracker.defects())
     for i in range(count):
         tracker.create(
-            new_observation(conv, defect.key, "Disk full", f"w{worker}-{i}", event_id=f"{worker}-{i}")
+            new_observation(
+                conv, defect.key, "Disk full", f"w{worker}-{i}", event_id=f"{worker}-{i}"
+            )
         )
         # every worker also replays one event id another worker uses: no duplicates allowed
         tracker.create(new_observation(conv, defect.key, "Disk full", "shared", event_id=f"s-{i}"))

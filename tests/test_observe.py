@@ -57,10 +57,16 @@ def test_second_sighting_finds_known_defect(tracker: LocalTracker) -> None:
 @pytest.mark.parametrize(
     ("one", "two"),
     [
-        ("Connection to 10.0.0.7:5432 timed out after 30s", "Connection to 10.0.0.9:5432 timed out after 45s"),
+        (
+            "Connection to 10.0.0.7:5432 timed out after 30s",
+            "Connection to 10.0.0.9:5432 timed out after 45s",
+        ),
         ("Disk /dev/sda1 is 97% full", "Disk /dev/nvme0n1p2 is 99% full"),
         ("Failed to open /var/lib/app/data/1234.db", "Failed to open /var/lib/app/data/9876.db"),
-        ("request 3f2a9c1e-0b7d-4c1a-9e3f-2d1c0b9a8f7e failed", "request 0b7d4c1a-3f2a-9c1e-9e3f-2d1c0b9a8f7e failed"),
+        (
+            "request 3f2a9c1e-0b7d-4c1a-9e3f-2d1c0b9a8f7e failed",
+            "request 0b7d4c1a-3f2a-9c1e-9e3f-2d1c0b9a8f7e failed",
+        ),
         ("Job 'nightly-backup' exceeded 512MB", "Job 'weekly-report' exceeded 2GB"),
         ("segfault at 0x7f3a2b1c in worker", "segfault at 0xdeadbeef in worker"),
     ],
@@ -113,10 +119,14 @@ def test_event_id_makes_observe_idempotent(tracker: LocalTracker) -> None:
 def test_at_is_stored_in_utc(tracker: LocalTracker) -> None:
     local = datetime(2026, 11, 20, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
     result = rec(tracker, "Disk full", observed_at=local)
-    assert tracker.get(result.observation or "").observed_at == datetime(2026, 11, 21, 4, 30, tzinfo=UTC)
+    assert tracker.get(result.observation or "").observed_at == datetime(
+        2026, 11, 21, 4, 30, tzinfo=UTC
+    )
 
 
-@pytest.mark.parametrize(("message", "instance"), [("", "h"), ("   \n", "h"), ("x", ""), ("x", "h" * 300)])
+@pytest.mark.parametrize(
+    ("message", "instance"), [("", "h"), ("   \n", "h"), ("x", ""), ("x", "h" * 300)]
+)
 def test_bad_input_creates_nothing(tracker: LocalTracker, message: str, instance: str) -> None:
     with pytest.raises(UsageError):
         rec(tracker, message, instance)

@@ -74,7 +74,9 @@ def test_token_never_in_file(tmp_path: Path) -> None:
     assert "BRIDGE_TRACKER__TOKEN" in str(err.value)
 
 
-def test_token_from_env_or_file_and_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_from_env_or_file_and_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", "tok-123")
     s = Settings.load()
     assert s.tracker.secret() == "tok-123"
