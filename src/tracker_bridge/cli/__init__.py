@@ -1,0 +1,54 @@
+"""The ``bridge`` command: parse, call one workflow, render. Nothing else lives here.
+
+One module per command (``cli/observe.py``, ...), registered on the group in ``cli/base.py``.
+Workflows, settings and tracker libraries are imported inside commands so ``bridge --help``
+stays fast. ``main`` is the one error boundary: a ``BridgeError`` prints one line and exits with
+its code (2 bad input or config, 3 tracker unavailable), Ctrl-C exits 130, and an unexpected
+error exits 70 with the traceback written to ``.bridge/last-error.log``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tracker_bridge.cli import check, delegate, fingerprint, observe, show
+from tracker_bridge.cli.base import EXIT_INTERNAL, cli
+
+__all__ = ["check", "cli", "delegate", "fingerprint", "main", "observe", "show"]
+
+
+def main() -> None:
+    """Entry point: the one place errors become exit statuses."""
+    from tracker_bridge.errors import BridgeError
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BridgeError as exc:
+        click.echo(f"bridge: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception:  # the boundary for bugs: keep the traceback, not on the user's screen
+        import traceback
+
+        log = Path(".bridge") / "last-error.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f"details in {log}"
+        except OSError:
+            where = "traceback:\n" + traceback.format_exc()
+        click.echo(f"bridge: internal error; {where}. Please report it.", err=True)
+        sys.exit(EXIT_INTERNAL)

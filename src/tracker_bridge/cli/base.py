@@ -1,0 +1,63 @@
+"""The ``bridge`` group, shared options and output helpers.
+
+Only click is imported at module level; see ``tracker_bridge.cli`` for why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from tracker_bridge.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FINDINGS = 1
+EXIT_INTERNAL = 70
+
+
+def config_option(f: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Configuration file (default: $BRIDGE_CONFIG, then ./bridge.toml, else the "
+        "embedded local tracker under ./.bridge/).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout, only that."
+    )(f)
+
+
+def load_settings(config_path: Path | None) -> Settings:
+    from tracker_bridge.settings import Settings
+
+    return Settings.load(config_path)
+
+
+def emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="tracker-bridge", prog_name="bridge")
+def cli() -> None:
+    """Run a disciplined workflow for operational defects on your issue tracker.
+
+    \b
+    When something breaks:   bridge observe "No space left on device" --instance replica-2
+    See a defect's history:  bridge show OPS-1
+    Keep the tracker honest: bridge check            (nightly, in CI)
+    How messages group:      bridge fingerprint "Disk quota exceeded for uid 1003"
+
+    With no configuration, tickets live in the embedded local tracker under ./.bridge/.
+    Exit status: 0 success, 1 problems found, 2 bad usage/config/input, 3 tracker unavailable.
+    """
