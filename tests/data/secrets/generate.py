@@ -56,7 +56,9 @@ def ts() -> str:
 
 
 def host() -> str:
-    return rng.choice(["db", "replica", "cache", "api", "worker", "broker"]) + f"-{rng.randint(1, 9)}"
+    return (
+        rng.choice(["db", "replica", "cache", "api", "worker", "broker"]) + f"-{rng.randint(1, 9)}"
+    )
 
 
 def pick(templates: list[Callable[[str], str]], make: Callable[[], str]) -> list[Case]:
@@ -64,7 +66,9 @@ def pick(templates: list[Callable[[str], str]], make: Callable[[], str]) -> list
     for i in range(PER_KIND):
         template = templates[i % len(templates)]
         secret = make()
-        cases.append((template.__name__ if hasattr(template, "__name__") else "", template(secret), [secret]))
+        cases.append(
+            (template.__name__ if hasattr(template, "__name__") else "", template(secret), [secret])
+        )
     return cases
 
 
@@ -83,7 +87,12 @@ def aws_access_key() -> list[Case]:
         ("ini", lambda s: f"[default]\naws_access_key_id = {s}\nregion = us-west-2\n"),
         ("json", lambda s: f'{{"AccessKeyId": "{s}", "Expiration": "2024-06-01T00:00:00Z"}}'),
         ("cli", lambda s: f"$ aws configure set aws_access_key_id {s} --profile ci"),
-        ("trace", lambda s: f'  File "deploy.py", line 42, in upload\n    client = boto3.client("s3", aws_access_key_id="{s}")'),
+        (
+            "trace",
+            lambda s: (
+                f'  File "deploy.py", line 42, in upload\n    client = boto3.client("s3", aws_access_key_id="{s}")'
+            ),
+        ),
     )
     return pick(t, lambda: rng.choice(["AKIA", "ASIA"]) + r("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
 
@@ -92,7 +101,10 @@ def aws_secret_key() -> list[Case]:
     t = contexts(
         ("env", lambda s: f"AWS_SECRET_ACCESS_KEY={s}\n"),
         ("ini", lambda s: f"[prod]\naws_secret_access_key = {s}\n"),
-        ("json", lambda s: f'{{"Credentials": {{"SecretAccessKey": "{s}", "SessionToken": null}}}}'),
+        (
+            "json",
+            lambda s: f'{{"Credentials": {{"SecretAccessKey": "{s}", "SessionToken": null}}}}',
+        ),
         ("yaml", lambda s: f"aws:\n  secret_access_key: {s}\n  region: eu-central-1\n"),
         ("cli", lambda s: f"terraform apply -var aws_secret_key={s}"),
         ("log", lambda s: f"{ts()} DEBUG config loaded: aws_secret_access_key='{s}' profile=ci"),
@@ -112,7 +124,12 @@ def aws_secret_key_csv() -> list[Case]:
 
 def gcp_api_key() -> list[Case]:
     t = contexts(
-        ("url", lambda s: f"GET https://maps.googleapis.com/maps/api/geocode/json?address=x&key={s} 200"),
+        (
+            "url",
+            lambda s: (
+                f"GET https://maps.googleapis.com/maps/api/geocode/json?address=x&key={s} 200"
+            ),
+        ),
         ("env", lambda s: f"GOOGLE_API_KEY={s}"),
         ("json", lambda s: f'{{"apiKey": "{s}", "authDomain": "demo.firebaseapp.com"}}'),
         ("log", lambda s: f"{ts()} WARN firebase: quota exceeded for {s}"),
@@ -143,7 +160,12 @@ def gcp_service_account() -> list[Case]:
 
 def azure_storage_key() -> list[Case]:
     t = contexts(
-        ("connstr", lambda s: f"DefaultEndpointsProtocol=https;AccountName=demo{r(HEX, 4)};AccountKey={s};EndpointSuffix=core.windows.net"),
+        (
+            "connstr",
+            lambda s: (
+                f"DefaultEndpointsProtocol=https;AccountName=demo{r(HEX, 4)};AccountKey={s};EndpointSuffix=core.windows.net"
+            ),
+        ),
         ("env", lambda s: f"AZURE_STORAGE_KEY={s}"),
         ("json", lambda s: f'{{"storageAccountKey": "{s}"}}'),
         ("log", lambda s: f"{ts()} INFO using conn 'AccountName=logs;AccountKey={s}'"),
@@ -153,9 +175,24 @@ def azure_storage_key() -> list[Case]:
 
 def azure_connection_string() -> list[Case]:
     t = contexts(
-        ("servicebus", lambda s: f"Endpoint=sb://demo-{r(HEX, 4)}.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={s}"),
-        ("eventhub", lambda s: f'EVENTHUB_CONN="Endpoint=sb://ev.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey={s};EntityPath=logs"'),
-        ("iothub", lambda s: f"{ts()} ERROR iothub: HostName=hub.azure-devices.net;DeviceId=dev7;SharedAccessKey={s} rejected"),
+        (
+            "servicebus",
+            lambda s: (
+                f"Endpoint=sb://demo-{r(HEX, 4)}.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={s}"
+            ),
+        ),
+        (
+            "eventhub",
+            lambda s: (
+                f'EVENTHUB_CONN="Endpoint=sb://ev.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey={s};EntityPath=logs"'
+            ),
+        ),
+        (
+            "iothub",
+            lambda s: (
+                f"{ts()} ERROR iothub: HostName=hub.azure-devices.net;DeviceId=dev7;SharedAccessKey={s} rejected"
+            ),
+        ),
     )
     return pick(t, lambda: b64(32))
 
@@ -165,9 +202,24 @@ def azure_sas_token() -> list[Case]:
         return quote(b64(32), safe="")
 
     t = contexts(
-        ("url", lambda s: f"https://demo.blob.core.windows.net/logs/app.log?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2024-12-31T00:00:00Z&st=2024-01-01T00:00:00Z&spr=https&sig={s}"),
-        ("curl", lambda s: f"curl -sSf 'https://x.blob.core.windows.net/c/b.tgz?sp=r&st=2024-05-01T10:00:00Z&se=2024-05-02T10:00:00Z&spr=https&sv=2022-11-02&sr=b&sig={s}' -o b.tgz"),
-        ("log", lambda s: f"{ts()} WARN upload failed: 403 AuthenticationFailed url=https://acct.blob.core.windows.net/c?sv=2021-06-08&se=2024-02-01&sr=c&sp=w&sig={s}"),
+        (
+            "url",
+            lambda s: (
+                f"https://demo.blob.core.windows.net/logs/app.log?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2024-12-31T00:00:00Z&st=2024-01-01T00:00:00Z&spr=https&sig={s}"
+            ),
+        ),
+        (
+            "curl",
+            lambda s: (
+                f"curl -sSf 'https://x.blob.core.windows.net/c/b.tgz?sp=r&st=2024-05-01T10:00:00Z&se=2024-05-02T10:00:00Z&spr=https&sv=2022-11-02&sr=b&sig={s}' -o b.tgz"
+            ),
+        ),
+        (
+            "log",
+            lambda s: (
+                f"{ts()} WARN upload failed: 403 AuthenticationFailed url=https://acct.blob.core.windows.net/c?sv=2021-06-08&se=2024-02-01&sr=c&sp=w&sig={s}"
+            ),
+        ),
     )
     return pick(t, make)
 
@@ -191,7 +243,12 @@ def github_token() -> list[Case]:
 
 def gitlab_token() -> list[Case]:
     t = contexts(
-        ("header", lambda s: f"curl --header 'PRIVATE-TOKEN: {s}' https://gitlab.example.com/api/v4/projects"),
+        (
+            "header",
+            lambda s: (
+                f"curl --header 'PRIVATE-TOKEN: {s}' https://gitlab.example.com/api/v4/projects"
+            ),
+        ),
         ("env", lambda s: f"GITLAB_TOKEN={s}"),
         ("git", lambda s: f"remote: HTTP Basic: Access denied for oauth2:{s}"),
         ("log", lambda s: f"{ts()} ERROR gitlab-runner: token {s} expired"),
@@ -208,16 +265,34 @@ def slack_token() -> list[Case]:
         ("env", lambda s: f"SLACK_BOT_TOKEN={s}"),
         ("log", lambda s: f"{ts()} ERROR slack_sdk: invalid_auth for {s}"),
         ("yaml", lambda s: f"notify:\n  slack:\n    token: '{s}'\n    channel: '#ops'\n"),
-        ("curl", lambda s: f"curl -d 'token={s}&channel=C0123&text=deploy done' https://slack.com/api/chat.postMessage"),
+        (
+            "curl",
+            lambda s: (
+                f"curl -d 'token={s}&channel=C0123&text=deploy done' https://slack.com/api/chat.postMessage"
+            ),
+        ),
     )
     return pick(t, make)
 
 
 def slack_webhook() -> list[Case]:
     t = contexts(
-        ("curl", lambda s: f"curl -X POST -H 'Content-type: application/json' --data '{{\"text\":\"hi\"}}' https://hooks.slack.com/services/{s}"),
-        ("yaml", lambda s: f"alertmanager:\n  slack_api_url: https://hooks.slack.com/services/{s}\n"),
-        ("log", lambda s: f"{ts()} WARN webhook https://hooks.slack.com/services/{s} returned 404 no_service"),
+        (
+            "curl",
+            lambda s: (
+                f"curl -X POST -H 'Content-type: application/json' --data '{{\"text\":\"hi\"}}' https://hooks.slack.com/services/{s}"
+            ),
+        ),
+        (
+            "yaml",
+            lambda s: f"alertmanager:\n  slack_api_url: https://hooks.slack.com/services/{s}\n",
+        ),
+        (
+            "log",
+            lambda s: (
+                f"{ts()} WARN webhook https://hooks.slack.com/services/{s} returned 404 no_service"
+            ),
+        ),
     )
     return pick(t, lambda: f"T{r(UPPER_NUM, 8)}/B{r(UPPER_NUM, 10)}/{r(ALNUM, 24)}")
 
@@ -226,17 +301,26 @@ def stripe_key() -> list[Case]:
     t = contexts(
         ("env", lambda s: f"STRIPE_API_KEY={s}"),
         ("curl", lambda s: f"curl https://api.stripe.com/v1/charges -u {s}:"),
-        ("log", lambda s: f"{ts()} ERROR stripe.error.AuthenticationError: Invalid API Key provided: {s}"),
+        (
+            "log",
+            lambda s: (
+                f"{ts()} ERROR stripe.error.AuthenticationError: Invalid API Key provided: {s}"
+            ),
+        ),
         ("json", lambda s: f'{{"stripe": {{"secret": "{s}"}}}}'),
     )
-    return pick(t, lambda: rng.choice(["sk_live_", "rk_live_", "sk_test_"]) + r(ALNUM, rng.choice([24, 99])))
+    return pick(
+        t, lambda: rng.choice(["sk_live_", "rk_live_", "sk_test_"]) + r(ALNUM, rng.choice([24, 99]))
+    )
 
 
 def jwt() -> list[Case]:
     def make() -> str:
         header = b64url(json.dumps({"alg": rng.choice(["HS256", "RS256"]), "typ": "JWT"}).encode())
         payload = b64url(
-            json.dumps({"sub": r(HEX, 12), "iat": rng.randint(1_600_000_000, 1_700_000_000), "role": "ops"}).encode()
+            json.dumps(
+                {"sub": r(HEX, 12), "iat": rng.randint(1_600_000_000, 1_700_000_000), "role": "ops"}
+            ).encode()
         )
         return f"{header}.{payload}.{b64url(rng.randbytes(32))}"
 
@@ -270,15 +354,23 @@ def private_key() -> list[Case]:
             indented = block.replace("\n", "\n    ")
             text = f"tls:\n  key: |\n    {indented}\n  cert: /etc/ssl/cert.pem\n"
         else:
-            text = f"{ts()} ERROR ssh: bad permissions, key follows\r\n" + block.replace("\n", "\r\n")
+            text = f"{ts()} ERROR ssh: bad permissions, key follows\r\n" + block.replace(
+                "\n", "\r\n"
+            )
         out.append(("file", text, [lines[0], lines[-1]]))
     return out
 
 
 def bearer_token() -> list[Case]:
     t = contexts(
-        ("curl", lambda s: f'curl -H "Authorization: Bearer {s}" https://api.example.com/v1/status'),
-        ("header", lambda s: f"> GET /v2/_catalog HTTP/1.1\n> Authorization: Bearer {s}\n> Accept: */*\n"),
+        (
+            "curl",
+            lambda s: f'curl -H "Authorization: Bearer {s}" https://api.example.com/v1/status',
+        ),
+        (
+            "header",
+            lambda s: f"> GET /v2/_catalog HTTP/1.1\n> Authorization: Bearer {s}\n> Accept: */*\n",
+        ),
         ("log", lambda s: f"{ts()} DEBUG requests: headers={{'Authorization': 'Bearer {s}'}}"),
         ("http", lambda s: f"authorization=Bearer {s}"),
     )
@@ -318,8 +410,18 @@ def auth_header() -> list[Case]:
 
 def url_credentials() -> list[Case]:
     t = contexts(
-        ("git", lambda s: f"fatal: Authentication failed for 'https://deploy:{s}@git.example.com/ops/infra.git/'"),
-        ("pip", lambda s: f"pip install --index-url https://ci:{s}@pypi.example.com/simple/ tracker-bridge"),
+        (
+            "git",
+            lambda s: (
+                f"fatal: Authentication failed for 'https://deploy:{s}@git.example.com/ops/infra.git/'"
+            ),
+        ),
+        (
+            "pip",
+            lambda s: (
+                f"pip install --index-url https://ci:{s}@pypi.example.com/simple/ tracker-bridge"
+            ),
+        ),
         ("env", lambda s: f"HTTP_PROXY=http://proxyuser:{s}@proxy.corp:3128"),
         ("log", lambda s: f"{ts()} INFO fetching ftp://backup:{s}@files.example.com/nightly.tgz"),
         ("amqp-like", lambda s: f"elasticsearch.hosts: ['https://elastic:{s}@es-1:9200']"),
@@ -329,15 +431,48 @@ def url_credentials() -> list[Case]:
 
 def db_connection_string() -> list[Case]:
     t = contexts(
-        ("postgres", lambda s: f"DATABASE_URL=postgres://app:{s}@{host()}:5432/app?sslmode=require"),
-        ("mysql", lambda s: f"{ts()} ERROR sqlalchemy: could not connect to mysql+pymysql://root:{s}@{host()}/orders"),
-        ("mongodb", lambda s: f'MONGO_URI="mongodb+srv://svc:{s}@cluster0.ab1cd.mongodb.net/prod?retryWrites=true"'),
+        (
+            "postgres",
+            lambda s: f"DATABASE_URL=postgres://app:{s}@{host()}:5432/app?sslmode=require",
+        ),
+        (
+            "mysql",
+            lambda s: (
+                f"{ts()} ERROR sqlalchemy: could not connect to mysql+pymysql://root:{s}@{host()}/orders"
+            ),
+        ),
+        (
+            "mongodb",
+            lambda s: (
+                f'MONGO_URI="mongodb+srv://svc:{s}@cluster0.ab1cd.mongodb.net/prod?retryWrites=true"'
+            ),
+        ),
         ("redis", lambda s: f"redis://:{s}@{host()}:6379/0"),
         ("amqp", lambda s: f"celery.broker_url = amqp://celery:{s}@{host()}:5672//"),
-        ("jdbc", lambda s: f"spring.datasource.url=jdbc:postgresql://{host()}:5432/app?user=app&password={s}&ssl=true"),
-        ("jdbc-sqlserver", lambda s: f"jdbc:sqlserver://{host()}:1433;databaseName=ops;user=sa;password={s};encrypt=true"),
-        ("odbc", lambda s: f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:{host()},1433;Database=ops;Uid=svc;Pwd={s};Encrypt=yes;"),
-        ("adonet", lambda s: f'"ConnectionStrings": {{"Default": "Server={host()};Database=ops;User Id=app;Password={s};"}}'),
+        (
+            "jdbc",
+            lambda s: (
+                f"spring.datasource.url=jdbc:postgresql://{host()}:5432/app?user=app&password={s}&ssl=true"
+            ),
+        ),
+        (
+            "jdbc-sqlserver",
+            lambda s: (
+                f"jdbc:sqlserver://{host()}:1433;databaseName=ops;user=sa;password={s};encrypt=true"
+            ),
+        ),
+        (
+            "odbc",
+            lambda s: (
+                f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:{host()},1433;Database=ops;Uid=svc;Pwd={s};Encrypt=yes;"
+            ),
+        ),
+        (
+            "adonet",
+            lambda s: (
+                f'"ConnectionStrings": {{"Default": "Server={host()};Database=ops;User Id=app;Password={s};"}}'
+            ),
+        ),
         ("oracle", lambda s: f"url: jdbc:oracle:thin:scott/{s}@{host()}:1521/ORCL"),
     )
     return pick(t, password)
@@ -354,8 +489,16 @@ def password_assignment() -> list[Case]:
         ("xml", lambda s: f"<dataSource><user>app</user><password>{s}</password></dataSource>"),
         ("sql", lambda s: f"ALTER USER app IDENTIFIED BY '{s}';"),
         ("netrc", lambda s: f"machine git.example.com login deploy password {s}"),
-        ("escaped-json", lambda s: f'{ts()} INFO body="{{\\"login\\":\\"ops\\",\\"password\\":\\"{s}\\"}}"'),
-        ("trace", lambda s: f"Traceback (most recent call last):\n  File \"app.py\", line 9, in <module>\n    connect(host='db', pwd='{s}')\nOperationalError: auth failed"),
+        (
+            "escaped-json",
+            lambda s: f'{ts()} INFO body="{{\\"login\\":\\"ops\\",\\"password\\":\\"{s}\\"}}"',
+        ),
+        (
+            "trace",
+            lambda s: (
+                f"Traceback (most recent call last):\n  File \"app.py\", line 9, in <module>\n    connect(host='db', pwd='{s}')\nOperationalError: auth failed"
+            ),
+        ),
         ("properties", lambda s: f"spring.datasource.password={s}"),
     )
     return pick(t, password)
@@ -364,7 +507,7 @@ def password_assignment() -> list[Case]:
 def secret_assignment() -> list[Case]:
     t = contexts(
         ("env", lambda s: f"CLIENT_SECRET={s}"),
-        ("yaml", lambda s: f"oauth:\n  client_id: ops-portal\n  client_secret: \"{s}\"\n"),
+        ("yaml", lambda s: f'oauth:\n  client_id: ops-portal\n  client_secret: "{s}"\n'),
         ("json", lambda s: f'{{"webhookSecret": "{s}"}}'),
         ("django", lambda s: f"SECRET_KEY = '{s}'"),
         ("cli", lambda s: f"vault write auth/approle/login role_id=ops secret_id=x --secret {s}"),
@@ -377,8 +520,11 @@ def token_assignment() -> list[Case]:
     t = contexts(
         ("env", lambda s: f"VAULT_TOKEN={s}"),
         ("yaml", lambda s: f"registry:\n  auth_token: {s}\n"),
-        ("json", lambda s: f'{{"access_token": "{s}", "token_type": "bearer", "expires_in": 3600}}'),
-        ("query", lambda s: f"GET /api/v1/export?format=csv&token={s}&page=2 HTTP/1.1\" 200"),
+        (
+            "json",
+            lambda s: f'{{"access_token": "{s}", "token_type": "bearer", "expires_in": 3600}}',
+        ),
+        ("query", lambda s: f'GET /api/v1/export?format=csv&token={s}&page=2 HTTP/1.1" 200'),
         ("header", lambda s: f"X-Auth-Token: {s}"),
         ("cli", lambda s: f"kubectl --token {s} get pods -n ops"),
     )
@@ -409,7 +555,7 @@ NEGATIVES = [
     "Failed password for root from 10.0.0.7 port 51515 ssh2",
     "Enter password:",
     "password: ********",
-    'token: null',
+    "token: null",
     "client_id=ops-portal&response_type=code",
     "commit 3f1c2a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a3f",
     "uuid=7c9e6679-7425-40de-944b-e07fc1f90ae7 status=OK",
@@ -460,13 +606,28 @@ def main() -> None:
     for kind, cases in groups:
         for context, text, secrets in cases:
             rows.append(
-                {"kind": kind, "kinds": [kind], "context": context, "text": text, "secrets": secrets}
+                {
+                    "kind": kind,
+                    "kinds": [kind],
+                    "context": context,
+                    "text": text,
+                    "secrets": secrets,
+                }
             )
     for context, text, secrets in aws_secret_key_csv():
-        rows.append({"kinds": ["aws-access-key", "aws-secret-key"], "kind": "aws-secret-key",
-                     "context": context, "text": text, "secrets": secrets})
+        rows.append(
+            {
+                "kinds": ["aws-access-key", "aws-secret-key"],
+                "kind": "aws-secret-key",
+                "context": context,
+                "text": text,
+                "secrets": secrets,
+            }
+        )
     for text in NEGATIVES:
-        rows.append({"kind": None, "kinds": [], "context": "near-miss", "text": text, "secrets": []})
+        rows.append(
+            {"kind": None, "kinds": [], "context": "near-miss", "text": text, "secrets": []}
+        )
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
