@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from tracker_bridge.domain.tickets import Ticket, Tree
     from tracker_bridge.workflows.check import Report
     from tracker_bridge.workflows.delegate import Result as DelegateResult
-    from tracker_bridge.workflows.evidence import Capture
+    from tracker_bridge.workflows.evidence import Added, Capture
     from tracker_bridge.workflows.observe import Result
     from tracker_bridge.workflows.show import Elsewhere
+    from tracker_bridge.workflows.sync import Synced
 
 
 def observation(result: Result, captured: Sequence[Capture]) -> None:
@@ -85,6 +86,31 @@ def delegation(result: DelegateResult) -> None:
         click.echo(f"  linked by {result.linked}; the defect has a note naming it")
     if result.url:
         click.echo(f"  {result.url}")
+
+
+def added(result: Added) -> None:
+    """What ``evidence add`` stored and skipped."""
+    for ref in result.stored:
+        redacted = ", ".join(f"{n} {kind}" for kind, n in ref.redactions)
+        extra = f", redacted: {redacted}" if redacted else ""
+        extra += "" if ref.scanned else ", not scanned for secrets"
+        click.echo(f"Added {ref.name} to {result.key} ({_size(ref.size)}{extra})")
+    for ref in result.already:
+        click.echo(f"Already on {result.key}: {ref.name} (same content)")
+
+
+def synced(result: Synced) -> None:
+    """What ``evidence sync`` did."""
+    if result.index is not None:
+        click.echo(
+            f"Evidence index of {result.defect}: {result.entries} item(s) in {result.index.name}"
+        )
+        return
+    click.echo(f"Copied {len(result.copied)} item(s) of {result.defect} to {result.target}")
+    for name in result.already:
+        click.echo(f"  already there: {name}")
+    for name in result.referenced:
+        click.echo(f"  sensitive, referenced only: {name}")
 
 
 def tree(data: Tree, elsewhere: Sequence[Elsewhere] = ()) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli import check, delegate, fingerprint, observe, show
+from tracker_bridge.cli import check, delegate, evidence, fingerprint, observe, show
 from tracker_bridge.cli.base import EXIT_INTERNAL, cli
 
-__all__ = ["check", "cli", "delegate", "fingerprint", "main", "observe", "show"]
+__all__ = ["check", "cli", "delegate", "evidence", "fingerprint", "main", "observe", "show"]
 
 
 def main() -> None:

@@ -102,7 +102,7 @@ def observe(
     captured = [evidence.capture(cmd, i) for i, cmd in enumerate(captures, start=1)]
     settings = load_settings(config_path)
     if no_redact:
-        _log(
+        log_line(
             settings,
             f"observe --no-redact: {len(files) + len(captured)} evidence item(s) unscrubbed",
         )
@@ -195,7 +195,8 @@ def _parse_when(value: str | None) -> Any:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _log(settings: Settings, line: str) -> None:
+def log_line(settings: Settings, line: str) -> None:
+    """Append a line to .bridge/bridge.log (opt-outs such as --no-redact are recorded there)."""
     from tracker_bridge.domain.tickets import utcnow
 
     path = settings.spool_dir.parent / "bridge.log"

@@ -85,6 +85,10 @@ class Tracker(Protocol):
         the link instead of adding another."""
         ...
 
+    def fetch_evidence(self, key: str, ref: EvidenceRef) -> bytes:
+        """The stored bytes of one piece of evidence on ticket ``key`` (to copy it elsewhere)."""
+        ...
+
     def add_fingerprint(self, key: str, fingerprint: str) -> None:
         """Remember that a defect was also matched under this fingerprint."""
         ...

@@ -167,6 +167,10 @@ class LocalTracker:
         rows = self._db.execute("SELECT body FROM comments WHERE key = ? ORDER BY rowid", (key,))
         return [r["body"] for r in rows]
 
+    def fetch_evidence(self, key: str, ref: EvidenceRef) -> bytes:
+        self._require(key)
+        return self.blob(ref.sha256)
+
     def blob(self, sha256: str) -> bytes:
         """The stored bytes of one piece of evidence."""
         row = self._db.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()

@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from tracker_bridge.domain.redaction import redact_bytes
-from tracker_bridge.domain.tickets import EvidenceFile, utcnow
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, utcnow
 from tracker_bridge.errors import CaptureError, UsageError
+from tracker_bridge.trackers.base import Tracker
 
 CAPTURE_TIMEOUT = 120.0
 _SHELL_BUILTINS = {"cd", "echo", "printf", "test", "[", "true", "false", "set", "exit", "read", ":"}
@@ -165,8 +167,51 @@ def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
 
 
 def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """The outcome of ``bridge evidence add``: what was stored and what was already there."""
+
+    key: str
+    stored: tuple[EvidenceRef, ...]
+    already: tuple[EvidenceRef, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "added": [ref_json(r) for r in self.stored],
+            "already_there": [ref_json(r) for r in self.already],
+        }
+
+
+def add(tracker: Tracker, key: str, files: Sequence[EvidenceFile]) -> Added:
+    """Attach scrubbed files to a ticket; content it already holds is not uploaded again."""
+    ticket = tracker.get(key)
+    held = {ref.sha256 for ref in ticket.evidence}
+    fitted = fit(files, tracker.capabilities().upload_limit)
+    fresh = [f for f in fitted if f.sha256 not in held]
+    stored = tracker.attach(key, fresh) if fresh else []
+    already = [ref for ref in ticket.evidence if ref.sha256 in {f.sha256 for f in fitted}]
+    return Added(key=key, stored=tuple(stored), already=tuple(already))
+
+
+def ref_json(ref: EvidenceRef) -> dict[str, Any]:
+    """The JSON shape of one evidence record: provenance, size, hash, redaction."""
+    return {
+        "name": ref.name,
+        "sha256": ref.sha256,
+        "size": ref.size,
+        "source": ref.source,
+        "captured_at": ref.captured_at.isoformat() if ref.captured_at else None,
+        "redactions": dict(ref.redactions),
+        "scanned": ref.scanned,
+        "sensitive": ref.sensitive,
+        "url": ref.url,
+    }

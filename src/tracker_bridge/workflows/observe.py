@@ -22,7 +22,7 @@ from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTi
 from tracker_bridge.errors import TrackerUnavailable, UsageError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows import spool
-from tracker_bridge.workflows.evidence import fit
+from tracker_bridge.workflows.evidence import fit, ref_json
 
 MatchedBy = Literal["fingerprint", "similar", "explicit", "new"]
 
@@ -71,7 +71,7 @@ class Result:
             "defect": self.defect,
             "defect_created": self.defect_created,
             "matched_by": self.matched_by,
-            "evidence": [_ref_json(r) for r in self.evidence],
+            "evidence": [ref_json(r) for r in self.evidence],
             "url": self.url,
             "title": self.title,
             "fingerprint": self.fingerprint.key,
@@ -86,20 +86,6 @@ class Result:
             "replayed": self.replayed,
             "dry_run": self.dry_run,
         }
-
-
-def _ref_json(ref: EvidenceRef) -> dict[str, Any]:
-    return {
-        "name": ref.name,
-        "sha256": ref.sha256,
-        "size": ref.size,
-        "source": ref.source,
-        "captured_at": ref.captured_at.isoformat() if ref.captured_at else None,
-        "redactions": dict(ref.redactions),
-        "scanned": ref.scanned,
-        "sensitive": ref.sensitive,
-        "url": ref.url,
-    }
 
 
 def run(
