@@ -52,7 +52,10 @@ def summarise(observations: Sequence[Ticket]) -> Recurrence:
         last_seen=times[-1] if times else None,
         instances=tuple(sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))),
         median_interval=median,
-        next_expected=(times[-1] + median) if median is not None else None,
+        # a forecast from two sightings, or from one burst, would be noise presented as fact
+        next_expected=(times[-1] + median)
+        if median is not None and len(times) >= 3 and span is not None and span >= timedelta(days=1)
+        else None,
         per_week=per_week,
         impacts=tuple(t.impact for t in observations if t.impact),
         actions=tuple(seen),
