@@ -154,7 +154,9 @@ def test_redact_bytes_round_trips_invalid_utf8_outside_secrets() -> None:
     data = b"caf\xe9 latin-1 line\npassword=hunter2x\n\xff tail\n"
     result = redact_bytes(data)
     assert result.scanned
-    assert result.data == b"caf\xe9 latin-1 line\npassword=[REDACTED:password-assignment]\n\xff tail\n"
+    assert (
+        result.data == b"caf\xe9 latin-1 line\npassword=[REDACTED:password-assignment]\n\xff tail\n"
+    )
     assert result.counts == (("password-assignment", 1),)
     assert result.total == 1
 
