@@ -173,7 +173,9 @@ class SpecValidator:
         return None
 
     def _schema_problems(self, pointer: str, instance: Any, what: str) -> list[str]:
-        validator = jsonschema.Draft4Validator({"$ref": f"urn:spec#{pointer}"}, registry=self._registry)
+        validator = jsonschema.Draft4Validator(
+            {"$ref": f"urn:spec#{pointer}"}, registry=self._registry
+        )
         problems = []
         for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.path)):
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"
@@ -185,9 +187,7 @@ class SpecValidator:
         params = [*item.get("parameters", []), *op.spec.get("parameters", [])]
         resolved = []
         for param in params:
-            if "$ref" in param:
-                param = _walk(self.spec, param["$ref"][1:])
-            resolved.append(param)
+            resolved.append(_walk(self.spec, param["$ref"][1:]) if "$ref" in param else param)
         return resolved
 
     def check_request(
@@ -217,7 +217,7 @@ class SpecValidator:
             if param.get("required") and name not in query:
                 problems.append(f"{where}: missing required query parameter {name!r}")
         body_spec = op.spec.get("requestBody")
-        media = content_type.split(";")[0].strip().lower()
+        media = content_type.split(";", maxsplit=1)[0].strip().lower()
         if body_spec is None:
             if body:
                 problems.append(f"{where}: sends a body the operation does not take")
@@ -254,7 +254,7 @@ class SpecValidator:
         if key not in responses:
             return [f"{where}: status not documented (documented: {sorted(responses)})"]
         content = responses[key].get("content", {})
-        media = content_type.split(";")[0].strip().lower()
+        media = content_type.split(";", maxsplit=1)[0].strip().lower()
         schema_holder = content.get("application/json")
         if media != "application/json" or not body or not schema_holder:
             return []

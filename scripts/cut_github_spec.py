@@ -1,0 +1,112 @@
+"""Cut the slice of GitHub's REST OpenAPI description that the GitHub fake serves.
+
+Usage: python scripts/cut_github_spec.py [SPEC] [OUTPUT]
+
+Defaults: ``/work/shared/specs/github-rest.openapi.json.gz`` (``@octokit/openapi`` 23.0.2) and
+``tests/specs/github.slice.json``. Keeps only the operations in ``OPERATIONS`` and every component
+they reference (transitively); drops examples and descriptions, which validation does not need.
+The output is committed; the fake validates each request and response against it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SPEC = Path("/work/shared/specs/github-rest.openapi.json.gz")
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "specs" / "github.slice.json"
+
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "/repos/{owner}/{repo}": ("get",),
+    "/repos/{owner}/{repo}/issues": ("get", "post"),
+    "/repos/{owner}/{repo}/issues/{issue_number}": ("get", "patch"),
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments": ("get", "post"),
+    "/repos/{owner}/{repo}/issues/{issue_number}/labels": ("post",),
+    "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues": ("get", "post"),
+    "/repos/{owner}/{repo}/issues/{issue_number}/parent": ("get",),
+    "/repos/{owner}/{repo}/labels": ("post",),
+    "/repos/{owner}/{repo}/labels/{name}": ("get", "patch"),
+    "/repos/{owner}/{repo}/issue-types": ("get",),
+    "/repos/{owner}/{repo}/contents/{path}": ("get", "put"),
+    "/repos/{owner}/{repo}/git/ref/{ref}": ("get",),
+    "/repos/{owner}/{repo}/git/refs": ("post",),
+}
+
+_DROP = {"examples", "example", "description", "summary", "externalDocs", "x-github"}
+
+
+def _strip(node: Any, *, names: bool = False) -> Any:
+    """Drop documentation keys; inside ``properties`` the keys are field names and all stay."""
+    if isinstance(node, dict):
+        return {
+            key: _strip(value, names=key == "properties" and not names)
+            for key, value in node.items()
+            if names or key not in _DROP
+        }
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            found.add(ref)
+        for value in node.values():
+            found |= _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _refs(item)
+    return found
+
+
+def cut(spec: dict[str, Any]) -> dict[str, Any]:
+    """The sliced spec: selected operations plus their transitive component references."""
+    paths: dict[str, Any] = {}
+    for path, methods in OPERATIONS.items():
+        item = spec["paths"][path]
+        paths[path] = {m: _strip(item[m]) for m in methods}
+        if "parameters" in item:
+            paths[path]["parameters"] = _strip(item["parameters"])
+    components: dict[str, dict[str, Any]] = {}
+    pending = _refs(paths)
+    seen: set[str] = set()
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        _, _, section, name = ref.split("/", 3)
+        value = _strip(spec["components"][section][name])
+        components.setdefault(section, {})[name] = value
+        pending |= _refs(value) - seen
+    return {
+        "openapi": spec["openapi"],
+        "info": {
+            "title": spec["info"]["title"] + " (slice for tracker-bridge tests)",
+            "version": spec["info"]["version"],
+        },
+        "paths": paths,
+        "components": {k: dict(sorted(v.items())) for k, v in sorted(components.items())},
+    }
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SPEC
+    output = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUTPUT
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rt", encoding="utf-8") as fh:
+        spec = json.load(fh)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(cut(spec), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {output} ({len(OPERATIONS)} paths)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,1 @@
+"""Stateful fakes of the trackers' HTTP APIs, checked against the official OpenAPI descriptions."""
