@@ -40,16 +40,23 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from fakes.jql import JqlError, Query, parse_jql
+from fakes.jql import JqlError, Query, check_values, parse_jql
 from fakes.openapi import Leniency, SpecValidator, load_spec
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 Flavour = Literal["cloud", "datacenter"]
 
-CLOUD_LENIENCIES = ()
+_REMOTELINK_GET = "/paths/~1rest~1api~13~1issue~1{issueIdOrKey}~1remotelink/get/responses/200/content/application~1json/schema"
+CLOUD_LENIENCIES = (
+    Leniency(
+        _REMOTELINK_GET,
+        {"type": "array", "items": {"$ref": "#/components/schemas/RemoteIssueLink"}},
+        "Without globalId, Jira answers the list of an issue's remote links, not one link.",
+    ),
+)
 """The Cloud description is served under ``/rest/api/3``; REST v2 serves the same resources
 (``aliases`` maps them), with strings where v3 has ADF documents, which the v3 schemas leave
-untyped (``description``, comment ``body``), so no schema patch is needed."""
+untyped (``description``, comment ``body``), so no schema patch is needed for that."""
 
 DC_LENIENCIES = (
     Leniency(
@@ -69,6 +76,23 @@ DC_LENIENCIES = (
         "application~1json/schema",
         {"type": "array", "items": {"$ref": "#/components/schemas/AttachmentJsonBean"}},
         "DC 10.3 documents one attachment; Jira answers the list of attachments it stored.",
+    ),
+    Leniency(
+        "/paths/~1api~12~1issue~1{issueIdOrKey}/put/responses",
+        {
+            "204": {"description": "Updated."},
+            "400": {"description": "The update failed."},
+            "403": {"description": "No permission."},
+            "404": {"description": "The issue does not exist or cannot be seen."},
+        },
+        "DC 10.3 leaves out 404 on editing an issue; Jira answers 404 for an unknown key, as it "
+        "documents for reading one.",
+    ),
+    Leniency(
+        "/paths/~1api~12~1issue~1{issueIdOrKey}~1remotelink/get/responses/200/content/"
+        "application~1json/schema",
+        {"type": "array", "items": {"type": "object"}},
+        "Without globalId, Jira answers the list of an issue's remote links, not one object.",
     ),
 )
 
@@ -143,6 +167,7 @@ class FakeIssue:
     parent: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    remote_links: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -175,7 +200,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_error(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -207,6 +232,8 @@ class FakeJira:
         self.requests: list[tuple[str, str]] = []
         self.violations: list[str] = []
         self.validate = True
+        self.reject_invalid = True
+        """False: record spec violations but answer anyway (to measure clients that drift)."""
         self._ids = itertools.count(10001)
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -232,7 +259,9 @@ class FakeJira:
         self._server = make_server(
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -274,15 +303,15 @@ class FakeJira:
         """Store the next matching write, then close the connection without answering."""
         self.faults.append(Fault("drop_after", method, path, times))
 
-    def drop_before(self, *, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+    def drop_before(
+        self, *, times: int = 1, method: str | None = None, path: str | None = None
+    ) -> None:
         """Close the connection on the next matching request before doing anything."""
         self.faults.append(Fault("drop_before", method, path, times))
 
     def count(self, method: str | None = None, contains: str = "") -> int:
         """Requests received so far, optionally only those matching method and path part."""
-        return sum(
-            1 for m, p in self.requests if (method is None or m == method) and contains in p
-        )
+        return sum(1 for m, p in self.requests if (method is None or m == method) and contains in p)
 
     def reset_counts(self) -> None:
         self.requests.clear()
@@ -351,7 +380,8 @@ class FakeJira:
             if problems:
                 with self._lock:
                     self.violations.extend(problems)
-                return self._json({"errorMessages": problems, "errors": {}}, 400)
+                if self.reject_invalid:
+                    return self._json({"errorMessages": problems, "errors": {}}, 400)
         try:
             self._authenticate(request)
             with self._lock:
@@ -392,6 +422,32 @@ class FakeJira:
         head = rest[0]
         if head == "serverInfo" and method == "GET":
             return self._json(self._server_info())
+        if head == "field" and len(rest) == 1 and method == "GET":
+            return self._json(
+                [
+                    {
+                        "id": name,
+                        "key": name,
+                        "name": name.title(),
+                        "custom": False,
+                        "navigable": True,
+                        "searchable": True,
+                        "clauseNames": [name],
+                    }
+                    for name in (
+                        "summary",
+                        "description",
+                        "labels",
+                        "status",
+                        "issuetype",
+                        "parent",
+                        "issuelinks",
+                        "attachment",
+                        "created",
+                        "updated",
+                    )
+                ]
+            )
         if head == "project" and len(rest) == 2 and method == "GET":
             return self._json(self._project(rest[1]))
         if head == "issueLinkType" and method == "GET":
@@ -401,12 +457,16 @@ class FakeJira:
         if head == "mypermissions" and method == "GET":
             return self._json(self._my_permissions(request))
         if head == "attachment" and rest[1:] == ["meta"] and method == "GET":
-            return self._json({"enabled": self.attachments_enabled, "uploadLimit": self.upload_limit})
+            return self._json(
+                {"enabled": self.attachments_enabled, "uploadLimit": self.upload_limit}
+            )
         if head == "attachment" and len(rest) == 3 and rest[1] == "content" and method == "GET":
             return self._content(rest[2])
         if head == "search" and len(rest) == 1:
             if self.flavour == "cloud":
-                raise ApiError(410, "The requested API has been removed. Use /rest/api/3/search/jql.")
+                raise ApiError(
+                    410, "The requested API has been removed. Use /rest/api/3/search/jql."
+                )
             return self._search_dc(request, data)
         if head == "search" and rest[1:] == ["jql"]:
             if self.flavour != "cloud":
@@ -441,6 +501,10 @@ class FakeJira:
                 )
             if sub == "attachments" and method == "POST":
                 return self._json(self._attach(issue, request))
+            if sub == "remotelink" and method == "GET":
+                return self._json(issue.remote_links)
+            if sub == "remotelink" and method == "POST":
+                return self._remote_link(issue, data or {})
         raise ApiError(404, f"No fake for {method} {path}")
 
     # -- resources -------------------------------------------------------------------------
@@ -552,7 +616,7 @@ class FakeJira:
 
     def _create(self, data: dict[str, Any]) -> Response:
         fields = dict(data.get("fields") or {})
-        if "create" not in self.permissions and "CREATE_ISSUES" not in self.permissions:
+        if "CREATE_ISSUES" not in self.permissions:
             raise ApiError(403, "You do not have permission to create issues in this project.")
         errors: dict[str, str] = {}
         project_ref = fields.get("project") or {}
@@ -583,12 +647,16 @@ class FakeJira:
             if not isinstance(label, str) or " " in label or not label or len(label) > 255:
                 errors["labels"] = f"The label '{label}' contains spaces or is too long."
         description = fields.get("description")
-        if description is not None and (not isinstance(description, str) or len(description) > 32767):
+        if description is not None and (
+            not isinstance(description, str) or len(description) > 32767
+        ):
             errors["description"] = "The entered text is too long. It exceeds the allowed limit."
         parent = self._parent_for(fields.get("parent"), issuetype, project["key"], errors)
         links = self._links_for(data.get("update") or {}, errors)
         if issuetype is not None and issuetype["subtask"] and parent is None:
-            errors.setdefault("parent", "Given parent issue does not belong to appropriate hierarchy.")
+            errors.setdefault(
+                "parent", "Given parent issue does not belong to appropriate hierarchy."
+            )
         if errors:
             raise ApiError(400, errors=errors)
         assert issuetype is not None and isinstance(summary, str)
@@ -646,7 +714,9 @@ class FakeJira:
                 None,
             )
             if link_type is None:
-                errors["issuelinks"] = f"No issue link type with name '{type_ref.get('name')}' found."
+                errors["issuelinks"] = (
+                    f"No issue link type with name '{type_ref.get('name')}' found."
+                )
                 continue
             for direction in ("outwardIssue", "inwardIssue"):
                 if direction in add:
@@ -668,7 +738,14 @@ class FakeJira:
             raise ApiError(404, f"No issue link type with name '{type_ref.get('name')}' found.")
         inward = self._issue(str((data.get("inwardIssue") or {}).get("key")))
         outward = self._issue(str((data.get("outwardIssue") or {}).get("key")))
-        self.links.append(Link(str(next(self._ids)), link_type, inward.key, outward.key))
+        if "LINK_ISSUES" not in self.permissions:
+            raise ApiError(403, "You do not have the permission to link issues.")
+        exists = any(
+            (x.type["name"], x.source, x.target) == (link_type["name"], inward.key, outward.key)
+            for x in self.links
+        )
+        if not exists:  # Jira answers 201 for a link that already exists, and keeps one
+            self.links.append(Link(str(next(self._ids)), link_type, inward.key, outward.key))
         return Response(b"", 201)
 
     def _edit(self, issue: FakeIssue, data: dict[str, Any]) -> None:
@@ -684,6 +761,17 @@ class FakeJira:
             if "remove" in operation and operation["remove"] in issue.labels:
                 issue.labels.remove(operation["remove"])
         fields = data.get("fields") or {}
+        if "summary" in fields:
+            summary = fields["summary"]
+            if not isinstance(summary, str) or not summary.strip() or len(summary) > 255:
+                raise ApiError(400, errors={"summary": "Summary can't exceed 255 characters."})
+            issue.summary = summary
+        if "parent" in fields:
+            errors: dict[str, str] = {}
+            parent = self._parent_for(fields["parent"], issue.issuetype, issue.project, errors)
+            if errors:
+                raise ApiError(400, errors=errors)
+            issue.parent = parent
         if "labels" in fields:
             issue.labels = list(fields["labels"])
         if "description" in fields:
@@ -707,9 +795,7 @@ class FakeJira:
                 issue.updated = self._tick()
                 issue.resolved = issue.updated if to == "Done" else None
                 return
-        raise ApiError(
-            400, f"Transition id '{wanted}' is not valid for this issue.", errors={}
-        )
+        raise ApiError(400, f"Transition id '{wanted}' is not valid for this issue.", errors={})
 
     def _comment(self, issue: FakeIssue, data: dict[str, Any]) -> dict[str, Any]:
         if "ADD_COMMENTS" not in self.permissions:
@@ -738,11 +824,14 @@ class FakeJira:
             raise ApiError(403, "Attachments are disabled.")
         files: list[FileStorage] = request.files.getlist("file")
         if not files or set(request.files) != {"file"}:
+            request.close()
             raise ApiError(400, "Upload the files in multipart field 'file'.")
         if len(files) > 60:
             raise ApiError(413, "Too many attachments in one request.")
         stored = []
         payloads = [(f.filename or "file", f.read(), f.mimetype) for f in files]
+        for f in files:
+            f.close()
         for name, payload, _ in payloads:
             if len(payload) > self.upload_limit:
                 raise ApiError(413, f"The file '{name}' is too large to attach.")
@@ -766,6 +855,30 @@ class FakeJira:
             issue.attachments.append(record)
             stored.append(_public(record))
         return stored
+
+    def _remote_link(self, issue: FakeIssue, data: dict[str, Any]) -> Response:
+        target = data.get("object") or {}
+        if not target.get("url") or not target.get("title"):
+            raise ApiError(400, errors={"object": "A remote link needs an url and a title."})
+        global_id = data.get("globalId")
+        if global_id is not None and len(global_id) > 255:
+            raise ApiError(400, errors={"globalId": "The global id is longer than 255."})
+        for record in issue.remote_links:
+            if global_id is not None and record.get("globalId") == global_id:
+                record.update({"object": target, "relationship": data.get("relationship", "")})
+                return self._json({"id": record["id"], "self": record["self"]}, 200)
+        link_id = next(self._ids)
+        record = {
+            "id": link_id,
+            "self": f"{self.url}/rest/api/2/issue/{issue.key}/remotelink/{link_id}",
+            "object": target,
+            "relationship": data.get("relationship", ""),
+        }
+        if global_id is not None:
+            record["globalId"] = global_id
+        issue.remote_links.append(record)
+        status = 201 if self.flavour == "cloud" else 200
+        return self._json({"id": link_id, "self": record["self"]}, status)
 
     def _content(self, attachment_id: str) -> Response:
         for issue in self.issues.values():
@@ -838,7 +951,9 @@ class FakeJira:
             "comment": {"comments": issue.comments, "total": len(issue.comments)},
         }
 
-    def _issue_json(self, issue: FakeIssue, wanted: list[str] | None, default: str) -> dict[str, Any]:
+    def _issue_json(
+        self, issue: FakeIssue, wanted: list[str] | None, default: str
+    ) -> dict[str, Any]:
         names = wanted if wanted else [default]
         out: dict[str, Any] = {
             "id": issue.id,
@@ -865,8 +980,11 @@ class FakeJira:
         except JqlError as exc:
             raise ApiError(400, f"Error in the JQL Query: {exc}") from None
         if query.where is None:
-            raise ApiError(400, "Unbounded JQL queries are not allowed here. Add a search restriction.")
+            raise ApiError(
+                400, "Unbounded JQL queries are not allowed here. Add a search restriction."
+            )
         try:
+            check_values(query.where, _Row(self, None))
             found = [i for i in self.issues.values() if query.where.matches(_Row(self, i))]
         except JqlError as exc:
             raise ApiError(400, str(exc)) from None
@@ -933,12 +1051,13 @@ class FakeJira:
 class _Row:
     """One issue as the JQL evaluator sees it."""
 
-    def __init__(self, fake: FakeJira, issue: FakeIssue) -> None:
+    def __init__(self, fake: FakeJira, issue: FakeIssue | None) -> None:
         self.fake = fake
         self.issue = issue
 
     def values(self, name: str) -> list[str]:
         issue = self.issue
+        assert issue is not None
         name = name.lower()
         if name == "project":
             project = self.fake.projects[issue.project]
@@ -970,7 +1089,9 @@ class _Row:
             try:
                 self.fake._find_project(value)
             except ApiError:
-                raise JqlError(f"The value '{value}' does not exist for the field 'project'.") from None
+                raise JqlError(
+                    f"The value '{value}' does not exist for the field 'project'."
+                ) from None
         if name in ("key", "issue", "issuekey", "parent"):
             try:
                 self.fake._issue(value)

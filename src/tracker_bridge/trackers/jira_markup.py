@@ -1,0 +1,161 @@
+"""The description of a bridge ticket on Jira: a section for people, a block for the bridge.
+
+REST v2 takes wiki markup. A description written by the bridge reads::
+
+    <the ticket's own description, as given>
+    ----
+    _Recorded by tracker-bridge._
+    *Message:* {noformat}...the error message...{noformat}
+    *Instance:* replica-2   *Observed at:* ...   *Impact:* ...   *Actions:* # ...
+    {noformat:title=tracker-bridge data, do not edit}
+    bridge:{"v": 1, "message": ..., "instance": ..., ...}
+    {noformat}
+
+The JSON block is what the bridge reads back; the human section is a rendering of it (user text
+escaped for wiki markup). Jira keeps at most 32,767 characters: when the whole would be longer, the
+full message goes to an attachment (``MESSAGE_FILE``), the block keeps a clipped copy and names the
+file, and the free-form fields are clipped so the description always fits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tracker_bridge.domain.conventions import clip
+from tracker_bridge.domain.tickets import NewTicket
+
+DESCRIPTION_LIMIT = 32_767
+MESSAGE_FILE = "bridge-message.txt"
+_RULE = "----\n_Recorded by tracker-bridge._"
+_BLOCK = "{noformat:title=tracker-bridge data, do not edit}\nbridge:"
+_END = "\n{noformat}"
+_WIKI_SPECIAL = re.compile(r"([\\*_+\-^~?{}\[\]|!#])")
+_SHOWN_MESSAGE = 2_000
+_FIELD_LIMIT = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A description ready to send, and the full message when it had to go to an attachment."""
+
+    text: str
+    overflow: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A description read back: the ticket's own text and the bridge's data (empty if none)."""
+
+    description: str
+    data: dict[str, Any]
+
+
+def inline(text: str) -> str:
+    """User text safe inside a wiki-markup line: specials escaped, line breaks as spaces."""
+    return _WIKI_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _noformat(text: str) -> str:
+    return "{noformat}\n" + text.replace("{noformat}", "{ noformat}") + "\n{noformat}"
+
+
+def _data(new: NewTicket, message: str, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"v": 1, "kind": new.kind.value, "message": message}
+    if new.instance:
+        data["instance"] = new.instance
+    if new.observed_at is not None:
+        data["observed_at"] = new.observed_at.isoformat()
+    if new.impact:
+        data["impact"] = new.impact
+    if new.actions:
+        data["actions"] = list(new.actions)
+    if new.event_id:
+        data["event_id"] = new.event_id
+    if new.team:
+        data["team"] = new.team
+    if new.related:
+        data["related"] = new.related
+    data.update(extra)
+    return data
+
+
+def _block(data: dict[str, Any]) -> str:
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # "{noformat}" can only occur inside a JSON string, where \u007b is the same character
+    return _BLOCK + encoded.replace("{noformat}", "\\u007bnoformat}") + _END
+
+
+def _human(new: NewTicket, message: str) -> str:
+    lines = [_RULE]
+    if message:
+        lines.append("*Message:*\n" + _noformat(clip(message, _SHOWN_MESSAGE)))
+    if new.instance:
+        lines.append(f"*Instance:* {inline(new.instance)}")
+    if new.observed_at is not None:
+        lines.append(f"*Observed at:* {new.observed_at.isoformat()}")
+    if new.impact:
+        lines.append(f"*Impact:* {inline(clip(new.impact, _FIELD_LIMIT))}")
+    if new.actions:
+        lines.append("*Actions:*\n" + "\n".join(f"# {inline(clip(a, 500))}" for a in new.actions))
+    return "\n".join(lines)
+
+
+def render(new: NewTicket, limit: int = DESCRIPTION_LIMIT) -> Rendered:
+    """The description for a new ticket, at most ``limit`` characters."""
+    human = _human(new, new.message)
+    block = _block(_data(new, new.message))
+    own = new.description
+    text = f"{own}\n{human}\n{block}" if own else f"{human}\n{block}"
+    if len(text) <= limit:
+        return Rendered(text)
+    short = NewTicket(
+        kind=new.kind,
+        title=new.title,
+        instance=clip(new.instance, 255),
+        observed_at=new.observed_at,
+        impact=clip(new.impact, _FIELD_LIMIT),
+        actions=tuple(clip(a, 500) for a in new.actions[:50]),
+        event_id=new.event_id,
+        team=new.team,
+        related=new.related,
+    )
+    human = _human(short, new.message)
+    block = _block(_data(short, clip(new.message, 1_000), message_file=MESSAGE_FILE))
+    room = limit - len(human) - len(block) - 2
+    own = clip(own, room) if own and room > 0 else ""
+    text = f"{own}\n{human}\n{block}" if own else f"{human}\n{block}"
+    return Rendered(text, overflow=new.message)
+
+
+def parse(text: str | None) -> Parsed:
+    """Split a description into the ticket's own text and the bridge's data block."""
+    if not text:
+        return Parsed("", {})
+    start = text.rfind(_BLOCK)
+    if start < 0:
+        return Parsed(text, {})
+    end = text.find(_END, start + len(_BLOCK))
+    payload = text[start + len(_BLOCK) : end if end >= 0 else len(text)]
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return Parsed(text, {})
+    if not isinstance(data, dict):
+        return Parsed(text, {})
+    rule = text.rfind(_RULE, 0, start)
+    own = text[:rule].rstrip("\n") if rule >= 0 else ""
+    return Parsed(own, data)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time from the data block, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
