@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import requests
 
 from contract import TrackerContract, evidence, new_defect, new_observation
-from fakes.github import TOKEN, FakeGitHub
+from fakes.github import PREFIX, TOKEN, FakeGitHub
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket
 from tracker_bridge.errors import (
@@ -21,6 +22,7 @@ from tracker_bridge.errors import (
     NotFoundError,
     TrackerRefused,
     TrackerUnavailable,
+    UsageError,
 )
 from tracker_bridge.trackers import github_body as gb
 from tracker_bridge.trackers.github import GitHubTracker, build
@@ -192,6 +194,187 @@ def test_link_style_label_skips_sub_issues(fake: FakeGitHub) -> None:
     obs = tracker.create(new_observation(conv, defect, "Disk full", "h"))
     assert fake.count("POST", "/sub_issues") == 0
     assert [t.key for t in tracker.tree(defect).observations] == [obs.key]
+
+
+# -- check --fix: retitle and set_parent -----------------------------------------------------------
+
+ISSUES = "/api/v3/repos/acme/ops/issues"
+
+
+def _n(key: str) -> int:
+    return int(key.rsplit("#", 1)[1])
+
+
+def _fresh(fake: FakeGitHub, conventions: Conventions | None = None) -> GitHubTracker:
+    """A tracker that has seen nothing yet, as ``bridge check --fix`` starts."""
+    return GitHubTracker(
+        repository=fake.full_name, token=TOKEN, base_url=fake.url, conventions=conventions
+    )
+
+
+def test_retitle_is_one_patch_and_changes_nothing_else(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    defect = _defect(tracker, conventions)
+    obs = tracker.create(new_observation(conventions, defect, "Disk full", "db-1"))
+    before = (fake.issues[2].body, list(fake.issues[2].labels), fake.issues[2].parent)
+    fake.reset_counts()
+    tracker.retitle(obs.key, '  Handle:  "Disk full"\n on "db-1" ')
+    tracker.retitle(obs.key, 'Handle: "Disk full" on "db-1"')  # again: same state
+    assert fake.requests == [("PATCH", f"{ISSUES}/2")] * 2
+    assert tracker.get(obs.key).title == 'Handle: "Disk full" on "db-1"'
+    assert (fake.issues[2].body, fake.issues[2].labels, fake.issues[2].parent) == before
+    tracker.retitle(obs.key, "x" * 300)
+    assert len(fake.issues[2].title) == 255 and fake.issues[2].title.endswith("…")
+    with pytest.raises(NotFoundError):
+        tracker.retitle("#999", "x")
+    with pytest.raises(UsageError):
+        tracker.retitle(obs.key, " \n ")
+
+
+def test_set_parent_ties_a_stray_like_create_in_four_requests(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    defect = _defect(tracker, conventions)
+    stray = fake.add_issue(
+        'Handle: "Disk full" on "h"', labels=(conventions.observation_label,), body="seen on h"
+    )
+    key = f"{fake.full_name}#{stray}"
+    fixer = _fresh(fake, conventions)
+    fake.reset_counts()
+    fixer.set_parent(key, defect)
+    assert fake.requests == [
+        ("GET", f"{ISSUES}/{stray}"),  # the child, fresh: its labels are replaced as a whole
+        ("GET", f"{ISSUES}/1"),  # the parent: exists? room for a sub-issue?
+        ("PATCH", f"{ISSUES}/{stray}"),  # parent label and body record together
+        ("POST", f"{ISSUES}/1/sub_issues"),
+    ]
+    assert fake.issues[1].children == [stray]
+    assert "bridge-parent-1" in fake.issues[stray].labels
+    body = fake.issues[stray].body or ""
+    assert body.startswith("seen on h") and "under #1" in body  # the person's text is kept
+    got = fixer.get(key)
+    assert got.parent == defect and got.kind is Kind.OBSERVATION
+    assert [t.key for t in fixer.tree(defect).observations] == [key]
+    fake.reset_counts()
+    fixer.set_parent(key, defect)  # idempotent: one read, no write
+    assert fake.requests == [("GET", f"{ISSUES}/{stray}")]
+    other = fake.add_issue('Handle: "Disk full" on "i"', labels=(conventions.observation_label,))
+    fake.reset_counts()
+    fixer.set_parent(f"{fake.full_name}#{other}", defect)  # parent known from the first fix
+    assert len(fake.requests) == 3 and fake.issues[1].children == [stray, other]
+
+
+def test_set_parent_moves_a_child_without_leaving_the_old_parent(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    old = _defect(tracker, conventions)
+    new = tracker.create(new_defect(conventions, "Disk gone", fp="ffffffffffffffff")).key
+    obs = tracker.create(new_observation(conventions, old, "Disk full", "db-1"))
+    number = _n(obs.key)
+    fake.reset_counts()
+    tracker.set_parent(obs.key, new)
+    # both issues seen this run: the child read fresh, one PATCH, one move by replace_parent
+    assert fake.requests == [
+        ("GET", f"{ISSUES}/{number}"),
+        ("PATCH", f"{ISSUES}/{number}"),
+        ("POST", f"{ISSUES}/{_n(new)}/sub_issues"),
+    ]
+    assert fake.issues[_n(old)].children == [] and fake.issues[_n(new)].children == [number]
+    labels = fake.issues[number].labels
+    assert f"bridge-parent-{_n(new)}" in labels and f"bridge-parent-{_n(old)}" not in labels
+    assert tracker.get(obs.key).parent == new
+    assert tracker.tree(old).observations == ()
+    assert [t.key for t in tracker.tree(new).observations] == [obs.key]
+    assert f"#{_n(new)}" in (fake.issues[number].body or "")
+    assert f"#{_n(old)}." not in (fake.issues[number].body or "")
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["known-full", "found-full-on-link"])
+def test_set_parent_to_a_full_parent(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions, stale: bool
+) -> None:
+    old = _defect(tracker, conventions)
+    full = tracker.create(new_defect(conventions, "Disk gone", fp="ffffffffffffffff")).key
+    moved = tracker.create(new_observation(conventions, old, "Disk full", "db-1"))
+    stray = fake.add_issue('Handle: "Disk gone" on "h"', labels=(conventions.observation_label,))
+    _fill(fake, _n(full), 100)
+    fixer = tracker if stale else _fresh(fake, conventions)  # stale: believes it has room
+    fake.reset_counts()
+    fixer.set_parent(f"{fake.full_name}#{stray}", full)
+    writes = [r for r in fake.requests if r[0] != "GET"]
+    assert writes == [("PATCH", f"{ISSUES}/{stray}")] + (
+        [("POST", f"{ISSUES}/{_n(full)}/sub_issues")] if stale else []
+    )
+    fake.reset_counts()
+    fixer.set_parent(moved.key, full)  # was a sub-issue of the old defect: detached from it
+    assert [r for r in fake.requests if r[0] != "GET"] == [
+        ("PATCH", f"{ISSUES}/{_n(moved.key)}"),
+        ("DELETE", f"{ISSUES}/{_n(old)}/sub_issue"),
+    ]
+    assert fake.issues[_n(old)].children == [] and len(fake.issues[_n(full)].children) == 100
+    assert fake.issues[stray].parent is None and fake.issues[_n(moved.key)].parent is None
+    assert fixer.get(moved.key).parent == full
+    observations = {t.key for t in fixer.tree(full).observations}
+    assert observations == {moved.key, f"{fake.full_name}#{stray}"}
+    fake.reset_counts()
+    fixer.set_parent(moved.key, full)  # idempotent past the cap too: reads only
+    assert all(method == "GET" for method, _ in fake.requests)
+
+
+def test_set_parent_with_label_links_detaches_an_old_sub_issue(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    old = _defect(tracker, conventions)
+    new = tracker.create(new_defect(conventions, "Disk gone", fp="ffffffffffffffff")).key
+    obs = tracker.create(new_observation(conventions, old, "Disk full", "db-1"))
+    labels_only = _fresh(fake, Conventions(link="label"))
+    labels_only.set_parent(obs.key, new)
+    assert fake.count("POST", "/sub_issues") == 1  # only the create's
+    assert fake.count("DELETE", f"/issues/{_n(old)}/sub_issue") == 1
+    assert fake.issues[_n(obs.key)].parent is None
+    assert labels_only.get(obs.key).parent == new
+
+
+def test_set_parent_refuses_unknown_keys_before_writing(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    defect = _defect(tracker, conventions)
+    obs = tracker.create(new_observation(conventions, defect, "Disk full", "db-1"))
+    fake.reset_counts()
+    with pytest.raises(NotFoundError):
+        tracker.set_parent("#999", defect)
+    with pytest.raises(NotFoundError):
+        tracker.set_parent(obs.key, "#999")
+    with pytest.raises(NotFoundError):
+        tracker.set_parent(obs.key, "other/repo#1")
+    with pytest.raises(UsageError):
+        tracker.set_parent(defect, defect)
+    assert all(method == "GET" for method, _ in fake.requests)
+
+
+def test_set_parent_survives_a_lost_sub_issue_response(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    old = _defect(tracker, conventions)
+    new = tracker.create(new_defect(conventions, "Disk gone", fp="ffffffffffffffff")).key
+    obs = tracker.create(new_observation(conventions, old, "Disk full", "db-1"))
+    fake.drop_after_commit(method="POST", path="/sub_issues")
+    tracker.set_parent(obs.key, new)
+    assert fake.issues[_n(new)].children == [_n(obs.key)] and fake.issues[_n(old)].children == []
+    assert fake.count("GET", "/parent") == 1  # looked before sending again
+    assert fake.count("POST", "/sub_issues") == 2  # the create's and the lost one
+
+
+def test_set_parent_without_push_access_is_reported(
+    tracker: GitHubTracker, fake: FakeGitHub, conventions: Conventions
+) -> None:
+    defect = _defect(tracker, conventions)
+    stray = fake.add_issue('Handle: "Disk full" on "h"')
+    fake.push_access = False
+    with pytest.raises(TrackerRefused, match="push"):
+        tracker.set_parent(f"{fake.full_name}#{stray}", defect)
+    assert fake.issues[stray].state == "open"  # an existing issue is never closed for it
 
 
 # -- evidence --------------------------------------------------------------------------------------
@@ -473,6 +656,24 @@ def test_build_without_token_or_repository_is_a_config_error(
     monkeypatch.setenv("BRIDGE_TRACKER__REPOSITORY", "acme")
     with pytest.raises(ConfigError, match="OWNER/NAME"):
         build(Settings.load())
+
+
+def test_the_fake_checks_every_request_against_the_spec(fake: FakeGitHub) -> None:
+    contents = fake.spec.match("PUT", f"{PREFIX}/repos/acme/ops/contents/ab/abcd/shot.png")
+    assert contents is not None and contents.path_params["path"] == "ab/abcd/shot.png"
+    ref = fake.spec.match("GET", f"{PREFIX}/repos/acme/ops/git/ref/heads/main")
+    assert ref is not None and ref.path_params["ref"] == "heads/main"
+    assert fake.spec.match("GET", f"{PREFIX}/repos/acme/ops/issues/1/timeline") is None
+    fake.fail(503, times=1)  # a faulted request is still checked
+    answer = requests.post(
+        f"{fake.url}/repos/acme/ops/issues",
+        json={"title": ["not", "a", "title"], "bogus": 1},
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=5,
+    )
+    assert answer.status_code == 400 and fake.violations
+    assert len(fake.issues) == 0
+    fake.violations.clear()
 
 
 def test_block_survives_any_text() -> None:

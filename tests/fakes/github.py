@@ -4,13 +4,14 @@ It implements the slice of the REST API that the GitHub tracker and PyGithub use
 issues (create with labels and ``type``, get, edit, list with ``labels``/``state``/``sort``/
 ``direction``/``since`` and ``Link`` paging), comments, labels (auto-created on use, grey and
 undescribed, as GitHub does), issue types, sub-issues (``sub_issue_id`` is the database id; at
-most 100 per parent, closed ones included; one parent per child), ``/parent``, the contents API
-(content-addressed PUT answers 422 without ``sha`` when the file exists; unknown branch 404) and
-git refs.
+most 100 per parent, closed ones included; one parent per child unless ``replace_parent``;
+``DELETE .../sub_issue`` detaches), ``/parent``, the contents API (content-addressed PUT answers
+422 without ``sha`` when the file exists; unknown branch 404) and git refs.
 
 Every request and response is checked against ``tests/specs/github.slice.json`` (cut by
-``scripts/cut_github_spec.py``); problems land in ``FakeGitHub.violations`` and the request is
-answered 400, so a tracker drifting from the API fails its tests.
+``scripts/cut_github_spec.py``), requests even when a fault is injected for them; problems land
+in ``FakeGitHub.violations`` and the request is answered 400, so a tracker drifting from the API
+fails its tests.
 
 Modes and faults:
 
@@ -46,7 +47,7 @@ from urllib.parse import quote, unquote, urlencode
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from fakes.openapi import Leniency, SpecValidator, load_spec
+from fakes.openapi import Leniency, Operation, SpecValidator, load_spec
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "github.slice.json"
 PREFIX = "/api/v3"
@@ -149,7 +150,7 @@ class FakeGitHub:
         self.push_access = True
         self.owner_has_types = True
         self.latency = latency
-        self.issue_types = [
+        self.issue_types: list[dict[str, Any]] = [
             {
                 "id": 1,
                 "node_id": "IT_1",
@@ -185,13 +186,12 @@ class FakeGitHub:
         self._comment_ids = itertools.count(900_001)
         self._clock = datetime.now(UTC).replace(microsecond=0)
         self._lock = threading.RLock()
-        self.spec = SpecValidator(
+        self.spec = GitHubSpecValidator(
             load_spec(SPEC),
             leniencies=LENIENCIES,
             base_path=PREFIX,
             any_operation_statuses=ANY_OPERATION,
         )
-        _let_path_span_segments(self.spec)
         self._server: BaseWSGIServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -312,12 +312,16 @@ class FakeGitHub:
             fault = self._take_fault(method, path)
         if self.latency:
             time.sleep(self.latency)
+        problems = self._check_request(request)
+        if problems:
+            return self._json(ApiError(400, "; ".join(problems)).body, 400)(environ, start_response)
         try:
             if fault is not None and fault.kind == "drop_before":
                 raise _Dropped
             if fault is not None and fault.kind == "status":
                 response = self._json(ApiError(fault.status, fault.message).body, fault.status)
                 response.headers.update(fault.headers)
+                self._check_response(method, path, response)
                 return response(environ, start_response)
             response = self._answer(request)
             if fault is not None and fault.kind == "drop_after":
@@ -336,18 +340,24 @@ class FakeGitHub:
                 return fault
         return None
 
+    def _check_request(self, request: Request) -> list[str]:
+        """Problems of a request against the spec slice (recorded), before any fault applies."""
+        if not self.validate:
+            return []
+        query = {k: request.args.getlist(k) for k in request.args}
+        problems = self.spec.check_request(
+            request.method,
+            request.path,
+            query,
+            request.content_type or "",
+            request.get_data(cache=True),
+        )
+        with self._lock:
+            self.violations.extend(problems)
+        return problems
+
     def _answer(self, request: Request) -> Response:
         method, path = request.method, request.path
-        body = request.get_data(cache=True)
-        if self.validate:
-            query = {k: request.args.getlist(k) for k in request.args}
-            problems = self.spec.check_request(
-                method, path, query, request.content_type or "", body
-            )
-            if problems:
-                with self._lock:
-                    self.violations.extend(problems)
-                return self._json(ApiError(400, "; ".join(problems)).body, 400)
         try:
             self._authenticate(request)
             with self._lock:
@@ -355,13 +365,18 @@ class FakeGitHub:
         except ApiError as exc:
             response = self._json(exc.body, exc.status)
         response.headers.update(self._rate_headers())
-        if self.validate:
-            problems = self.spec.check_response(
-                method, path, response.status_code, response.content_type or "", response.data
-            )
-            with self._lock:
-                self.violations.extend(problems)
+        self._check_response(method, path, response)
         return response
+
+    def _check_response(self, method: str, path: str, response: Response) -> None:
+        """Record the problems of an answer against the spec slice."""
+        if not self.validate:
+            return
+        problems = self.spec.check_response(
+            method, path, response.status_code, response.content_type or "", response.data
+        )
+        with self._lock:
+            self.violations.extend(problems)
 
     def _rate_headers(self) -> dict[str, str]:
         return {
@@ -421,6 +436,10 @@ class FakeGitHub:
             case "POST", ["issues", number, "sub_issues"]:
                 return self._json(
                     self._issue_json(self._add_child(self._issue(number), data or {})), 201
+                )
+            case "DELETE", ["issues", number, "sub_issue"]:
+                return self._json(
+                    self._issue_json(self._remove_child(self._issue(number), data or {}))
                 )
             case "GET", ["issues", number, "parent"]:
                 issue = self._issue(number)
@@ -647,6 +666,14 @@ class FakeGitHub:
             self.issues[child.parent].children.remove(child.number)
         child.parent = parent.number
         parent.children.append(child.number)
+        return child
+
+    def _remove_child(self, parent: FakeIssue, data: dict[str, Any]) -> FakeIssue:
+        child = next((i for i in self.issues.values() if i.id == data.get("sub_issue_id")), None)
+        if child is None or child.parent != parent.number:
+            raise ApiError(404, "Not Found")
+        parent.children.remove(child.number)
+        child.parent = None
         return child
 
     def _put_content(self, repo: str, path: str, data: dict[str, Any]) -> Response:
@@ -904,17 +931,56 @@ class FakeGitHub:
         return data
 
 
-def _let_path_span_segments(spec: SpecValidator) -> None:
-    """GitHub's ``{path}`` (contents API) and ``{ref}`` (``heads/main``) span ``/``; the generic
-    matcher takes one segment per parameter, so widen those two parameters here."""
-    routes = spec._routes  # the generic validator has no hook for this
-    for index, (_, template, names) in enumerate(routes):
-        if template.endswith(("/contents/{path}", "/git/ref/{ref}")):
+class GitHubSpecValidator(SpecValidator):
+    """``SpecValidator`` for GitHub, whose ``{path}`` (contents API: ``ab/abcd.../shot.png``) and
+    ``{ref}`` (``heads/main``) parameters span ``/``.
+
+    The generic matcher takes one segment per parameter and offers no hook for wider ones, so this
+    subclass extends its public ``match``: a request the generic matcher finds no operation for is
+    tried against the templates ending in one of those parameters, with that parameter matching
+    across segments. Nothing private of the validator is touched.
+    """
+
+    WIDE = ("path", "ref")
+
+    def __init__(self, spec: dict[str, Any], **options: Any) -> None:
+        super().__init__(spec, **options)
+        self._wide: list[tuple[re.Pattern[str], str, list[str]]] = []
+        for template in self.spec.get("paths", {}):
+            names = re.findall(r"\{([^}]+)\}", template)
+            if not names or names[-1] not in self.WIDE or not template.endswith("}"):
+                continue
             regex = re.escape(template)
             for name in names:
-                wide = name in ("path", "ref")
+                wide = name == names[-1]
                 regex = regex.replace(re.escape("{" + name + "}"), "(.+)" if wide else "([^/]+)")
-            routes[index] = (re.compile(f"^{regex}$"), template, names)
+            self._wide.append((re.compile(f"^{regex}$"), template, names))
+
+    def match(self, method: str, path: str) -> Operation | None:
+        found = super().match(method, path)
+        if found is not None:
+            return found
+        for prefix, target in self.aliases.items():  # as the generic matcher applies them
+            if path.startswith(prefix):
+                path = target + path[len(prefix) :]
+                break
+        if not path.startswith(self.base_path + "/"):
+            return None
+        spec_path = path[len(self.base_path) :]
+        for regex, template, names in self._wide:
+            hit = regex.match(spec_path)
+            op = self.spec["paths"][template].get(method.lower()) if hit else None
+            if hit is None or op is None:
+                continue
+            pointer_path = template.replace("~", "~0").replace("/", "~1")
+            return Operation(
+                method=method.lower(),
+                template=template,
+                pointer=f"/paths/{pointer_path}/{method.lower()}",
+                path_params=dict(zip(names, hit.groups(), strict=True)),
+                spec=op,
+            )
+        return None
 
 
 def _placeholder(schema: dict[str, Any]) -> Any:

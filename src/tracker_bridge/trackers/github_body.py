@@ -210,6 +210,8 @@ def _facts(block: dict[str, Any], message: str, parent_ref: str) -> str:
     if kind:
         head = f"Tracked by tracker-bridge as a **{kind}**"
         lines.append(head + (f" of {parent_ref}." if parent_ref else "."))
+    elif parent_ref:  # an issue made by hand, given a parent by ``check --fix``
+        lines.append(f"Tracked by tracker-bridge under {parent_ref}.")
     if message:
         shown = clip_units(message, INLINE_MESSAGE, "…")
         lines.append(

@@ -1,13 +1,11 @@
-"""Evidence on GitHub, which has no attachments API.
+"""Evidence comments on GitHub, which has no attachments API: what the comments say.
 
 - **Text** (UTF-8, scanned by the redactor) goes into issue comments, one collapsed
   ``<details>`` section per file. A file longer than one comment is split into numbered parts
   (up to ``MAX_TEXT_PARTS`` comments); a longer one is committed like a binary file and the comment
   shows its head with a visible note and the link.
-- **Binary** files (screenshots) are committed through the contents API to the evidence branch
-  (``bridge-evidence`` by default, in the tracker repository or ``evidence_repository``) under a
-  content-addressed path ``<sha[:2]>/<sha256>/<name>``: the same bytes are stored once, however
-  many tickets or runs upload them (a second PUT answers 422 and the existing file is linked).
+- **Binary** files (screenshots) are committed to the evidence branch (``github_branch``) and
+  linked from a section here.
 - All sections of one ``attach`` call are packed into as few comments as fit (each body within
   65,536 characters), each marked ``<!-- bridge:evidence BATCH i/n -->`` so a retried POST can
   first look for the comment it may already have made.
@@ -109,12 +107,6 @@ def pack(sections: Sequence[tuple[str, str]], batch: str) -> list[tuple[str, lis
 def batch_marker(batch: str, index: int, total: int) -> str:
     """The hidden marker of one evidence comment (looked up before a retried POST)."""
     return f"<!-- bridge:evidence {batch} {index}/{total} -->"
-
-
-def content_path(name: str, sha256: str) -> str:
-    """Content-addressed path in the evidence branch."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "evidence"
-    return f"{sha256[:2]}/{sha256}/{safe[:100]}"
 
 
 def find_inline(comment_bodies: Iterable[str], sha256: str) -> str | None:

@@ -78,19 +78,17 @@ class IssueMapper:
         return block
 
     def title(self, new: NewTicket) -> str:
-        title = " ".join(new.title.split())
-        if not title:
-            raise UsageError(
-                "the ticket title is empty.", hint="Give the error message or a title."
-            )
-        if len(title) <= TITLE_LIMIT:
+        """The title to create ``new`` with: an over-long observation title is rebuilt with its
+        message clipped (never its instance); any other is clipped at the end."""
+        title = clean_title(new.title)
+        if len(" ".join(new.title.split())) <= TITLE_LIMIT:
             return title
         if new.kind is Kind.OBSERVATION and new.message and new.instance:
             try:
                 return format_title(new.message, new.instance, self.conventions.observation_prefix)
             except ValueError as exc:
                 raise UsageError(f"cannot title the observation: {exc}.") from exc
-        return clip(title, TITLE_LIMIT)
+        return title
 
     def label(self, label: str) -> str:
         """A label GitHub accepts: at most 50 characters, cut ones kept distinct by a hash."""
@@ -170,6 +168,15 @@ class IssueMapper:
 
     def short(self, issue: dict[str, Any] | None) -> str:
         return "" if issue is None else f"#{issue['number']}"
+
+
+def clean_title(text: str) -> str:
+    """``text`` as a title: one line, at most 255 characters (GitHub allows more; 255 keeps
+    titles portable to Jira), clipped with ``…``. ``UsageError`` when nothing is left."""
+    title = " ".join(text.split())
+    if not title:
+        raise UsageError("the ticket title is empty.", hint="Give the error message or a title.")
+    return clip(title, TITLE_LIMIT)
 
 
 def link_json(link: RemoteLink) -> dict[str, str]:

@@ -1,0 +1,111 @@
+"""The evidence branch: files GitHub cannot hold inline, committed through the contents API.
+
+Binary evidence (and text too long for comments) is committed to a branch (``bridge-evidence`` by
+default) of the tracker repository or of ``evidence_repository``, at the content-addressed path
+``<sha[:2]>/<sha256>/<name>``. The same bytes are therefore stored once however many tickets or
+runs upload them: a second PUT of an existing path answers 422 ("sha" wasn't supplied), and the
+file already there is linked. The branch is created from the default branch on first use.
+Files are read back (``fetch_evidence``) through the same API and checked against their hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Callable
+from urllib.parse import quote
+
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
+from tracker_bridge.errors import TrackerRefused
+from tracker_bridge.trackers.github_client import GitHubClient
+
+
+def content_path(name: str, sha256: str) -> str:
+    """Content-addressed path in the evidence branch."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "evidence"
+    return f"{sha256[:2]}/{sha256}/{safe[:100]}"
+
+
+class EvidenceBranch:
+    """Content-addressed evidence files in one branch of one repository."""
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        *,
+        repository: str,
+        branch: str,
+        html_root: Callable[[], str],
+    ) -> None:
+        """``html_root`` gives the web root (``https://github.com``) for links built without an
+        answer from GitHub; it is only called when needed."""
+        self._client = client
+        self.repository = repository
+        self.branch = branch
+        self._html_root = html_root
+        self._repo_path = f"/repos/{repository}"
+        self._branch_ready = False
+
+    def store(self, file: EvidenceFile) -> str:
+        """Commit ``file`` once per content (creating the branch if needed); its web URL."""
+        path = content_path(file.name, file.sha256)
+        url = f"{self._repo_path}/contents/{quote(path)}"
+        payload = {
+            "message": f"tracker-bridge evidence {file.name} ({file.sha256[:12]})",
+            "content": base64.b64encode(file.data).decode("ascii"),
+            "branch": self.branch,
+        }
+        for _ in range(2):
+            response = self._client.send(
+                "PUT", url, what=f"storing {file.name}", body=payload, allow=(404, 409, 422)
+            )
+            if response.status == 200:
+                return str(response.data["content"]["html_url"])
+            message = str((response.data or {}).get("message", "")).lower()
+            if response.status == 422 and "sha" in message:
+                return self._blob_url(path)  # already stored: same path means same bytes
+            if "branch" in message and not self._branch_ready:
+                self._create_branch()
+                continue
+            raise TrackerRefused(
+                f"GitHub refused to store {file.name} in {self.repository}: {message}",
+                status=response.status,
+                hint="Check [tracker] evidence_repository and the token's Contents write access.",
+            )
+        raise TrackerRefused(f"could not create the evidence branch {self.branch}.")
+
+    def read(self, ref: EvidenceRef) -> bytes | None:
+        """The stored bytes of ``ref`` when the branch holds them unaltered, else None."""
+        response = self._client.send(
+            "GET",
+            f"{self._repo_path}/contents/{quote(content_path(ref.name, ref.sha256))}",
+            what=f"reading evidence {ref.name}",
+            params={"ref": self.branch},
+            allow=(404,),
+        )
+        data = response.data if response.status == 200 and isinstance(response.data, dict) else {}
+        if data.get("encoding") == "base64" and data.get("content"):
+            content = base64.b64decode(str(data["content"]))
+            if hashlib.sha256(content).hexdigest() == ref.sha256:
+                return content
+        return None
+
+    def _create_branch(self) -> None:
+        info = self._client.send("GET", self._repo_path, what=f"reading {self.repository}").data
+        head = self._client.send(
+            "GET",
+            f"{self._repo_path}/git/ref/heads/{quote(info['default_branch'])}",
+            what="reading the default branch",
+        ).data
+        self._client.send(
+            "POST",
+            f"{self._repo_path}/git/refs",
+            what=f"creating the branch {self.branch}",
+            body={"ref": f"refs/heads/{self.branch}", "sha": head["object"]["sha"]},
+            allow=(422,),  # already exists: someone else made it first
+        )
+        self._branch_ready = True
+
+    def _blob_url(self, path: str) -> str:
+        return f"{self._html_root()}/{self.repository}/blob/{quote(self.branch)}/{quote(path)}"
