@@ -4,7 +4,8 @@ Both run in the same process against the fake Jira (Cloud flavour) with a fixed 
 request. The baseline is written the way the ``jira`` library's documentation suggests:
 ``JIRA(server, basic_auth=...)``, ``search_issues``, ``create_issue``, ``create_issue_link``,
 ``add_attachment`` once per file. Ours is ``JiraTracker``: find the defect, create the observation
-already linked, upload all files in one multipart request.
+already linked, index the files' provenance in its description, upload all files in one multipart
+request.
 
     python benchmarks/jira_requests.py [--latency 0.05] [--rounds 5]
 """

@@ -78,7 +78,7 @@ def _defect(tracker: JiraTracker, conventions: Conventions, fp: str = "012345678
     return tracker.create(new_defect(conventions, "No space left on device", fp=fp)).key
 
 
-def test_observing_a_known_defect_costs_three_requests(
+def test_observing_a_known_defect_costs_four_requests(
     fake: FakeJira, conventions: Conventions
 ) -> None:
     _defect(make_tracker(fake, conventions), conventions)
@@ -93,9 +93,10 @@ def test_observing_a_known_defect_costs_three_requests(
     obs = tracker.create(new_observation(conventions, found.key, "No space left on device", "r-2"))
     files = [evidence(f"f{i}.txt", f"content {i}") for i in range(3)]
     tracker.attach(obs.key, files)
-    assert len(fake.requests) == 3, fake.requests
+    # search, create already linked, index the provenance, upload all files at once
+    assert len(fake.requests) == 4, fake.requests
     assert startup <= 4
-    assert fake.count("POST", "/attachments") == 1
+    assert fake.count("POST", "/attachments") == 1 and fake.count("PUT") == 1
     assert len(fake.attachment_bytes(obs.key)) == 3
 
 
@@ -108,7 +109,7 @@ def test_a_new_defect_adds_one_request(fake: FakeJira, conventions: Conventions)
     defect = tracker.create(new_defect(conventions, "Disk full", fp="fedcba9876543210"))
     obs = tracker.create(new_observation(conventions, defect.key, "Disk full", "r-1"))
     tracker.attach(obs.key, [evidence("a.txt", "a"), evidence("b.txt", "b")])
-    assert len(fake.requests) == 4, fake.requests
+    assert len(fake.requests) == 5, fake.requests
 
 
 def test_search_pages_by_100(fake: FakeJira, conventions: Conventions) -> None:
@@ -335,8 +336,8 @@ def test_dry_run_validation_reads_only(fake: FakeJira, conventions: Conventions)
     tracker = make_tracker(fake, conventions)
     problems = tracker.validate(new_observation(conventions, "OPS-404", "x", "h"))
     assert any("OPS-404 does not exist" in p for p in problems)
-    odd = NewTicket(kind=Kind.REMEDIATION, title="x", issue_type="Story")
-    assert any("'Story'" in p for p in tracker.validate(odd))
+    odd = NewTicket(kind=Kind.REMEDIATION, title="x", issue_type="Incident")
+    assert any("'Incident'" in p for p in tracker.validate(odd))
     assert fake.count("POST", "/issue") == 0 and fake.count("PUT") == 0
 
 
@@ -399,7 +400,9 @@ def test_evidence_over_the_upload_limit_is_refused_clearly(
     assert fake.count("POST", "/attachments") == 0
 
 
-def test_redacted_evidence_carries_a_manifest(fake: FakeJira, conventions: Conventions) -> None:
+def test_provenance_comes_back_from_one_read_and_one_search_page(
+    fake: FakeJira, conventions: Conventions
+) -> None:
     tracker = make_tracker(fake, conventions)
     key = _defect(tracker, conventions)
     item = EvidenceFile(
@@ -408,12 +411,54 @@ def test_redacted_evidence_carries_a_manifest(fake: FakeJira, conventions: Conve
         source="capture:env",
         captured_at=WHEN,
         redactions=(("token", 1),),
+        scanned=True,
+        sensitive=True,
     )
-    tracker.attach(key, [item])
-    names = sorted(fake.attachment_bytes(key))
-    assert names[0].startswith("bridge-manifest-") and names[1] == f"env.{item.sha256}.txt"
+    shot = EvidenceFile("shot.png", b"\x89PNG\x00", "file:/tmp/shot.png", WHEN, scanned=False)
+    tracker.attach(key, [item, shot])
+    assert sorted(fake.attachment_bytes(key)) == [
+        f"env.{item.sha256}.txt",
+        f"shot.{shot.sha256}.png",
+    ]
     assert fake.count("POST", "/attachments") == 1
-    assert [r.name for r in tracker.get(key).evidence] == ["env.txt"]
+    expected = [item.ref(), shot.ref()]
+    fresh = make_tracker(fake, conventions)  # another run: nothing cached
+    fake.reset_counts()
+    got = [replace(r, url="") for r in fresh.get(key).evidence]
+    assert sorted(got, key=lambda r: r.name) == expected
+    assert fake.count(contains="/attachment") == 0
+    fake.reset_counts()
+    [scanned] = [t for t in fresh.scan("Handle") if t.key == key]
+    assert sorted((replace(r, url="") for r in scanned.evidence), key=lambda r: r.name) == expected
+    assert len(fake.requests) == 1
+    assert "TOKEN" not in (fake.issues[key].description or "")
+
+
+def test_the_evidence_index_keeps_the_description_readable(
+    fake: FakeJira, conventions: Conventions
+) -> None:
+    by_hand = fake.add_issue("Disk full on db-1", description="Seen by *Ana* at 3am.")
+    tracker = make_tracker(fake, conventions)
+    tracker.attach(by_hand, [evidence("df.txt", "100%")])
+    got = tracker.get(by_hand)
+    assert got.description == "Seen by *Ana* at 3am."
+    assert [(r.name, r.source) for r in got.evidence] == [("df.txt", "file:df.txt")]
+    stored = fake.issues[by_hand].description or ""
+    assert stored.startswith("Seen by *Ana* at 3am.\n")
+
+
+def test_an_index_entry_without_its_upload_names_nothing(
+    fake: FakeJira, conventions: Conventions
+) -> None:
+    tracker = make_tracker(fake, conventions, max_retry_wait=1.0)
+    key = _defect(tracker, conventions)
+    fake.fail(503, times=100, path="/attachments")
+    with pytest.raises(TrackerUnavailable):
+        tracker.attach(key, [evidence("df.txt", "100%")])
+    assert make_tracker(fake, conventions).get(key).evidence == ()
+    fake.faults.clear()  # Jira is back
+    assert tracker.attach(key, [evidence("df.txt", "100%")])[0].name == "df.txt"
+    assert [r.source for r in make_tracker(fake, conventions).get(key).evidence] == ["file:df.txt"]
 
 
 # -- check --fix helpers -------------------------------------------------------------------

@@ -60,6 +60,26 @@ untyped (``description``, comment ``body``), so no schema patch is needed for th
 
 DC_LENIENCIES = (
     Leniency(
+        "/paths/~1api~12~1issue~1createmeta~1{projectIdOrKey}~1issuetypes~1{issueTypeId}/get/"
+        "responses/200/content/application~1json/schema",
+        {
+            "type": "object",
+            "required": ["values"],
+            "properties": {
+                "values": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/FieldMetaBean"},
+                },
+                "startAt": {"type": "integer"},
+                "maxResults": {"type": "integer"},
+                "total": {"type": "integer"},
+                "isLast": {"type": "boolean"},
+            },
+        },
+        "DC 10.3 documents one field; Jira answers a page of them under 'values' (with startAt, "
+        "maxResults, total, isLast), as its own REST reference for 8.4+ shows.",
+    ),
+    Leniency(
         "/components/schemas/IssueUpdateBean/properties/fields/additionalProperties",
         {},
         "DC 10.3 types every issue field value as an object; Jira takes strings (summary), "
@@ -112,6 +132,7 @@ TRANSITIONS = (
 )
 ISSUE_TYPES = (
     {"id": "10000", "name": "Epic", "subtask": False, "hierarchyLevel": 1},
+    {"id": "10001", "name": "Story", "subtask": False, "hierarchyLevel": 0},
     {"id": "10002", "name": "Task", "subtask": False, "hierarchyLevel": 0},
     {"id": "10003", "name": "Sub-task", "subtask": True, "hierarchyLevel": -1},
     {"id": "10004", "name": "Bug", "subtask": False, "hierarchyLevel": 0},
@@ -132,6 +153,47 @@ PERMISSIONS = (
     "ADD_COMMENTS",
 )
 EMAIL, TOKEN = "bot@example.com", "s3cr3t-token-value"
+
+SCREEN = (
+    # field id, name, schema, required, has a default
+    ("project", "Project", {"type": "project", "system": "project"}, True, False),
+    ("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}, True, False),
+    ("summary", "Summary", {"type": "string", "system": "summary"}, True, False),
+    ("reporter", "Reporter", {"type": "user", "system": "reporter"}, True, True),
+    ("description", "Description", {"type": "string", "system": "description"}, False, False),
+    ("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}, False, False),
+    (
+        "components",
+        "Components",
+        {"type": "array", "items": "component", "system": "components"},
+        False,
+        False,
+    ),
+    ("assignee", "Assignee", {"type": "user", "system": "assignee"}, False, False),
+    ("priority", "Priority", {"type": "priority", "system": "priority"}, False, True),
+    ("duedate", "Due date", {"type": "date", "system": "duedate"}, False, False),
+    (
+        "customfield_10020",
+        "Sprint",
+        {
+            "type": "array",
+            "items": "json",
+            "custom": "com.pyxis.greenhopper.jira:gh-sprint",
+            "customId": 10020,
+        },
+        False,
+        False,
+    ),
+    ("parent", "Parent", {"type": "issuelink", "system": "parent"}, False, False),
+    (
+        "issuelinks",
+        "Linked Issues",
+        {"type": "array", "items": "issuelinks", "system": "issuelinks"},
+        False,
+        False,
+    ),
+)
+"""The default create screen of every project and issue type; ``FakeJira.screen`` changes one."""
 
 
 @dataclass
@@ -168,6 +230,8 @@ class FakeIssue:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     remote_links: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Fields set on create beyond those modelled above (components, custom fields, ...)."""
 
 
 @dataclass
@@ -223,6 +287,13 @@ class FakeJira:
         self.issue_types = [dict(t) for t in ISSUE_TYPES]
         self.link_types = [dict(t) for t in LINK_TYPES]
         self.permissions = set(PERMISSIONS)
+        """This account's permissions in every project without its own entry below."""
+        self.project_permissions: dict[str, set[str]] = {}
+        self.components: dict[str, list[str]] = {}
+        """Components by project key (none by default)."""
+        self.project_types: dict[str, list[str]] = {}
+        """Issue type names by project key, where a project offers fewer than all of them."""
+        self.screens: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.upload_limit = upload_limit
         self.attachments_enabled = True
         self.latency = latency
@@ -332,6 +403,73 @@ class FakeJira:
             issue.description = description
             issue.status = status
             return issue.key
+
+    def add_project(
+        self,
+        key: str,
+        name: str = "",
+        *,
+        issue_types: tuple[str, ...] | None = None,
+        components: tuple[str, ...] = (),
+    ) -> None:
+        """Another project on this site (another team's), with its own types and components."""
+        with self._lock:
+            number = 10100 + 100 * len(self.projects)
+            self.projects[key] = {"id": str(number), "key": key, "name": name or key.title()}
+            if issue_types is not None:
+                self.project_types[key] = list(issue_types)
+            self.components[key] = list(components)
+
+    def screen(self, project: str, issue_type: str) -> dict[str, dict[str, Any]]:
+        """The create screen of one project and issue type, by field id (edit it in tests)."""
+        with self._lock:
+            return self.screens.setdefault(
+                (project, issue_type),
+                {
+                    fid: {
+                        "fieldId": fid,
+                        "key": fid,
+                        "name": name,
+                        "schema": schema,
+                        "required": required,
+                        "hasDefaultValue": default,
+                        "operations": ["set"],
+                    }
+                    for fid, name, schema, required, default in SCREEN
+                },
+            )
+
+    def require_field(
+        self, project: str, issue_type: str, field_id: str, name: str, allowed: tuple[str, ...] = ()
+    ) -> None:
+        """Put a required custom field (a select list when ``allowed``) on a create screen."""
+        meta: dict[str, Any] = {
+            "fieldId": field_id,
+            "key": field_id,
+            "name": name,
+            "schema": {
+                "type": "option" if allowed else "string",
+                "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+                "customId": int(field_id.rsplit("_", 1)[-1]),
+            },
+            "required": True,
+            "hasDefaultValue": False,
+            "operations": ["set"],
+        }
+        if allowed:
+            meta["allowedValues"] = [
+                {"id": str(20000 + i), "value": v} for i, v in enumerate(allowed)
+            ]
+        self.screen(project, issue_type)[field_id] = meta
+
+    def can(self, permission: str, project: str) -> bool:
+        """Whether this account holds ``permission`` in ``project``."""
+        return permission in self.project_permissions.get(project, self.permissions)
+
+    def types_of(self, project: str) -> list[dict[str, Any]]:
+        """The issue types ``project`` offers."""
+        names = self.project_types.get(project)
+        return [t for t in self.issue_types if names is None or t["name"] in names]
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -474,6 +612,9 @@ class FakeJira:
             return self._search_cloud(request, data)
         if head == "issue" and len(rest) == 1 and method == "POST":
             return self._create(data or {})
+        createmeta = len(rest) == 5 and rest[1:4:2] == ["createmeta", "issuetypes"]
+        if head == "issue" and createmeta and method == "GET":
+            return self._json(self._create_meta(request, rest[2], rest[4]))
         if head == "issue" and len(rest) >= 2:
             issue = self._issue(rest[1])
             sub = rest[2] if len(rest) > 2 else ""
@@ -541,7 +682,7 @@ class FakeJira:
             "key": project["key"],
             "name": project["name"],
             "self": f"{self.url}/rest/api/2/project/{project['id']}",
-            "issueTypes": [self._type_json(t) for t in self.issue_types],
+            "issueTypes": [self._type_json(t) for t in self.types_of(project["key"])],
         }
 
     def _type_json(self, issue_type: dict[str, Any]) -> dict[str, Any]:
@@ -572,6 +713,9 @@ class FakeJira:
         if self.flavour == "cloud" and not wanted:
             raise ApiError(400, "The 'permissions' query parameter is required.")
         keys = wanted.split(",") if wanted else list(PERMISSIONS)
+        held = (
+            self.project_permissions.get(project, self.permissions) if project else self.permissions
+        )
         return {
             "permissions": {
                 k: {
@@ -579,7 +723,7 @@ class FakeJira:
                     "key": k,
                     "name": k.replace("_", " ").title(),
                     "type": "PROJECT",
-                    "havePermission": k in self.permissions,
+                    "havePermission": k in held,
                 }
                 for i, k in enumerate(keys)
             }
@@ -616,25 +760,27 @@ class FakeJira:
 
     def _create(self, data: dict[str, Any]) -> Response:
         fields = dict(data.get("fields") or {})
-        if "CREATE_ISSUES" not in self.permissions:
-            raise ApiError(403, "You do not have permission to create issues in this project.")
         errors: dict[str, str] = {}
         project_ref = fields.get("project") or {}
         try:
             project = self._find_project(str(project_ref.get("id") or project_ref.get("key") or ""))
         except ApiError:
             raise ApiError(400, errors={"project": "Specify a valid project ID or key"}) from None
+        if not self.can("CREATE_ISSUES", project["key"]):
+            raise ApiError(403, "You do not have permission to create issues in this project.")
         type_ref = fields.get("issuetype") or {}
         issuetype = next(
             (
                 t
-                for t in self.issue_types
+                for t in self.types_of(project["key"])
                 if t["id"] == type_ref.get("id") or t["name"] == type_ref.get("name")
             ),
             None,
         )
         if issuetype is None:
             errors["issuetype"] = "Specify a valid issue type"
+        else:
+            self._check_screen(project["key"], issuetype["name"], fields, data, errors)
         summary = fields.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             errors["summary"] = "You must specify a summary of the issue."
@@ -652,7 +798,7 @@ class FakeJira:
         ):
             errors["description"] = "The entered text is too long. It exceeds the allowed limit."
         parent = self._parent_for(fields.get("parent"), issuetype, project["key"], errors)
-        links = self._links_for(data.get("update") or {}, errors)
+        links = self._links_for(data.get("update") or {}, project["key"], errors)
         if issuetype is not None and issuetype["subtask"] and parent is None:
             errors.setdefault(
                 "parent", "Given parent issue does not belong to appropriate hierarchy."
@@ -663,6 +809,7 @@ class FakeJira:
         issue = self._new_issue(project["key"], summary, issuetype, list(labels))
         issue.description = description
         issue.parent = parent
+        issue.extra = {k: v for k, v in fields.items() if k not in _MODELLED}
         for type_, direction, other in links:
             link_id = str(next(self._ids))
             if direction == "outwardIssue":
@@ -698,8 +845,70 @@ class FakeJira:
             errors["parent"] = "Given parent issue does not belong to appropriate hierarchy."
         return parent.key
 
+    def _check_screen(
+        self,
+        project: str,
+        issue_type: str,
+        fields: dict[str, Any],
+        data: dict[str, Any],
+        errors: dict[str, str],
+    ) -> None:
+        """Jira refuses fields that are not on the create screen and required ones left out."""
+        screen = self.screen(project, issue_type)
+        sent = set(fields) | {k for k in (data.get("update") or {}) if (data["update"][k] or [])}
+        for name in sorted(sent - set(screen)):
+            errors[name] = (
+                f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+            )
+        for fid, meta in screen.items():
+            if meta["required"] and not meta["hasDefaultValue"] and fid not in fields:
+                errors.setdefault(fid, f"{meta['name']} is required.")
+            allowed = meta.get("allowedValues")
+            if allowed and fid in fields:
+                value = fields[fid]
+                if not isinstance(value, dict) or value.get("value") not in [
+                    a["value"] for a in allowed
+                ]:
+                    errors[fid] = f"Specify a valid value for {meta['name']}"
+        known = self.components.get(project, [])
+        for component in fields.get("components") or []:
+            name = component.get("name") if isinstance(component, dict) else None
+            if name not in known:
+                errors["components"] = f"Component name '{name}' is not valid"
+
+    def _create_meta(self, request: Request, project_key: str, type_id: str) -> dict[str, Any]:
+        try:
+            project = self._find_project(project_key)
+        except ApiError:
+            raise ApiError(400, f"No project could be found with key '{project_key}'.") from None
+        if not self.can("CREATE_ISSUES", project["key"]):
+            raise ApiError(400, "You do not have permission to create issues in this project.")
+        issuetype = next((t for t in self.types_of(project["key"]) if t["id"] == type_id), None)
+        if issuetype is None:
+            raise ApiError(400, "The issue type is not valid for this project.")
+        screen = self.screen(project["key"], issuetype["name"])
+        entries = []
+        for meta in screen.values():
+            entry = dict(meta)
+            if meta["fieldId"] == "components":
+                entry["allowedValues"] = [
+                    {"id": str(30000 + i), "name": n}
+                    for i, n in enumerate(self.components.get(project["key"], []))
+                ]
+            entries.append(entry)
+        start = int(request.args.get("startAt") or 0)
+        size = min(int(request.args.get("maxResults") or 50), 200)
+        page = entries[start : start + size]
+        out: dict[str, Any] = {"startAt": start, "maxResults": size, "total": len(entries)}
+        if self.flavour == "cloud":
+            out["fields"] = page
+        else:
+            out["values"] = page
+            out["isLast"] = start + size >= len(entries)
+        return out
+
     def _links_for(
-        self, update: dict[str, Any], errors: dict[str, str]
+        self, update: dict[str, Any], project: str, errors: dict[str, str]
     ) -> list[tuple[dict[str, str], str, str]]:
         found = []
         for operation in update.get("issuelinks") or []:
@@ -727,7 +936,7 @@ class FakeJira:
                         errors["issuelinks"] = f"Could not find issue by id or key: {key}"
                         continue
                     found.append((link_type, direction, other.key))
-        if found and "LINK_ISSUES" not in self.permissions:
+        if found and not self.can("LINK_ISSUES", project):
             errors["issuelinks"] = "You do not have the permission to link issues."
         return found
 
@@ -738,7 +947,7 @@ class FakeJira:
             raise ApiError(404, f"No issue link type with name '{type_ref.get('name')}' found.")
         inward = self._issue(str((data.get("inwardIssue") or {}).get("key")))
         outward = self._issue(str((data.get("outwardIssue") or {}).get("key")))
-        if "LINK_ISSUES" not in self.permissions:
+        if not self.can("LINK_ISSUES", inward.project):
             raise ApiError(403, "You do not have the permission to link issues.")
         exists = any(
             (x.type["name"], x.source, x.target) == (link_type["name"], inward.key, outward.key)
@@ -749,7 +958,7 @@ class FakeJira:
         return Response(b"", 201)
 
     def _edit(self, issue: FakeIssue, data: dict[str, Any]) -> None:
-        if "EDIT_ISSUES" not in self.permissions:
+        if not self.can("EDIT_ISSUES", issue.project):
             raise ApiError(403, "You do not have permission to edit issues.")
         for operation in (data.get("update") or {}).get("labels", []):
             if "add" in operation:
@@ -786,7 +995,7 @@ class FakeJira:
         ]
 
     def _transition(self, issue: FakeIssue, data: dict[str, Any]) -> None:
-        if "TRANSITION_ISSUES" not in self.permissions:
+        if not self.can("TRANSITION_ISSUES", issue.project):
             raise ApiError(403, "You do not have permission to transition this issue.")
         wanted = str((data.get("transition") or {}).get("id"))
         for tid, _name, sources, to in TRANSITIONS:
@@ -798,7 +1007,7 @@ class FakeJira:
         raise ApiError(400, f"Transition id '{wanted}' is not valid for this issue.", errors={})
 
     def _comment(self, issue: FakeIssue, data: dict[str, Any]) -> dict[str, Any]:
-        if "ADD_COMMENTS" not in self.permissions:
+        if not self.can("ADD_COMMENTS", issue.project):
             raise ApiError(403, "You do not have permission to comment on this issue.")
         body = data.get("body")
         if not isinstance(body, str) or not body.strip():
@@ -818,7 +1027,7 @@ class FakeJira:
     def _attach(self, issue: FakeIssue, request: Request) -> list[dict[str, Any]]:
         if request.headers.get("X-Atlassian-Token") != "no-check":
             raise ApiError(403, "XSRF check failed")
-        if "CREATE_ATTACHMENTS" not in self.permissions:
+        if not self.can("CREATE_ATTACHMENTS", issue.project):
             raise ApiError(403, "You do not have permission to create attachments for this issue.")
         if not self.attachments_enabled:
             raise ApiError(403, "Attachments are disabled.")
@@ -857,6 +1066,8 @@ class FakeJira:
         return stored
 
     def _remote_link(self, issue: FakeIssue, data: dict[str, Any]) -> Response:
+        if not self.can("LINK_ISSUES", issue.project):
+            raise ApiError(403, "You do not have the permission to link issues.")
         target = data.get("object") or {}
         if not target.get("url") or not target.get("title"):
             raise ApiError(400, errors={"object": "A remote link needs an url and a title."})
@@ -949,6 +1160,7 @@ class FakeJira:
             "issuelinks": links,
             "attachment": [_public(a) for a in issue.attachments],
             "comment": {"comments": issue.comments, "total": len(issue.comments)},
+            **issue.extra,
         }
 
     def _issue_json(
@@ -1123,6 +1335,11 @@ def _field_list(raw: str | None) -> list[str] | None:
     if not raw:
         return None
     return [f.strip() for f in raw.split(",") if f.strip()]
+
+
+_MODELLED = frozenset(
+    ("project", "issuetype", "summary", "labels", "description", "parent", "reporter")
+)
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,8 @@ REST v2 takes wiki markup. A description written by the bridge reads::
     {noformat}
 
 The JSON block is what the bridge reads back; the human section is a rendering of it (user text
-escaped for wiki markup). Jira keeps at most 32,767 characters: when the whole would be longer, the
+escaped for wiki markup). The block also holds the evidence index (provenance of each attachment
+by content hash, see ``jira_evidence``), so one read of the issue yields it. Jira keeps at most 32,767 characters: when the whole would be longer, the
 full message goes to an attachment (``MESSAGE_FILE``), the block keeps a clipped copy and names the
 file, and the free-form fields are clipped so the description always fits.
 """
@@ -147,8 +148,22 @@ def parse(text: str | None) -> Parsed:
     if not isinstance(data, dict):
         return Parsed(text, {})
     rule = text.rfind(_RULE, 0, start)
-    own = text[:rule].rstrip("\n") if rule >= 0 else ""
+    own = text[: rule if rule >= 0 else start].rstrip("\n")
     return Parsed(own, data)
+
+
+def with_data(text: str | None, data: dict[str, Any]) -> str:
+    """``text`` with its data block replaced by ``data`` (appended when it has none).
+
+    Everything outside the block, whoever wrote it, is kept as it is.
+    """
+    text = text or ""
+    start = text.rfind(_BLOCK)
+    if start < 0:
+        return f"{text}\n{_block(data)}" if text else _block(data)
+    end = text.find(_END, start + len(_BLOCK))
+    rest = text[end + len(_END) :] if end >= 0 else ""
+    return text[:start] + _block(data) + rest
 
 
 def parse_time(value: Any) -> datetime | None:

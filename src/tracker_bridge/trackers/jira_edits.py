@@ -1,0 +1,181 @@
+"""Changing existing Jira issues: labels, summary, parent, status and comments.
+
+Each change is one request after the once-per-run set-up check. Edits that are idempotent (a label
+added, a summary set, a link Jira keeps only once, a remote link upserted) are simply retried;
+a transition or comment whose response was lost is looked up before it is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.domain.tickets import Status, Ticket
+from tracker_bridge.errors import ConfigError, NotFoundError
+from tracker_bridge.trackers import jira_fields as fields
+from tracker_bridge.trackers import jira_markup as markup
+from tracker_bridge.trackers.jira_fields import label
+from tracker_bridge.trackers.jira_session import JiraSession, path
+from tracker_bridge.trackers.jira_setup import ProjectSetup
+
+
+class IssueEditor:
+    """The edits the bridge makes to issues that already exist."""
+
+    def __init__(
+        self,
+        session: JiraSession,
+        conventions: Conventions,
+        *,
+        setup: ProjectSetup,
+        read: Callable[[str], Ticket],
+    ) -> None:
+        """``setup`` is checked before every edit; ``read`` reads a ticket back when needed."""
+        self._session = session
+        self.conventions = conventions
+        self._setup = setup
+        self._read = read
+
+    def add_fingerprint(self, key: str, fingerprint: str) -> None:
+        """Add the fingerprint label (idempotent, one PUT)."""
+        self._setup.check(needs=("EDIT_ISSUES",))
+        fp_label = label(self.conventions.fingerprint_label(fingerprint))
+        self._session.send(
+            "PUT",
+            f"issue/{path(key)}",
+            f"adding fingerprint {fingerprint} to {key}",
+            body={"update": {"labels": [{"add": fp_label}]}},
+            not_found=key,
+        )
+
+    def retitle(self, key: str, title: str) -> None:
+        """One PUT of the summary (clipped to 255, line breaks removed); repeating it is harmless."""
+        self._setup.check(needs=("EDIT_ISSUES",))
+        self._session.send(
+            "PUT",
+            f"issue/{path(key)}",
+            f"retitling {key}",
+            body={"fields": {"summary": fields.clipped_summary(title)}},
+            not_found=key,
+        )
+
+    def set_parent(self, key: str, parent: str) -> None:
+        """Link ``key`` under ``parent``: the hierarchy parent with ``link = "parent"``, else an
+        issue link of ``link_type`` (Jira will not re-parent an existing issue as a sub-task).
+
+        Jira accepts a link that already exists as success, so this is idempotent.
+        """
+        parenting = self.conventions.link == "parent"
+        self._setup.check(
+            needs=("EDIT_ISSUES",) if parenting else ("LINK_ISSUES",), linking=not parenting
+        )
+        for ref in (key, parent):
+            if not fields.is_key(ref):
+                raise NotFoundError(f"{ref!r} is not a Jira issue key.")
+        what = f"putting {key} under {parent}"
+        if self.conventions.link == "parent":
+            self._session.send(
+                "PUT",
+                f"issue/{path(key)}",
+                what,
+                body={"fields": {"parent": {"key": parent}}},
+                not_found=f"{key} or {parent}",
+            )
+            return
+        body = {
+            "type": {"name": self.conventions.link_type},
+            "inwardIssue": {"key": parent},
+            "outwardIssue": {"key": key},
+        }
+        self._session.send("POST", "issueLink", what, body=body, not_found=f"{key} or {parent}")
+
+    def reopen(self, key: str) -> None:
+        """Apply ``[conventions] reopen_transition`` (by name); a no-op when not done."""
+        wanted = self.conventions.reopen_transition.casefold()
+        self._transition(
+            key,
+            choose=lambda ts: next(
+                (t for t in ts if str(t.get("name", "")).casefold() == wanted), None
+            ),
+            done_after=False,
+            missing=(
+                f"the transition {self.conventions.reopen_transition!r} is not available on {key}",
+                "Set [conventions] reopen_transition to one of the transitions listed.",
+            ),
+        )
+
+    def resolve(self, key: str) -> None:
+        """Apply the first transition into a Done-category status; a no-op when done."""
+        self._transition(
+            key,
+            choose=lambda ts: next(
+                (t for t in ts if fields.category(t.get("to")) is Status.DONE), None
+            ),
+            done_after=True,
+            missing=(f"no transition leads {key} to a Done status", "Resolve it in Jira."),
+        )
+
+    def _transition(
+        self,
+        key: str,
+        *,
+        choose: Callable[[list[dict[str, Any]]], dict[str, Any] | None],
+        done_after: bool,
+        missing: tuple[str, str],
+    ) -> None:
+        self._setup.check(needs=("TRANSITION_ISSUES",))
+        session = self._session
+        what = f"changing the status of {key}"
+        answer = session.get(f"issue/{path(key)}/transitions", what, not_found=key)
+        transitions: list[dict[str, Any]] = answer.get("transitions", [])
+        chosen = choose(transitions)
+        if chosen is None:
+            if self._read(key).is_done is done_after:
+                return
+            names = ", ".join(str(t.get("name")) for t in transitions) or "none"
+            raise ConfigError(f"{missing[0]} (available: {names}).", hint=missing[1])
+        body = {"transition": {"id": str(chosen["id"])}}
+
+        def send() -> bool:
+            session.request("POST", f"issue/{path(key)}/transitions", what=what, body=body)
+            return True
+
+        def recover() -> bool | None:
+            raw = session.request(
+                "GET", f"issue/{path(key)}", what=what, params={"fields": "status"}
+            )
+            done = fields.category(raw["fields"].get("status")) is Status.DONE
+            return True if done is done_after else None
+
+        session.call(what, send, recover=recover)
+
+    def comment(self, key: str, text: str) -> None:
+        """One POST; a lost response is checked against the latest comments before re-sending."""
+        self._setup.check(needs=("ADD_COMMENTS",))
+        limit = markup.DESCRIPTION_LIMIT
+        body_text = text if len(text) <= limit else text[: limit - 1] + "…"
+        session = self._session
+        what = f"commenting on {key}"
+
+        def send() -> bool:
+            session.request(
+                "POST",
+                f"issue/{path(key)}/comment",
+                what=what,
+                body={"body": body_text},
+                not_found=key,
+            )
+            return True
+
+        def recover() -> bool | None:
+            page = session.request(
+                "GET",
+                f"issue/{path(key)}/comment",
+                what=what,
+                params={"orderBy": "-created", "maxResults": "20"},
+            )
+            bodies = [c.get("body") for c in page.get("comments", [])]
+            return True if body_text in bodies else None
+
+        session.call(what, send, recover=recover)

@@ -1,0 +1,240 @@
+"""Evidence on Jira: attachments named by content hash, uploaded together, never twice.
+
+Each file is an attachment named ``<stem>.<sha256><suffix>``; the hash in the name makes re-adding
+the same content a no-op without downloading anything. All new files of one call go in one
+multipart request (at most ``BATCH_FILES`` per request; Jira refuses more than 60).
+
+Provenance (source, capture time, redactions, whether it was scanned, whether it is sensitive)
+goes into the evidence index in the description's data block, by content hash, so reading the
+issue (or a search page) yields it with no extra request. The index is written (one PUT) *before*
+the upload: an entry whose file never arrived is ignored by readers, while a file without its
+entry could lose its "sensitive" mark and be copied where it must not go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
+from tracker_bridge.errors import NotFoundError, UsageError
+from tracker_bridge.trackers import jira_markup as markup
+from tracker_bridge.trackers.jira_session import JiraSession, Part, path
+
+BATCH_FILES = 50
+"""Files per multipart request (Jira rejects more than 60)."""
+FILENAME_LIMIT = 255
+MANIFEST_PREFIX = "bridge-manifest-"
+"""Provenance files of earlier versions; not evidence themselves."""
+SOURCE_LIMIT = 500
+_EVIDENCE_NAME = re.compile(r"^(?P<stem>.*)\.(?P<sha>[0-9a-f]{64})(?P<suffix>\.[^.]*)?$")
+
+
+def evidence_filename(name: str, sha256: str) -> str:
+    """The attachment name for a piece of evidence: ``<stem>.<sha256><suffix>``, clipped."""
+    base = name.replace("/", "_").replace("\\", "_") or "evidence"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem or len(suffix) > 16:
+        stem, suffix = base, ""
+    else:
+        suffix = "." + suffix
+    room = FILENAME_LIMIT - len(sha256) - 1 - len(suffix)
+    return f"{stem[:room]}.{sha256}{suffix}"
+
+
+def split_filename(filename: str) -> tuple[str, str] | None:
+    """``(name, sha256)`` of an evidence attachment's file name, or None for other files."""
+    if filename == markup.MESSAGE_FILE or filename.startswith(MANIFEST_PREFIX):
+        return None
+    match = _EVIDENCE_NAME.match(filename)
+    if not match:
+        return (filename, "")
+    return (match["stem"] + (match["suffix"] or ""), match["sha"])
+
+
+def index_entry(item: EvidenceFile, *, compact: bool = False) -> dict[str, Any]:
+    """The provenance of one file as kept in the evidence index (defaults left out)."""
+    entry: dict[str, Any] = {}
+    if not compact:
+        entry["source"] = item.source[:SOURCE_LIMIT]
+        entry["captured_at"] = item.captured_at.isoformat()
+    if item.redactions:
+        entry["redactions"] = [list(r) for r in item.redactions]
+    if not item.scanned:
+        entry["scanned"] = False
+    if item.sensitive:
+        entry["sensitive"] = True
+    return entry
+
+
+def size_text(count: int) -> str:
+    """A byte count for people: ``2.0 KiB``."""
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} bytes"
+
+
+class EvidenceStore:
+    """The attachments of the tickets one run touches: what they hold, by content hash."""
+
+    def __init__(self, session: JiraSession, before_write: Callable[[], None]) -> None:
+        """``before_write`` runs before every upload (the once-per-run set-up check)."""
+        self.session = session
+        self._before_write = before_write
+        self._stored: dict[str, dict[str, dict[str, Any]]] = {}
+        """Evidence already on a ticket, by sha256, for tickets this run created or read."""
+        self._descriptions: dict[str, str | None] = {}
+        """The description last read or written, for tickets this run created or read."""
+
+    def created(self, key: str, description: str) -> None:
+        """``key`` was just created by this run with ``description``: it holds nothing yet."""
+        self._stored.setdefault(key, {})
+        self._descriptions[key] = description
+
+    def remember(
+        self,
+        key: str,
+        attachments: Sequence[Mapping[str, Any]],
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Note the attachments (and, from ``fields``, the description) of ``key`` as read."""
+        if fields is not None and "description" in fields:
+            self._descriptions[key] = fields["description"]
+        known = self._stored.setdefault(key, {})
+        for attachment in attachments:
+            match = _EVIDENCE_NAME.match(str(attachment.get("filename", "")))
+            if match:
+                known[match["sha"]] = dict(attachment)
+
+    def attach(
+        self, key: str, files: Sequence[EvidenceFile], limit: int | None
+    ) -> list[EvidenceRef]:
+        """All new files in one multipart request; content already on the ticket is skipped."""
+        if files and limit == 0:
+            raise UsageError(
+                f"attachments are disabled on {self.session.url}; nothing was uploaded to {key}.",
+                hint="Ask a Jira admin to enable attachments, or keep the evidence elsewhere.",
+            )
+        for item in files:
+            if limit and len(item.data) > limit:
+                raise UsageError(
+                    f"evidence {item.name!r} is {size_text(len(item.data))}; {self.session.url} "
+                    f"accepts at most {size_text(limit)} per file (uploadLimit). Nothing was "
+                    f"uploaded to {key}.",
+                    hint="Compress or split the file, or attach an excerpt.",
+                )
+        stored = self._stored_evidence(key)
+        refs: dict[str, EvidenceRef] = {}
+        pending: list[EvidenceFile] = []
+        for item in files:
+            if item.sha256 in stored or item.sha256 in refs:
+                record = stored.get(item.sha256)
+                refs[item.sha256] = item.ref(str(record.get("content", "")) if record else "")
+            elif all(p.sha256 != item.sha256 for p in pending):
+                pending.append(item)
+        if pending:
+            self._index(key, pending)
+        for start in range(0, len(pending), BATCH_FILES):
+            batch = pending[start : start + BATCH_FILES]
+            parts = [
+                (evidence_filename(f.name, f.sha256), f.data, "application/octet-stream")
+                for f in batch
+            ]
+            names = {p[0] for p in parts}
+            uploaded = self.upload(
+                key,
+                parts,
+                f"uploading {len(batch)} evidence file(s) to {key}",
+                lambda have, names=names: names <= have,  # type: ignore[misc]
+            )
+            for item in batch:
+                record = uploaded.get(evidence_filename(item.name, item.sha256), {})
+                refs[item.sha256] = item.ref(str(record.get("content", "")))
+        return [refs[item.sha256] for item in files]
+
+    def _index(self, key: str, files: Sequence[EvidenceFile]) -> None:
+        """Add the provenance of ``files`` to the index in the description of ``key`` (one PUT)."""
+        self._before_write()
+        text = self._descriptions.get(key)
+        data = dict(markup.parse(text).data) or {"v": 1}
+        index = dict(data.get("evidence") or {})
+        for item in files:
+            index[item.sha256] = index_entry(item)
+        data["evidence"] = index
+        updated = markup.with_data(text, data)
+        if len(updated) > markup.DESCRIPTION_LIMIT:
+            # keep what protects the evidence (sensitive, redactions) over where it came from
+            data["evidence"] = {
+                sha: {k: v for k, v in entry.items() if k not in ("source", "captured_at")}
+                for sha, entry in index.items()
+            }
+            updated = markup.with_data(text, data)
+        if len(updated) > markup.DESCRIPTION_LIMIT:
+            raise UsageError(
+                f"{key} holds too much evidence to index in its description; nothing was uploaded.",
+                hint="Attach the files to a new observation, or bundle them into one archive.",
+            )
+        if updated == text:
+            return
+        self.session.send(
+            "PUT",
+            f"issue/{path(key)}",
+            f"indexing the evidence of {key}",
+            body={"fields": {"description": updated}},
+            not_found=key,
+        )
+        self._descriptions[key] = updated
+
+    def fetch(self, key: str, ref: EvidenceRef) -> bytes:
+        """The bytes of one attachment: one GET (plus one to find it if ``ref`` has no URL)."""
+        url = ref.url
+        if not url:
+            record = self._stored_evidence(key).get(ref.sha256)
+            if record is None or not record.get("content"):
+                raise NotFoundError(f"{key} holds no evidence {ref.name!r} ({ref.sha256[:12]}).")
+            url = str(record["content"])
+        return self.session.download(url, f"downloading {ref.name} from {key}", not_found=key)
+
+    def _stored_evidence(self, key: str) -> dict[str, dict[str, Any]]:
+        if key not in self._stored or key not in self._descriptions:
+            raw = self.session.get(
+                f"issue/{path(key)}",
+                f"reading the attachments of {key}",
+                params={"fields": "attachment,description"},
+                not_found=key,
+            )
+            self.remember(key, raw["fields"].get("attachment") or [], raw["fields"])
+        return self._stored[key]
+
+    def upload(
+        self,
+        key: str,
+        parts: list[Part],
+        what: str,
+        landed: Callable[[set[str]], bool],
+    ) -> dict[str, dict[str, Any]]:
+        """One multipart POST; a lost response is checked against the ticket before re-sending."""
+        self._before_write()
+        session = self.session
+
+        def send() -> dict[str, dict[str, Any]]:
+            answer = session.request(
+                "POST", f"issue/{path(key)}/attachments", what=what, files=parts, not_found=key
+            )
+            records = answer if isinstance(answer, list) else [answer]
+            return {str(r.get("filename")): r for r in records}
+
+        def recover() -> dict[str, dict[str, Any]] | None:
+            raw = session.request(
+                "GET", f"issue/{path(key)}", what=what, params={"fields": "attachment"}
+            )
+            records = {str(a.get("filename")): a for a in raw["fields"].get("attachment") or []}
+            return records if landed(set(records)) else None
+
+        uploaded = session.call(what, send, recover=recover)
+        self.remember(key, list(uploaded.values()))
+        return uploaded
