@@ -28,10 +28,12 @@ from jira import JIRA  # noqa: E402
 
 from fakes.jira import EMAIL, TOKEN, FakeJira  # noqa: E402
 from tracker_bridge.domain.conventions import Conventions, format_title  # noqa: E402
-from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket  # noqa: E402
+from tracker_bridge.domain.fingerprint import fingerprint  # noqa: E402
+from tracker_bridge.domain.tickets import EvidenceFile  # noqa: E402
 from tracker_bridge.trackers.jira import JiraTracker  # noqa: E402
+from tracker_bridge.workflows import observe  # noqa: E402
 
-FP = "0123456789abcdef"
+FP = fingerprint("No space left on device").key
 FILES = [(f"evidence-{i}.log", f"line {i}\n".encode() * 200) for i in range(3)]
 
 
@@ -44,20 +46,18 @@ def seed(fake: FakeJira, conv: Conventions) -> str:
 
 
 def ours(fake: FakeJira, conv: Conventions, instance: str, tracker: JiraTracker) -> None:
-    defect = tracker.find_by_fingerprint(FP)
-    assert defect is not None
-    obs = tracker.create(
-        NewTicket(
-            kind=Kind.OBSERVATION,
-            title=format_title("No space left on device", instance),
-            message="No space left on device",
-            parent=defect.key,
-            instance=instance,
-            observed_at=datetime.now(UTC),
-        )
-    )
+    """The real ``observe`` workflow, as ``bridge observe`` runs it."""
     now = datetime.now(UTC)
-    tracker.attach(obs.key, [EvidenceFile(n, d, f"file:{n}", now) for n, d in FILES])
+    result = observe.run(
+        tracker,
+        conv,
+        observe.Request(
+            message="No space left on device",
+            instance=instance,
+            evidence=tuple(EvidenceFile(n, d, f"file:{n}", now) for n, d in FILES),
+        ),
+    )
+    assert result.matched_by == "fingerprint", result
 
 
 def baseline(client: JIRA, conv: Conventions, instance: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from email.utils import formatdate
 
 import pytest
@@ -16,6 +17,7 @@ from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, RemoteL
 from tracker_bridge.errors import ConfigError, NotFoundError, TrackerUnavailable, UsageError
 from tracker_bridge.settings import Settings
 from tracker_bridge.trackers.jira import JiraTracker
+from tracker_bridge.workflows import observe
 
 
 def make_tracker(fake: FakeJira, conventions: Conventions, **kw: object) -> JiraTracker:
@@ -78,26 +80,39 @@ def _defect(tracker: JiraTracker, conventions: Conventions, fp: str = "012345678
     return tracker.create(new_defect(conventions, "No space left on device", fp=fp)).key
 
 
-def test_observing_a_known_defect_costs_four_requests(
+def _observe(tracker: JiraTracker, conventions: Conventions, message: str, files: int):
+    now = datetime.now(UTC)
+    return observe.run(
+        tracker,
+        conventions,
+        observe.Request(
+            message=message,
+            instance="r-2",
+            evidence=tuple(
+                EvidenceFile(f"f{i}.txt", f"content {i}".encode(), f"file:f{i}.txt", now)
+                for i in range(files)
+            ),
+        ),
+    )
+
+
+def test_observing_a_known_defect_costs_three_requests(
     fake: FakeJira, conventions: Conventions
 ) -> None:
-    _defect(make_tracker(fake, conventions), conventions)
-    fake.reset_counts()
+    _observe(make_tracker(fake, conventions), conventions, "No space left on device", 0)
     tracker = make_tracker(fake, conventions)  # a fresh run
     tracker.check_setup()
     tracker.capabilities()
-    startup = len(fake.requests)
     fake.reset_counts()
-    found = tracker.find_by_fingerprint("0123456789abcdef")
-    assert found is not None
-    obs = tracker.create(new_observation(conventions, found.key, "No space left on device", "r-2"))
-    files = [evidence(f"f{i}.txt", f"content {i}") for i in range(3)]
-    tracker.attach(obs.key, files)
-    # search, create already linked, index the provenance, upload all files at once
-    assert len(fake.requests) == 4, fake.requests
-    assert startup <= 4
-    assert fake.count("POST", "/attachments") == 1 and fake.count("PUT") == 1
-    assert len(fake.attachment_bytes(obs.key)) == 3
+    result = _observe(tracker, conventions, "No space left on device", 3)
+    assert result.matched_by == "fingerprint"
+    # find the defect, create the observation already linked (provenance index included),
+    # upload all files in one multipart request
+    assert len(fake.requests) == 3, fake.requests
+    assert fake.count("POST", "/attachments") == 1 and fake.count("PUT") == 0
+    assert len(fake.attachment_bytes(result.observation or "")) == 3
+    stored = tracker.get(result.observation or "").evidence
+    assert {r.source for r in stored} == {f"file:f{i}.txt" for i in range(3)}
 
 
 def test_a_new_defect_adds_one_request(fake: FakeJira, conventions: Conventions) -> None:
@@ -105,11 +120,11 @@ def test_a_new_defect_adds_one_request(fake: FakeJira, conventions: Conventions)
     tracker.check_setup()
     tracker.capabilities()
     fake.reset_counts()
-    assert tracker.find_by_fingerprint("fedcba9876543210") is None
-    defect = tracker.create(new_defect(conventions, "Disk full", fp="fedcba9876543210"))
-    obs = tracker.create(new_observation(conventions, defect.key, "Disk full", "r-1"))
-    tracker.attach(obs.key, [evidence("a.txt", "a"), evidence("b.txt", "b")])
-    assert len(fake.requests) == 5, fake.requests
+    result = _observe(tracker, conventions, "Disk full", 2)
+    assert result.defect_created
+    # one page of defects (exact and similar), create the defect, the observation, one upload
+    assert len(fake.requests) == 4, fake.requests
+    assert fake.count("POST", "/attachments") == 1
 
 
 def test_search_pages_by_100(fake: FakeJira, conventions: Conventions) -> None:

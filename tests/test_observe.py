@@ -216,3 +216,38 @@ def test_tracker_down_keeps_observation_for_replay(tmp_path: Path) -> None:
     obs = up.get(replayed.observation or "")
     assert obs.actions == ("wiped /tmp",) and [e.name for e in obs.evidence] == ["df.txt"]
     assert count(up) == 2
+
+
+class _Counting(LocalTracker):
+    lookups = 0
+
+    def find_by_fingerprint(self, fingerprint: str) -> Ticket | None:
+        self.lookups += 1
+        return super().find_by_fingerprint(fingerprint)
+
+
+def test_beyond_one_page_of_defects() -> None:
+    tracker = _Counting(":memory:")
+    words = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+    ]
+    messages = [f"{a} subsystem {b} failed hard" for a in words for b in words][: observe.PAGE + 20]
+    keys = [rec(tracker, m, new_defect=True).defect for m in messages]
+    assert tracker.lookups == 0
+    late = rec(tracker, messages[-1])  # its defect is not on the first page
+    assert (late.defect, late.matched_by) == (keys[-1], "fingerprint")
+    assert tracker.lookups == 1
+    early = rec(tracker, messages[3])  # on the first page: no indexed lookup needed
+    assert (early.defect, early.matched_by, tracker.lookups) == (keys[3], "fingerprint", 1)
+    fresh = rec(tracker, "Kernel panic not syncing")
+    assert fresh.defect_created and tracker.lookups == 2

@@ -154,6 +154,9 @@ class NewTicket:
     """Extra tracker fields a team's configuration asks for, passed through as given."""
     links: tuple[RemoteLink, ...] = ()
     """Remote links to create with the ticket."""
+    evidence: tuple[EvidenceRef, ...] = ()
+    """Evidence about to be attached: trackers that index provenance in the ticket itself
+    write the index with the create, so the upload needs no second write."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
 from tracker_bridge.errors import NotFoundError, UsageError
 from tracker_bridge.trackers import jira_markup as markup
+from tracker_bridge.trackers.jira_markup import index_entry
 from tracker_bridge.trackers.jira_session import JiraSession, Part, path
 
 BATCH_FILES = 50
@@ -27,7 +28,6 @@ BATCH_FILES = 50
 FILENAME_LIMIT = 255
 MANIFEST_PREFIX = "bridge-manifest-"
 """Provenance files of earlier versions; not evidence themselves."""
-SOURCE_LIMIT = 500
 _EVIDENCE_NAME = re.compile(r"^(?P<stem>.*)\.(?P<sha>[0-9a-f]{64})(?P<suffix>\.[^.]*)?$")
 
 
@@ -51,21 +51,6 @@ def split_filename(filename: str) -> tuple[str, str] | None:
     if not match:
         return (filename, "")
     return (match["stem"] + (match["suffix"] or ""), match["sha"])
-
-
-def index_entry(item: EvidenceFile, *, compact: bool = False) -> dict[str, Any]:
-    """The provenance of one file as kept in the evidence index (defaults left out)."""
-    entry: dict[str, Any] = {}
-    if not compact:
-        entry["source"] = item.source[:SOURCE_LIMIT]
-        entry["captured_at"] = item.captured_at.isoformat()
-    if item.redactions:
-        entry["redactions"] = [list(r) for r in item.redactions]
-    if not item.scanned:
-        entry["scanned"] = False
-    if item.sensitive:
-        entry["sensitive"] = True
-    return entry
 
 
 def size_text(count: int) -> str:

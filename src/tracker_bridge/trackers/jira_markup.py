@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker_bridge.domain.conventions import clip
-from tracker_bridge.domain.tickets import NewTicket
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket
 
 DESCRIPTION_LIMIT = 32_767
 MESSAGE_FILE = "bridge-message.txt"
@@ -64,6 +64,10 @@ def _noformat(text: str) -> str:
     return "{noformat}\n" + text.replace("{noformat}", "{ noformat}") + "\n{noformat}"
 
 
+SOURCE_LIMIT = 500
+"""Characters of an evidence item's source kept in the index."""
+
+
 def _data(new: NewTicket, message: str, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"v": 1, "kind": new.kind.value, "message": message}
     if new.instance:
@@ -80,8 +84,26 @@ def _data(new: NewTicket, message: str, **extra: Any) -> dict[str, Any]:
         data["team"] = new.team
     if new.related:
         data["related"] = new.related
+    if new.evidence:
+        data["evidence"] = {ref.sha256: index_entry(ref) for ref in new.evidence}
     data.update(extra)
     return data
+
+
+def index_entry(item: EvidenceFile | EvidenceRef, *, compact: bool = False) -> dict[str, Any]:
+    """The provenance of one file as kept in the evidence index (defaults left out)."""
+    entry: dict[str, Any] = {}
+    if not compact:
+        entry["source"] = item.source[:SOURCE_LIMIT]
+        if item.captured_at is not None:
+            entry["captured_at"] = item.captured_at.isoformat()
+    if item.redactions:
+        entry["redactions"] = [list(r) for r in item.redactions]
+    if not item.scanned:
+        entry["scanned"] = False
+    if item.sensitive:
+        entry["sensitive"] = True
+    return entry
 
 
 def _block(data: dict[str, Any]) -> str:

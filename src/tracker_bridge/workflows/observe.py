@@ -9,6 +9,7 @@ the tickets already made instead of making new ones.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ from tracker_bridge.workflows import spool
 from tracker_bridge.workflows.evidence import fit, ref_json
 
 MatchedBy = Literal["fingerprint", "similar", "explicit", "new"]
+
+PAGE = 100
+"""Defects trackers return per page: one request's worth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +167,23 @@ def _choose_defect(
         return defect, "explicit", (), False
     if request.new_defect:
         return None, "new", (), False
-    found = tracker.find_by_fingerprint(fp.key)
-    if found is not None:
-        return found, "fingerprint", (), False
-    matcher = Matcher(threshold if threshold is not None else DEFAULT_THRESHOLD)
+    # One page of defects usually holds them all: it answers the exact match and feeds the
+    # similarity pass in one request. Past a page, the indexed fingerprint lookup is cheaper
+    # than reading every page for a defect that is probably known.
+    listing = tracker.defects()
     known: dict[str, Ticket] = {}
-    for d in tracker.defects():
-        known[d.key] = d
-        matcher.add(d.key, d.message or d.title, d.fingerprints)
+    for defect in itertools.islice(listing, PAGE):
+        if fp.key in defect.fingerprints:
+            return defect, "fingerprint", (), False
+        known[defect.key] = defect
+    if len(known) == PAGE:
+        found = tracker.find_by_fingerprint(fp.key)
+        if found is not None:
+            return found, "fingerprint", (), False
+        known.update((d.key, d) for d in listing)
+    matcher = Matcher(threshold if threshold is not None else DEFAULT_THRESHOLD)
+    for defect in known.values():
+        matcher.add(defect.key, defect.message or defect.title, defect.fingerprints)
     match = matcher.match(request.message)
     if match.key is None:
         return None, "new", match.candidates, match.close
@@ -211,6 +224,7 @@ def _record(
             actions=request.actions,
             labels=(conventions.observation_label,),
             event_id=base.event_id,
+            evidence=tuple(f.ref() for f in files),
         )
     )
     refs = tracker.attach(observation.key, files) if files else []
