@@ -133,6 +133,10 @@ class TeamSettings(_Section):
     fields: dict[str, Any] = Field(default_factory=dict)
     token_env: str = ""
     """Environment variable holding this team's tracker token when it is another site."""
+    deployment: Literal["auto", "cloud", "datacenter"] | None = None
+    """Jira deployment of the team's site when it is another site (default: ours)."""
+    email: str = ""
+    """Jira Cloud account e-mail for the team's site when it is another site (default: ours)."""
 
 
 class Settings(BaseSettings):
@@ -212,6 +216,10 @@ class Settings(BaseSettings):
             update["repository"] = team.repository
         if not same_site:
             update["url"] = team.url
+            if team.email:
+                update["email"] = team.email
+            if team.deployment is not None:
+                update["deployment"] = team.deployment
             token = os.environ.get(team.token_env) if team.token_env else None
             update["token"] = SecretStr(token) if token else None
             update["token_file"] = None

@@ -91,6 +91,9 @@ def run(
         found = target.find_by_event(marker)
         if found is not None:
             if not request.dry_run:
+                # repair whatever an interrupted first run left unlinked (links are upserts)
+                if not same_site:
+                    target.link_remote(found.key, _defect_link(defect))
                 _link_back(source, defect, found, request.team, same_site, note=False)
             return Result(
                 team=request.team,
@@ -118,16 +121,7 @@ def run(
         fields=tuple(team.fields.items()),
         team=request.team,
         event_id=marker,
-        links=()
-        if same_site
-        else (
-            RemoteLink(
-                url=defect.url,
-                title=f"{defect.key}: {defect.title}",
-                global_id=f"bridge-defect:{defect.key}",
-                relationship="remediates",
-            ),
-        ),
+        links=() if same_site else (_defect_link(defect),),
     )
     if request.dry_run:
         return Result(
@@ -147,6 +141,15 @@ def run(
         ticket=made.key,
         url=made.url,
         linked="parent" if same_site else "remote",
+    )
+
+
+def _defect_link(defect: Ticket) -> RemoteLink:
+    return RemoteLink(
+        url=defect.url,
+        title=f"{defect.key}: {defect.title}",
+        global_id=f"bridge-defect:{defect.key}",
+        relationship="remediates",
     )
 
 

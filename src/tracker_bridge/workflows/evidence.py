@@ -150,6 +150,11 @@ def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
     """
     if limit is None:
         return list(files)
+    if limit == 0 and files:
+        raise UsageError(
+            "this tracker does not accept attachments (its upload limit is 0).",
+            hint="Ask its administrators to enable attachments; nothing was created.",
+        )
     out = []
     for item in files:
         if len(item.data) <= limit:
