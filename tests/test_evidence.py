@@ -147,3 +147,9 @@ def test_no_redact_is_logged(capsys: pytest.CaptureFixture[str]) -> None:
     Path("creds.env").write_text(f"AWS_ACCESS_KEY_ID={AWS}\n")
     run(capsys, "observe", "Disk full", "-i", "h", "--evidence", "creds.env", "--no-redact")
     assert "--no-redact" in Path(".bridge/bridge.log").read_text()
+
+
+def test_tracker_without_attachments_is_a_clear_error() -> None:
+    with pytest.raises(UsageError, match="does not accept attachments"):
+        flow.fit([evidence("a.txt", "a")], 0)
+    assert flow.fit([], 0) == []
