@@ -32,6 +32,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "/repos/{owner}/{repo}/labels/{name}": ("get", "patch"),
     "/repos/{owner}/{repo}/issue-types": ("get",),
     "/repos/{owner}/{repo}/contents/{path}": ("get", "put"),
+    "/repos/{owner}/{repo}/git/blobs/{file_sha}": ("get",),
     "/repos/{owner}/{repo}/git/ref/{ref}": ("get",),
     "/repos/{owner}/{repo}/git/refs": ("post",),
 }

@@ -6,7 +6,9 @@ issues (create with labels and ``type``, get, edit, list with ``labels``/``state
 undescribed, as GitHub does), issue types, sub-issues (``sub_issue_id`` is the database id; at
 most 100 per parent, closed ones included; one parent per child unless ``replace_parent``;
 ``DELETE .../sub_issue`` detaches), ``/parent``, the contents API (content-addressed PUT answers
-422 without ``sha`` when the file exists; unknown branch 404) and git refs.
+422 without ``sha`` when the file exists; unknown branch 404; a GET of a file over 1 MB answers
+``content: ""`` and ``encoding: "none"``, as GitHub does without the raw media type), git blobs
+(base64, up to 100 MB) and git refs.
 
 Every request and response is checked against ``tests/specs/github.slice.json`` (cut by
 ``scripts/cut_github_spec.py``), requests even when a fault is injected for them; problems land
@@ -22,7 +24,8 @@ Modes and faults:
   answers without touching state (403/429 rate limits with ``Retry-After`` or
   ``x-ratelimit-reset``, 5xx); ``drop_after_commit()`` stores the write, then closes the
   connection without a response; ``drop_before()`` closes it before anything happens.
-- ``requests`` records every request; ``count(method, contains)`` counts them.
+- ``requests`` records every request; ``count(method, contains)`` counts them; ``received(b)``
+  tells whether some bytes ever reached the server (query, body, or decoded contents PUT).
 
 Leniencies (where the published description is wrong about GitHub): see ``LENIENCIES``.
 """
@@ -54,6 +57,8 @@ PREFIX = "/api/v3"
 TOKEN = "ghp_fake-token-for-tests"
 SUB_ISSUE_LIMIT = 100
 BODY_LIMIT = 65_536
+CONTENTS_INLINE_LIMIT = 1024 * 1024
+"""Largest file the contents API returns inline with the default media type (1 MB)."""
 
 LENIENCIES = (
     Leniency(
@@ -179,6 +184,8 @@ class FakeGitHub:
         self.refs: dict[str, str] = {"main": "a" * 40}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
+        self.payloads: list[bytes] = []
+        """Everything the client sent: query string and body of each request, raw."""
         self.violations: list[str] = []
         self.validate = True
         self._ids = itertools.count(7_000_001, 7)
@@ -302,6 +309,20 @@ class FakeGitHub:
     def files(self, branch: str) -> dict[str, bytes]:
         return dict(self.branches.get(branch, {}))
 
+    def received(self, needle: bytes) -> bool:
+        """Whether ``needle`` reached the server in any request: in a query or body as sent, or
+        inside the base64 ``content`` of a contents PUT."""
+        for payload in self.payloads:
+            if needle in payload:
+                return True
+            try:
+                content = json.loads(payload.split(b"\n", 1)[1] or b"{}").get("content")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(content, str) and needle in base64.b64decode(content):
+                return True
+        return False
+
     # -- HTTP --------------------------------------------------------------------------------
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -309,6 +330,9 @@ class FakeGitHub:
         method, path = request.method, request.path
         with self._lock:
             self.requests.append((method, path))
+            self.payloads.append(
+                request.query_string + b"\n" + request.get_data(cache=True, parse_form_data=False)
+            )
             fault = self._take_fault(method, path)
         if self.latency:
             time.sleep(self.latency)
@@ -460,6 +484,8 @@ class FakeGitHub:
                 return self._get_content(repo, "/".join(segments), request.args.get("ref", "main"))
             case "PUT", ["contents", *segments]:
                 return self._put_content(repo, "/".join(segments), data or {})
+            case "GET", ["git", "blobs", sha]:
+                return self._get_blob(repo, sha)
             case "GET", ["git", "ref", "heads", branch]:
                 if branch not in self.refs:
                     raise ApiError(404, "Not Found")
@@ -726,14 +752,15 @@ class FakeGitHub:
         sha = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
         base = f"{self.url}/repos/{self.owner}/{repo}"
         html = f"https://github.example/{self.owner}/{repo}/blob/{quote(branch)}/{quote(path)}"
+        inline = len(content) <= CONTENTS_INLINE_LIMIT
         return self._json(
             {
                 "type": "file",
-                "encoding": "base64",
+                "encoding": "base64" if inline else "none",
                 "size": len(content),
                 "name": path.rsplit("/", 1)[-1],
                 "path": path,
-                "content": base64.b64encode(content).decode("ascii"),
+                "content": base64.b64encode(content).decode("ascii") if inline else "",
                 "sha": sha,
                 "url": f"{base}/contents/{quote(path)}?ref={quote(branch)}",
                 "git_url": f"{base}/git/blobs/{sha}",
@@ -746,6 +773,22 @@ class FakeGitHub:
                 },
             }
         )
+
+    def _get_blob(self, repo: str, sha: str) -> Response:
+        for files in self.branches.values():
+            for content in files.values():
+                if hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest() == sha:
+                    return self._json(
+                        {
+                            "sha": sha,
+                            "node_id": f"B_{sha[:8]}",
+                            "url": f"{self.url}/repos/{self.owner}/{repo}/git/blobs/{sha}",
+                            "size": len(content),
+                            "content": base64.b64encode(content).decode("ascii"),
+                            "encoding": "base64",
+                        }
+                    )
+        raise ApiError(404, "Not Found")
 
     # -- listing -----------------------------------------------------------------------------
 

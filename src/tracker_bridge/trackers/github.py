@@ -158,13 +158,15 @@ class GitHubTracker:
         return self._issues.ticket(self._issues.fetch(self._map.number(key)))
 
     def tree(self, key: str) -> Tree:
-        """A ticket, its children (by parent label, past the sub-issue cap too) and related ones."""
+        """A ticket, its children (by parent label, past the sub-issue cap too; oldest first, as
+        on every tracker) and related ones."""
         number = self._map.number(key)
         issue = self._issues.fetch(number)
         ticket = self._issues.ticket(issue)
+        oldest_first = {"state": "all", "sort": "created", "direction": "asc"}
         children = [
             self._map.ticket(i)
-            for i in self._issues.list({"labels": f"{PARENT_PREFIX}{number}", "state": "all"})
+            for i in self._issues.list({"labels": f"{PARENT_PREFIX}{number}", **oldest_first})
             if i["number"] != number
         ]
         related: dict[str, Ticket] = {}
@@ -175,7 +177,7 @@ class GitHubTracker:
                 related[found.key] = found
             except NotFoundError:
                 pass
-        for other in self._issues.list({"labels": f"{RELATED_PREFIX}{number}", "state": "all"}):
+        for other in self._issues.list({"labels": f"{RELATED_PREFIX}{number}", **oldest_first}):
             found = self._map.ticket(other)
             related.setdefault(found.key, found)
         return Tree(
@@ -249,8 +251,13 @@ class GitHubTracker:
         return tuple(problems)
 
     def fetch_evidence(self, key: str, ref: EvidenceRef) -> bytes:
-        """The bytes of one piece of evidence: from its comments, else from the evidence branch."""
+        """The bytes of one piece of evidence: from the evidence branch when it links there (one
+        request, two over 1 MB), else from its comments (one listing), else from the branch."""
         number = self._map.number(key)
+        if self._branch.holds(ref):
+            stored = self._branch.read(ref)
+            if stored is not None:
+                return stored
         bodies = (str(c.get("body", "")) for c in self._issues.comments(number))
         text = ge.find_inline(bodies, ref.sha256)
         if text is not None and hashlib.sha256(text.encode("utf-8")).hexdigest() == ref.sha256:
@@ -288,6 +295,13 @@ class GitHubTracker:
         event_label = self._map.label(self.conventions.event_label(marker))
         labels = self._map.labels_for(new, event_label, parent, related)
         block = self._map.block_for(new, marker, parent)
+        if new.evidence:  # about to be attached: refuse now rather than leave it half-made
+            issue_url = f"{self._issues.html_root()}/{self.repository}/issues/{'0' * 9}"
+            self._check_index_room(
+                f"the new {new.kind} {title!r}",
+                block,
+                [(ref, self._longest_url(ref, issue_url)) for ref in new.evidence],
+            )
         rendered = gb.render_issue(block, new.description, self._map.short(parent))
         payload: dict[str, Any] = {"title": title, "body": rendered.body, "labels": labels}
         issue_type = self._marks.type_for(new)
@@ -318,26 +332,39 @@ class GitHubTracker:
         return replace(ticket, message=new.message, description=new.description)
 
     def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
-        """Store evidence: text inline in comments, binaries in the evidence branch; index in body."""
+        """Store evidence: text inline in comments, binaries in the evidence branch; index in body.
+
+        Content the issue already holds is skipped without a request. ``UsageError`` before
+        anything is sent when the index of the new files would not fit in the issue body.
+        """
         number = self._map.number(key)
         issue = self._issues.cached(number)
         block = gb.load_block(issue.get("body"))
         stored = {r.sha256: r for r in map(gb.ref_from_json, block.get("evidence", []))}
+        fresh: list[EvidenceFile] = []
+        for file in files:
+            if file.sha256 not in stored and all(f.sha256 != file.sha256 for f in fresh):
+                fresh.append(file)
+        comment_url = f"{issue.get('html_url')}#issuecomment-{'0' * 12}"
+        self._check_index_room(
+            self._map.key(number),
+            block,
+            [
+                (f.ref(), self._branch.url_for(f.ref()) if ge.needs_commit(f) else comment_url)
+                for f in fresh
+            ],
+        )
         result: dict[str, EvidenceRef] = {}
         sections: list[tuple[str, str]] = []
-        fresh: list[EvidenceFile] = []
         urls: dict[str, str] = {}
-        for file in files:
+        for file in fresh:
             sha = file.sha256
-            if sha in stored or any(f.sha256 == sha for f in fresh):
-                continue
             text = ge.as_text(file)
             if ge.needs_commit(file):
                 urls[sha] = self._branch.store(file)
                 sections.append((sha, ge.linked_section(file.ref(urls[sha]), urls[sha], text)))
             else:
                 sections.extend((sha, s) for s in ge.inline_sections(file.ref(), text or ""))
-            fresh.append(file)
         if fresh:
             batch = uuid.uuid4().hex[:16]
             for body, shas in ge.pack(sections, batch):
@@ -418,6 +445,28 @@ class GitHubTracker:
         self._client.close()
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _check_index_room(
+        self, what: str, block: dict[str, Any], planned: Sequence[tuple[EvidenceRef, str]]
+    ) -> None:
+        """Refuse, before anything is sent, evidence whose index would overflow the issue body.
+
+        ``planned`` pairs each new record with the URL it will get (or one as long).
+        """
+        refs = [replace(ref, url=url) for ref, url in planned]
+        room = gb.index_room(block, refs)
+        if room < len(refs):
+            raise UsageError(
+                f"{what} can index only {room} more evidence file(s), not {len(refs)}: GitHub "
+                f"keeps the bridge's evidence index in the issue body, at most "
+                f"{gb.BODY_LIMIT:,} characters.",
+                hint="Attach the files as one archive (e.g. tar czf logs.tgz logs/); "
+                "nothing was uploaded.",
+            )
+
+    def _longest_url(self, ref: EvidenceRef, issue_url: str) -> str:
+        """The longer of the URLs ``ref`` may get: a comment's, or the evidence branch's."""
+        return max(f"{issue_url}#issuecomment-{'0' * 12}", self._branch.url_for(ref), key=len)
 
     def _known(self, number: int | None) -> Ticket | None:
         issue = None if number is None else self._issues.remembered(number)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -275,6 +275,23 @@ def ref_from_json(data: dict[str, Any]) -> EvidenceRef:
         sensitive=bool(data.get("sens", False)),
         url=str(data.get("u", "")),
     )
+
+
+def index_room(block: dict[str, Any], refs: Sequence[EvidenceRef]) -> int:
+    """How many of ``refs`` the evidence index of ``block`` can still take, the block kept within
+    ``BLOCK_ROOM`` (so the body keeps room for the facts and the description)."""
+    base = dict(block)
+    message = str(base.get("message", ""))
+    if units(message) > BLOCK_ROOM // 2:  # as render_issue leaves it
+        base["message"] = clip_units(message, INLINE_MESSAGE, "…")
+        base["overflow"] = {**(base.get("overflow") or {}), "message": 1}
+    size = units(dump_block(base)) + units(',"evidence":[]')
+    frame = len(BLOCK_PREFIX) + len(BLOCK_SUFFIX)
+    for count, ref in enumerate(refs):
+        size += units(dump_block(ref_to_json(ref))) - frame + 1
+        if size > BLOCK_ROOM:
+            return count
+    return len(refs)
 
 
 def summary_line(ref: EvidenceRef, part: str = "") -> str:

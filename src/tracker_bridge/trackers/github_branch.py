@@ -5,7 +5,9 @@ default) of the tracker repository or of ``evidence_repository``, at the content
 ``<sha[:2]>/<sha256>/<name>``. The same bytes are therefore stored once however many tickets or
 runs upload them: a second PUT of an existing path answers 422 ("sha" wasn't supplied), and the
 file already there is linked. The branch is created from the default branch on first use.
-Files are read back (``fetch_evidence``) through the same API and checked against their hash.
+Files are read back (``fetch_evidence``) through the same API and checked against their hash;
+the contents API returns a file over 1 MB without its bytes (``encoding: "none"``), so such a file
+is then read as a git blob (up to 100 MB) by the blob sha that answer gives.
 """
 
 from __future__ import annotations
@@ -85,11 +87,27 @@ class EvidenceBranch:
             allow=(404,),
         )
         data = response.data if response.status == 200 and isinstance(response.data, dict) else {}
+        if data.get("encoding") == "none" and data.get("sha"):  # over 1 MB: not inline
+            data = self._client.send(
+                "GET",
+                f"{self._repo_path}/git/blobs/{quote(str(data['sha']))}",
+                what=f"reading evidence {ref.name}",
+                allow=(404,),
+            ).data
+            data = data if isinstance(data, dict) else {}
         if data.get("encoding") == "base64" and data.get("content"):
             content = base64.b64decode(str(data["content"]))
             if hashlib.sha256(content).hexdigest() == ref.sha256:
                 return content
         return None
+
+    def url_for(self, ref: EvidenceRef) -> str:
+        """The web URL ``ref`` gets once committed (built locally, no request)."""
+        return self._blob_url(content_path(ref.name, ref.sha256))
+
+    def holds(self, ref: EvidenceRef) -> bool:
+        """Whether ``ref`` links into this branch (committed rather than shown in a comment)."""
+        return f"/{self.repository}/blob/{quote(self.branch)}/" in ref.url
 
     def _create_branch(self) -> None:
         info = self._client.send("GET", self._repo_path, what=f"reading {self.repository}").data

@@ -144,10 +144,10 @@ class IssueStore:
         parent = block.get("parent")
         parent_ref = f"#{parent.rsplit('#', 1)[1]}" if isinstance(parent, str) else ""
         rendered = gb.render_issue(block, gb.description_of(issue.get("body")), parent_ref)
-        if rendered.parts:
+        if rendered.parts or gb.units(rendered.body) > gb.BODY_LIMIT:
             raise TrackerRefused(
                 f"{self._map.key(issue['number'])}: the bridge's record (evidence index, links) "
-                "no longer fits in the issue body.",
+                f"no longer fits in the issue body (GitHub allows {gb.BODY_LIMIT:,} characters).",
                 hint="Attach further evidence to a new observation of the same defect, or "
                 "shorten the issue's description.",
             )
