@@ -114,7 +114,8 @@ def test_copy_to_other_team_skips_held_and_references_sensitive() -> None:
     first = sync.copy_to(ours, defect, theirs, target, other_team=True)
     assert [r.name for r in first.copied] == [f"{_first_obs(ours, defect)}-df-a.txt"]
     assert first.referenced == ("df-b.txt",)
-    assert any("Sensitive evidence" in c and "df-b.txt" in c for c in theirs.comments(target))
+    [link] = theirs.get(target).links
+    assert link.global_id.startswith("bridge-evidence:") and "df-b.txt" in link.title
     assert all(theirs.fetch_evidence(target, r) != b"df b" for r in theirs.get(target).evidence)
     again = sync.copy_to(ours, defect, theirs, target, other_team=True)
     assert again.copied == () and again.already == ("df-a.txt",)

@@ -214,6 +214,8 @@ class Settings(BaseSettings):
             update["project"] = team.project
         if team.repository:
             update["repository"] = team.repository
+            # their evidence belongs in their repository, not in a name that is ours
+            update["evidence_repository"] = ""
         if not same_site:
             update["url"] = team.url
             if team.email:

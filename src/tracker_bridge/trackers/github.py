@@ -382,6 +382,8 @@ class GitHubTracker:
         """Record a link to a ticket elsewhere in the body; the same ``global_id`` replaces it."""
         issue = self._issues.cached(self._map.number(key))
         block = gb.load_block(issue.get("body"))
+        if link_json(link) in block.get("links", []):
+            return  # already there as asked: re-linking writes nothing
         links = [x for x in block.get("links", []) if x.get("gid") != link.global_id]
         block["links"] = [*links, link_json(link)]
         self._issues.rewrite(issue, block)

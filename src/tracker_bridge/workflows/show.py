@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tracker_bridge.domain.tickets import EvidenceRef, Ticket, Tree
+from tracker_bridge.domain.tickets import Ticket, Tree
 from tracker_bridge.errors import BridgeError
 from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows.evidence import ref_json
 
 if TYPE_CHECKING:
     from tracker_bridge.settings import Settings
@@ -68,7 +69,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         out["fingerprints"] = list(ticket.fingerprints)
     if ticket.team:
         out["team"] = ticket.team
-    out["evidence"] = [_evidence(e) for e in ticket.evidence]
+    out["evidence"] = [ref_json(e) for e in ticket.evidence]
     return out
 
 
@@ -94,17 +95,6 @@ def _child(ticket: Ticket) -> dict[str, Any]:
         "evidence": len(ticket.evidence),
         "team": ticket.team or None,
         "url": ticket.url,
-    }
-
-
-def _evidence(ref: EvidenceRef) -> dict[str, Any]:
-    return {
-        "name": ref.name,
-        "sha256": ref.sha256,
-        "size": ref.size,
-        "source": ref.source,
-        "redactions": dict(ref.redactions),
-        "url": ref.url,
     }
 
 

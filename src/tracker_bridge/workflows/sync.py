@@ -4,15 +4,23 @@ The index is a Markdown file attached to the defect (which observation, which fi
 provenance, link): the files themselves are not copied again. Re-syncing with nothing new is a
 no-op, because trackers skip content they already hold. ``--to`` copies the files into another
 ticket once, skipping what it already has; evidence marked sensitive is never copied into
-another team's project, only referenced in a note there.
+another team's project, only referenced there by a remote link to where we keep it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Ticket, Tree, utcnow
+from tracker_bridge.domain.tickets import (
+    EvidenceFile,
+    EvidenceRef,
+    RemoteLink,
+    Ticket,
+    Tree,
+    utcnow,
+)
 from tracker_bridge.errors import UsageError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows.evidence import ref_json
@@ -108,7 +116,7 @@ def copy_to(
             else:
                 files.append(
                     EvidenceFile(
-                        name=f"{obs.key}-{ref.name}",
+                        name=f"{_slug(obs.key)}-{ref.name}",
                         data=source.fetch_evidence(obs.key, ref),
                         source=ref.source,
                         captured_at=ref.captured_at or obs.created,
@@ -118,14 +126,16 @@ def copy_to(
                     )
                 )
     copied = target.attach(target_key, files) if files else []
-    if referenced:
-        note = "\n".join(
-            f"- {ref.name} (sha256 {ref.sha256[:16]}, {ref.size} bytes) on {obs.key}: {ref.url}"
-            for obs, ref in referenced
-        )
-        target.comment(
+    for obs, ref in referenced:
+        # a link, not a comment: the same global id again updates it, so re-syncing adds nothing
+        target.link_remote(
             target_key,
-            f"Sensitive evidence of {defect_key} is kept on our side; ask us for access:\n{note}",
+            RemoteLink(
+                url=ref.url or obs.url,
+                title=f"Sensitive evidence {ref.name} of {obs.key} (kept by us; ask for access)",
+                global_id=f"bridge-evidence:{ref.sha256[:40]}",
+                relationship="sensitive evidence",
+            ),
         )
     return Synced(
         defect=defect_key,
@@ -142,6 +152,11 @@ def _defect_tree(tracker: Tracker, key: str) -> Tree:
     if tree.ticket.kind is None or tree.ticket.kind.value != "defect":
         raise UsageError(f"{key} is not a defect; evidence sync rolls up a defect's observations.")
     return tree
+
+
+def _slug(key: str) -> str:
+    """A ticket key safe inside a file name (``acme/ops#2`` -> ``acme-ops-2``)."""
+    return "-".join(part for part in re.split(r"[^A-Za-z0-9]+", key) if part)
 
 
 def _cell(text: str) -> str:
