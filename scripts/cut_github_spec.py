@@ -99,13 +99,22 @@ def cut(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SPEC
-    output = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUTPUT
+    """``cut_github_spec.py [SOURCE [OUTPUT]] [--check]``: write the slice, or with ``--check``
+    exit 1 when the committed slice differs from what the full spec yields."""
+    check = "--check" in argv
+    args = [a for a in argv[1:] if a != "--check"]
+    source = Path(args[0]) if args else DEFAULT_SPEC
+    output = Path(args[1]) if len(args) > 1 else DEFAULT_OUTPUT
     opener = gzip.open if source.suffix == ".gz" else open
     with opener(source, "rt", encoding="utf-8") as fh:
         spec = json.load(fh)
+    text = json.dumps(cut(spec), indent=1, sort_keys=True) + "\n"
+    if check:
+        same = output.is_file() and output.read_text(encoding="utf-8") == text
+        print(f"{output}: {'reproducible' if same else 'DIFFERS from the cut of ' + str(source)}")
+        return 0 if same else 1
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(cut(spec), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    output.write_text(text, encoding="utf-8")
     print(f"wrote {output} ({len(OPERATIONS)} paths)")
     return 0
 

@@ -78,18 +78,6 @@ def test_the_fake_answers_what_it_validates() -> None:
         session.close()
 
 
-def test_slices_are_reproducible() -> None:
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parent.parent / "scripts" / "cut_spec.py"
-    spec = importlib.util.spec_from_file_location("cut_spec", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--check"]) == 0
-
-
 @given(st.text(max_size=200))
 def test_any_value_quotes_into_exactly_one_clause(value: str) -> None:
     query = parse_jql(f"labels = {jql.quote(value)} AND project = {jql.quote('OPS')}")
