@@ -6,14 +6,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
-    from tracker_bridge.domain.rules import Rule
     from tracker_bridge.domain.tickets import Ticket, Tree
-    from tracker_bridge.workflows.check import Report
     from tracker_bridge.workflows.delegate import Result as DelegateResult
     from tracker_bridge.workflows.evidence import Added, Capture
     from tracker_bridge.workflows.observe import Result
@@ -154,47 +152,6 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def report_text(report: Report) -> str:
-    """Findings grouped by defect, errors first."""
-    if not report.findings:
-        return f"OK: {report.checked} ticket(s) checked, no findings."
-    groups: dict[str, list[Any]] = {}
-    for f in report.findings:
-        groups.setdefault(f.defect or "(no defect)", []).append(f)
-    lines = []
-    order = {"error": 0, "warning": 1, "info": 2}
-    for defect in sorted(groups):
-        lines.append(defect)
-        for f in sorted(groups[defect], key=lambda f: (order[f.severity.value], f.key)):
-            fix = f"  [fix: {f.fix}]" if f.fix else ""
-            lines.append(f"  {f.severity.value:<7} {f.rule:<30} {f.key}: {f.message}{fix}")
-    lines.append(report_summary(report))
-    return "\n".join(lines)
-
-
-def report_summary(report: Report) -> str:
-    c = report.counts()
-    return (
-        f"{report.checked} ticket(s) checked: {c['error']} error(s), {c['warning']} warning(s), "
-        f"{c['info']} info."
-    )
-
-
-def rules(catalogue: Sequence[Rule]) -> None:
-    for r in catalogue:
-        fix = " (fixable)" if r.fixable else ""
-        click.echo(f"{r.id:<30} {r.severity.value:<8}{fix}\n    {r.rationale}")
-
-
-def rule_json(r: Rule) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "severity": r.severity.value,
-        "rationale": r.rationale,
-        "fixable": r.fixable,
-    }
 
 
 @contextmanager

@@ -1,8 +1,8 @@
-"""`bridge check`: the convention check."""
+"""`bridge check`: the convention check, in the formats CI systems read."""
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from tracker_bridge.cli.base import (
     load_settings,
 )
 
+_FORMATS = ("text", "json", "junit", "sarif", "github")
+
 
 @cli.command()
 @click.option(
@@ -29,14 +31,29 @@ from tracker_bridge.cli.base import (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(_FORMATS),
     default="text",
     show_default=True,
-    help="Report format.",
+    help="Report format. github: annotations on stdout, and a Markdown summary appended to "
+    "$GITHUB_STEP_SUMMARY when it is set.",
 )
 @click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (only after a complete scan); a one-line summary still goes "
+    "to the terminal.",
 )
+@click.option(
+    "--write",
+    "extra",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    callback=lambda _ctx, _param, value: _parse_writes(value),
+    help="Also write the report in FORMAT to FILE, from the same scan (repeatable), e.g. "
+    "--write junit=bridge-check.xml.",
+)
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the safe fixes (never deletes).")
+@click.option("--dry-run", is_flag=True, help="With --fix: show the fixes, change nothing.")
 @click.option("--list-rules", is_flag=True, help="Print the rule catalogue and exit.")
 @config_option
 @json_option
@@ -44,42 +61,115 @@ def check(
     rules: tuple[str, ...],
     fmt: str,
     output: Path | None,
+    extra: tuple[tuple[str, Path], ...],
+    apply_fixes: bool,
+    dry_run: bool,
     list_rules: bool,
     config_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Check that the tracker follows the conventions; exit 1 on any error-level finding.
+    """Check that the tracker follows the conventions.
 
     In scope: tickets the bridge marked as defects, observations or remediations, plus any
-    ticket whose title starts with the observation prefix.
+    ticket whose title starts with the observation prefix. Rules are re-graded or turned off in
+    [check] rules of the configuration; [check] stale_days sets when an observation is stale.
+
+    \b
+    Exit status: 0 no error-level finding, 1 error-level findings, 2 bad usage or
+    configuration, 3 the tracker could not be read completely (no report is written then).
     """
-    from tracker_bridge import render
-    from tracker_bridge.domain.rules import RULES
+    from tracker_bridge import formats, render
     from tracker_bridge.workflows import check as check_flow
 
     if as_json:
         fmt = "json"
+    if dry_run and not apply_fixes:
+        raise click.UsageError("--dry-run only makes sense with --fix.")
     if list_rules:
-        if fmt == "json":
-            emit([render.rule_json(r) for r in RULES])
-        else:
-            render.rules(RULES)
+        _list_rules(fmt, config_path)
         return
     settings = load_settings(config_path)
     levels = check_flow.severities(dict(settings.check.rules), rules)
+    conventions = settings.conventions_value()
     tracker = settings.build_tracker()
     try:
-        with render.progress("Checking tickets", enabled=fmt == "text" and output is None) as tick:
+        with render.progress("Checking tickets", enabled=fmt == "text") as tick:
             report = check_flow.run(
-                tracker, settings.conventions_value(), levels=levels, progress=tick
+                tracker,
+                conventions,
+                levels=levels,
+                stale_days=settings.check.stale_days,
+                progress=tick,
+            )
+        if apply_fixes:
+            report = check_flow.fix(
+                tracker,
+                report,
+                conventions,
+                dry_run=dry_run,
+                threshold=settings.matching.threshold,
             )
     finally:
         tracker.close()
-    text = json.dumps(report.to_json(), indent=2) if fmt == "json" else render.report_text(report)
+    rendered = formats.render(report, fmt)
+    for extra_fmt, path in extra:
+        _write(path, formats.render(report, extra_fmt) + "\n")
+    if fmt == "github":
+        _step_summary(formats.github_summary(report))
     if output is not None:
-        output.write_text(text + "\n", encoding="utf-8")
-        click.echo(render.report_summary(report) + f" Report written to {output}.", err=True)
+        _write(output, rendered + "\n")
+        written = ", ".join(str(p) for p in (output, *(path for _, path in extra)))
+        click.echo(f"{formats.summary(report)} Report written to {written}.", err=True)
     else:
-        click.echo(text)
+        click.echo(rendered)
     if report.failed:
         sys.exit(EXIT_FINDINGS)
+
+
+def _parse_writes(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    out = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or fmt not in _FORMATS or not path:
+            raise click.BadParameter(
+                f"{value!r} is not FORMAT=FILE with FORMAT one of {', '.join(_FORMATS)}.",
+                param_hint="'--write'",
+            )
+        out.append((fmt, Path(path)))
+    return tuple(out)
+
+
+def _list_rules(fmt: str, config_path: Path | None) -> None:
+    from tracker_bridge import formats
+    from tracker_bridge.domain.rules import RULES
+    from tracker_bridge.workflows import check as check_flow
+
+    levels = check_flow.severities(dict(load_settings(config_path).check.rules))
+    in_force = [(rule, levels.get(rule.id, rule.severity)) for rule in RULES]
+    if fmt == "text":
+        click.echo(formats.catalogue(in_force))
+    else:
+        emit([formats.rule_json(rule, level) for rule, level in in_force])
+
+
+def _write(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so a reader never sees half a report."""
+    from tracker_bridge.errors import UsageError
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror}.") from None
+
+
+def _step_summary(markdown: str) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(markdown)
+    except OSError as exc:
+        click.echo(f"bridge: warning: cannot write the step summary {target}: {exc}", err=True)

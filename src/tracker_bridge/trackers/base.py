@@ -105,6 +105,23 @@ class Tracker(Protocol):
         """Add a comment (a note on the ticket's history)."""
         ...
 
+    def retitle(self, key: str, title: str) -> None:
+        """Give a ticket a new title (``check --fix``); nothing else about it changes.
+
+        Idempotent: retitling to the current title is a no-op. ``NotFoundError`` for an unknown
+        key. The title is at most ``capabilities().title_limit`` characters (the caller clips).
+        """
+        ...
+
+    def set_parent(self, key: str, parent: str) -> None:
+        """Make ``parent`` (a defect) the parent of ``key``, the way ``create`` links a new ticket
+        to ``NewTicket.parent`` under the configured link style (``check --fix``).
+
+        Afterwards ``get(key).parent == parent`` and ``tree(parent)`` lists ``key``. Idempotent;
+        adds a link, never removes one. ``NotFoundError`` when either key is unknown.
+        """
+        ...
+
     def scan(self, title_prefix: str) -> Iterator[Ticket]:
         """Every ticket in scope for ``check``: marked defects, observations and remediations,
         plus unmarked tickets whose title starts with ``title_prefix``. Streams page by page."""

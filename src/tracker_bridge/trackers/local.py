@@ -459,6 +459,27 @@ class LocalTracker:
             )
         return key
 
+    def retitle(self, key: str, title: str) -> None:
+        """Give a ticket a new title (``check --fix``); nothing else about it changes."""
+        if not title.strip():
+            raise UsageError("a ticket needs a title.")
+        with self._write():
+            self._require(key)
+            self._db.execute(
+                "UPDATE tickets SET title = ?, updated = ? WHERE key = ? AND title != ?",
+                (title, utcnow().isoformat(), key, title),
+            )
+
+    def set_parent(self, key: str, parent: str) -> None:
+        """Make ``parent`` the parent of ``key`` (``check --fix``); idempotent."""
+        with self._write():
+            self._require(key)
+            self._require(parent)
+            self._db.execute(
+                "UPDATE tickets SET parent = ?, updated = ? WHERE key = ? AND parent IS NOT ?",
+                (parent, utcnow().isoformat(), key, parent),
+            )
+
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``: one writer at a time across processes."""
