@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tracker_bridge.domain.recurrence import humanize, summarise
+from tracker_bridge.domain.humanize import duration
+from tracker_bridge.domain.recurrence import summarise
 from tracker_bridge.domain.tickets import Kind, Status, Ticket
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -54,8 +55,8 @@ def test_no_forecast_from_a_burst_or_two_sightings() -> None:
     assert two.next_expected is None and two.per_week == 1.4
 
 
-def test_humanize() -> None:
-    assert humanize(timedelta(days=16, hours=1)) == "16 days"
-    assert humanize(timedelta(hours=1)) == "1 hour"
-    assert humanize(timedelta(minutes=90)) == "1.5 hours"
-    assert humanize(timedelta(seconds=5)) == "5 seconds"
+def test_duration() -> None:
+    assert duration(timedelta(days=16, hours=1)) == "16 days"
+    assert duration(timedelta(hours=1)) == "1 hour"
+    assert duration(timedelta(minutes=90)) == "1.5 hours"
+    assert duration(timedelta(seconds=5)) == "5 seconds"

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tracker_bridge.domain import humanize
+
 if TYPE_CHECKING:
     from tracker_bridge.domain.tickets import Ticket, Tree
     from tracker_bridge.workflows.delegate import Result as DelegateResult
@@ -50,7 +52,7 @@ def observation(result: Result, captured: Sequence[Capture]) -> None:
             extra += f", redacted: {redacted}"
         if not ref.scanned:
             extra += ", not scanned for secrets"
-        click.echo(f"  evidence: {ref.name} ({_size(ref.size)}{extra})")
+        click.echo(f"  evidence: {ref.name} ({humanize.size(ref.size)}{extra})")
     if result.candidates and (result.close_call or result.matched_by == "new"):
         click.echo(
             "  seen before? "
@@ -92,7 +94,7 @@ def added(result: Added) -> None:
         redacted = ", ".join(f"{n} {kind}" for kind, n in ref.redactions)
         extra = f", redacted: {redacted}" if redacted else ""
         extra += "" if ref.scanned else ", not scanned for secrets"
-        click.echo(f"Added {ref.name} to {result.key} ({_size(ref.size)}{extra})")
+        click.echo(f"Added {ref.name} to {result.key} ({humanize.size(ref.size)}{extra})")
     for ref in result.already:
         click.echo(f"Already on {result.key}: {ref.name} (same content)")
 
@@ -120,7 +122,7 @@ def tree(data: Tree, elsewhere: Sequence[Elsewhere] = ()) -> None:
     if data.ticket.message and data.ticket.message != data.ticket.title:
         root.add(f"[dim]message:[/] {_esc(data.ticket.message[:300])}")
     for ref in data.ticket.evidence:
-        root.add(f"[dim]evidence:[/] {_esc(ref.name)} ({_size(ref.size)})")
+        root.add(f"[dim]evidence:[/] {_esc(ref.name)} ({humanize.size(ref.size)})")
     if data.observations:
         branch = root.add(f"observations ({len(data.observations)})")
         for t in data.observations:
@@ -167,12 +169,3 @@ def progress(label: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
     ) as bar:
         task = bar.add_task(label, total=None)
         yield lambda n: bar.update(task, completed=n)
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

@@ -68,14 +68,3 @@ def _median(values: Sequence[timedelta]) -> timedelta | None:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def humanize(span: timedelta) -> str:
-    """A duration as people say it: ``3.5 days``, ``5 hours``, ``12 minutes``."""
-    seconds = span.total_seconds()
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            value = round(seconds / size, 1)
-            text = f"{value:g}"
-            return f"{text} {unit}" + ("" if text == "1" else "s")
-    return f"{seconds:.0f} seconds"

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from tracker_bridge import templating
+from tracker_bridge.domain import humanize
 from tracker_bridge.domain.conventions import Conventions, clip
-from tracker_bridge.domain.recurrence import humanize, summarise
+from tracker_bridge.domain.recurrence import summarise
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
 from tracker_bridge.errors import UsageError
 from tracker_bridge.settings import TeamSettings
@@ -189,7 +190,7 @@ def _context(tree: Tree, request: Request, team: TeamSettings) -> dict[str, Any]
             "last_seen": _day(stats.last_seen),
             "instances": list(stats.instances),
             "per_week": stats.per_week,
-            "median_interval": humanize(stats.median_interval)
+            "median_interval": humanize.duration(stats.median_interval)
             if stats.median_interval is not None
             else None,
             "next_expected": _day(stats.next_expected),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tracker_bridge.domain import humanize
 from tracker_bridge.domain.redaction import redact_bytes
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, utcnow
 from tracker_bridge.errors import CaptureError, UsageError
@@ -163,21 +164,12 @@ def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
         packed = gzip.compress(item.data, mtime=0)
         if len(packed) > limit:
             raise UsageError(
-                f"evidence {item.name} is {_size(len(item.data))}, over the tracker's upload "
-                f"limit of {_size(limit)} even compressed ({_size(len(packed))}).",
+                f"evidence {item.name} is {humanize.size(len(item.data))}, over the tracker's upload "
+                f"limit of {humanize.size(limit)} even compressed ({humanize.size(len(packed))}).",
                 hint="Attach an excerpt instead; nothing was created.",
             )
         out.append(replace(item, name=item.name + ".gz", data=packed))
     return out
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 @dataclass(frozen=True, slots=True)
