@@ -255,3 +255,43 @@ def test_help_does_not_import_heavy_libraries(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_tracker_down_exits_3_keeps_the_observation_and_replays(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    Path("down.toml").write_text(
+        f'[tracker]\nkind = "jira"\nurl = "http://127.0.0.1:{port}"\nproject = "OPS"\n'
+        'deployment = "datacenter"\nmax_retry_wait = 0\n'
+    )
+    monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", "not-a-real-token")
+    Path("df.txt").write_text("100%\n")
+    code, out, err = run(
+        capsys,
+        "observe",
+        "Disk full",
+        "-i",
+        "db-1",
+        "--evidence",
+        "df.txt",
+        "--event-id",
+        "alert-9",
+        "--config",
+        "down.toml",
+        "--json",
+    )
+    assert code == 3 and out == ""
+    assert "NOT recorded" in err and "bridge replay" in err and "not-a-real-token" not in err
+    [kept] = list(Path(".bridge/spool").glob("*.json"))
+    code, out, err = run(capsys, "replay", "--json")  # the local tracker is reachable
+    assert code == 0, err
+    [replayed] = json.loads(out)
+    assert replayed["event_id"] == "alert-9" and replayed["evidence"][0]["name"] == "df.txt"
+    assert not kept.exists()
+    code, out, _ = run(capsys, "replay")
+    assert code == 0 and "Nothing to replay" in out

@@ -251,3 +251,24 @@ def test_beyond_one_page_of_defects() -> None:
     assert (early.defect, early.matched_by, tracker.lookups) == (keys[3], "fingerprint", 1)
     fresh = rec(tracker, "Kernel panic not syncing")
     assert fresh.defect_created and tracker.lookups == 2
+
+
+class _Unreachable(LocalTracker):
+    def capabilities(self) -> Capabilities:
+        raise TrackerUnavailable("connecting failed after 6 attempt(s): connection refused")
+
+
+def test_tracker_down_from_the_first_request_keeps_observation(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    request = Request(message="Disk full", instance="db-1", evidence=(_file("df.txt", b"100%"),))
+    with pytest.raises(TrackerUnavailable, match="NOT recorded"):
+        observe.run(_Unreachable(":memory:"), CONV, request, spool_dir=spool_dir)
+    [kept] = spool.pending(spool_dir)
+    up = LocalTracker(":memory:")
+    result = observe.run(up, CONV, spool.load(kept))
+    assert [e.name for e in up.get(result.observation or "").evidence] == ["df.txt"]
+    with pytest.raises(TrackerUnavailable):  # a dry run has nothing to keep
+        observe.run(
+            _Unreachable(":memory:"), CONV, Request("x", "h", dry_run=True), spool_dir=spool_dir
+        )
+    assert len(spool.pending(spool_dir)) == 1

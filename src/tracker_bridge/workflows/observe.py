@@ -115,8 +115,35 @@ def run(
     event_id = request.event_id or f"auto-{uuid.uuid4()}"
     observed_at = (request.observed_at or utcnow()).astimezone(UTC)
     fp = fingerprint(message)
-    files = fit(request.evidence, tracker.capabilities().upload_limit)
+    try:
+        return _observe(
+            tracker, conventions, request, message, title, event_id, observed_at, fp, threshold
+        )
+    except TrackerUnavailable as exc:
+        # from the first request on: an outage usually shows at the first lookup, not the create
+        if spool_dir is None or request.dry_run:
+            raise
+        kept = spool.keep(spool_dir, replace(request, event_id=event_id, observed_at=observed_at))
+        raise TrackerUnavailable(
+            f"{exc.message} The observation {title!r} was NOT recorded on {tracker.name}; "
+            f"it is kept in {kept}.",
+            hint=f"Run `bridge replay {kept}` when the tracker is back (it will not duplicate).",
+            status=exc.status,
+        ) from exc
 
+
+def _observe(
+    tracker: Tracker,
+    conventions: Conventions,
+    request: Request,
+    message: str,
+    title: str,
+    event_id: str,
+    observed_at: datetime,
+    fp: Fingerprint,
+    threshold: float | None,
+) -> Result:
+    files = fit(request.evidence, tracker.capabilities().upload_limit)
     if request.event_id:
         done = tracker.find_by_event(event_id)
         if done is not None:
@@ -138,19 +165,7 @@ def run(
     )
     if request.dry_run:
         return base
-
-    try:
-        return _record(tracker, conventions, request, base, defect, files, message, observed_at)
-    except TrackerUnavailable as exc:
-        if spool_dir is None:
-            raise
-        kept = spool.keep(spool_dir, replace(request, event_id=event_id, observed_at=observed_at))
-        raise TrackerUnavailable(
-            f"{exc.message} The observation {title!r} was NOT recorded on {tracker.name}; "
-            f"it is kept in {kept}.",
-            hint=f"Run `bridge replay {kept}` when the tracker is back (it will not duplicate).",
-            status=exc.status,
-        ) from exc
+    return _record(tracker, conventions, request, base, defect, files, message, observed_at)
 
 
 def _choose_defect(
