@@ -133,6 +133,17 @@ def test_capture_runs_before_anything_else(capsys: pytest.CaptureFixture[str]) -
     assert b"NO-BRIDGE-YET" in data and b"$ ls -a .bridge" in data
 
 
+def test_bad_input_is_refused_before_any_capture_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (
+        ["", "-i", "h"],
+        ["Disk full", "-i", "h" * 300],
+        ["Disk full", "-i", "h", "-e", "nope"],
+    ):
+        code, _, _ = run(capsys, "observe", *args, "--capture", "touch captured.flag")
+        assert code == 2
+        assert not Path("captured.flag").exists()
+
+
 def test_failing_capture_is_evidence_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys, "observe", "Disk full", "-i", "h", "--json", "--capture", "ls /nonexistent-dir"

@@ -95,12 +95,14 @@ def observe(
 
     if defect and new_defect:
         raise UsageError("--defect and --new-defect contradict each other; pass one.")
+    # everything that can be refused is refused before a --capture command runs
     when = _parse_when(observed_at)
+    settings = load_settings(config_path)
+    observe.check_input(message, instance, settings.conventions_value())
     for command in captures:
         evidence.check_capture(command)
     files = evidence.read_paths(evidence_paths, sensitive=sensitive)
     captured = [evidence.capture(cmd, i) for i, cmd in enumerate(captures, start=1)]
-    settings = load_settings(config_path)
     if no_redact:
         log_line(
             settings,

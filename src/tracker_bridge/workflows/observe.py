@@ -92,6 +92,21 @@ class Result:
         }
 
 
+def check_input(message: str, instance: str, conventions: Conventions) -> tuple[str, str]:
+    """The message as stored and the observation's title; ``UsageError`` for bad input.
+
+    Cheap and local, so the CLI calls it before running any ``--capture`` command.
+    """
+    message = message.strip()
+    if not normalize(message):
+        raise UsageError("the error message is empty.", hint="Pass the message as it was seen.")
+    try:
+        title = format_title(message, instance, conventions.observation_prefix)
+    except ValueError as exc:
+        raise UsageError(f"cannot title the observation: {exc}.") from None
+    return message, title
+
+
 def run(
     tracker: Tracker,
     conventions: Conventions,
@@ -105,13 +120,7 @@ def run(
     When the tracker stays unavailable and ``spool_dir`` is given, the request (evidence
     included) is kept there for ``bridge replay`` and the error says where.
     """
-    message = request.message.strip()
-    if not normalize(message):
-        raise UsageError("the error message is empty.", hint="Pass the message as it was seen.")
-    try:
-        title = format_title(message, request.instance, conventions.observation_prefix)
-    except ValueError as exc:
-        raise UsageError(f"cannot title the observation: {exc}.") from None
+    message, title = check_input(request.message, request.instance, conventions)
     event_id = request.event_id or f"auto-{uuid.uuid4()}"
     observed_at = (request.observed_at or utcnow()).astimezone(UTC)
     fp = fingerprint(message)
