@@ -13,7 +13,7 @@ import pytest
 import xmlschema
 from markdown_it import MarkdownIt
 
-from tracker_bridge import formats
+from tracker_bridge import check_formats as formats
 from tracker_bridge.domain.conventions import normalize
 from tracker_bridge.domain.rules import RULES, Finding, Fix, Severity
 from tracker_bridge.workflows.check import Applied, Report

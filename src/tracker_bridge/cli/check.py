@@ -78,7 +78,8 @@ def check(
     Exit status: 0 no error-level finding, 1 error-level findings, 2 bad usage or
     configuration, 3 the tracker could not be read completely (no report is written then).
     """
-    from tracker_bridge import formats, render
+    from tracker_bridge import check_formats as formats
+    from tracker_bridge import render
     from tracker_bridge.workflows import check as check_flow
 
     if as_json:
@@ -140,7 +141,7 @@ def _parse_writes(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
 
 
 def _list_rules(fmt: str, config_path: Path | None) -> None:
-    from tracker_bridge import formats
+    from tracker_bridge import check_formats as formats
     from tracker_bridge.domain.rules import RULES
     from tracker_bridge.workflows import check as check_flow
 
