@@ -14,10 +14,20 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli import check, delegate, evidence, fingerprint, observe, show
+from tracker_bridge.cli import check, delegate, evidence, fingerprint, observe, report, show
 from tracker_bridge.cli.base import EXIT_INTERNAL, cli
 
-__all__ = ["check", "cli", "delegate", "evidence", "fingerprint", "main", "observe", "show"]
+__all__ = [
+    "check",
+    "cli",
+    "delegate",
+    "evidence",
+    "fingerprint",
+    "main",
+    "observe",
+    "report",
+    "show",
+]
 
 
 def main() -> None:

@@ -1,0 +1,114 @@
+"""Defect reports as a table, JSON, CSV, Markdown or a self-contained HTML page (pure)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+
+from tracker_bridge.workflows.report import DefectReport
+
+FORMATS = ("table", "json", "csv", "md", "html")
+COLUMNS = (
+    "defect",
+    "status",
+    "sightings",
+    "last 30 days",
+    "per week",
+    "first seen",
+    "last seen",
+    "next expected",
+    "instances",
+    "remediations",
+    "title",
+)
+
+
+def rows(reports: Sequence[DefectReport]) -> list[list[str]]:
+    """One row of display values per defect, in ``COLUMNS`` order."""
+    out = []
+    for r in reports:
+        s = r.stats
+        places = ", ".join(f"{name} ({n})" for name, n in s.instances[:3])
+        if len(s.instances) > 3:
+            places += f", +{len(s.instances) - 3} more"
+        out.append(
+            [
+                r.key,
+                r.status,
+                str(s.count),
+                str(r.recent),
+                "" if s.per_week is None else f"{s.per_week:g}",
+                _day(s.first_seen),
+                _day(s.last_seen),
+                _day(s.next_expected),
+                places,
+                f"{r.remediations_done}/{r.remediations} done" if r.remediations else "none",
+                r.title,
+            ]
+        )
+    return out
+
+
+def render(reports: Sequence[DefectReport], fmt: str) -> str:
+    """The report in ``fmt`` (one of ``FORMATS``); ``table`` is plain aligned text."""
+    if fmt == "json":
+        return json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(rows(reports))
+        return buffer.getvalue().rstrip("\n")
+    if fmt == "md":
+        head = "| " + " | ".join(COLUMNS) + " |"
+        rule = "| " + " | ".join("---" for _ in COLUMNS) + " |"
+        body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows(reports)]
+        return "\n".join([head, rule, *body])
+    if fmt == "html":
+        return _html(reports)
+    if fmt == "table":
+        return _table(reports)
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def _table(reports: Sequence[DefectReport]) -> str:
+    if not reports:
+        return "No defects."
+    table = [list(COLUMNS), *rows(reports)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS) - 1)]
+    lines = []
+    for row in table:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _html(reports: Sequence[DefectReport]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = []
+    for report, row in zip(reports, rows(reports), strict=True):
+        cells = [f'<a href="{html.escape(report.url)}">{html.escape(row[0])}</a>']
+        cells += [html.escape(c) for c in row[1:]]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Defect report</title><style>"
+        "body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+        "</style></head><body><h1>Defect report</h1>\n"
+        f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
+        "</body></html>"
+    )
+
+
+def _md(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _day(when: object) -> str:
+    from datetime import datetime
+
+    return when.strftime("%Y-%m-%d") if isinstance(when, datetime) else ""
