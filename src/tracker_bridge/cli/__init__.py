@@ -14,7 +14,16 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli import check, delegate, evidence, fingerprint, observe, report, show
+from tracker_bridge.cli import (
+    check,
+    delegate,
+    evidence,
+    fingerprint,
+    observe,
+    postmortem,
+    report,
+    show,
+)
 from tracker_bridge.cli.base import EXIT_INTERNAL, cli
 
 __all__ = [
@@ -25,6 +34,7 @@ __all__ = [
     "fingerprint",
     "main",
     "observe",
+    "postmortem",
     "report",
     "show",
 ]

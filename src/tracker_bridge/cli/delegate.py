@@ -63,15 +63,9 @@ def delegate(
       bridge delegate OPS-1 --to platform --var value="30 min of on-call a week" --dry-run
     """
     from tracker_bridge import render
-    from tracker_bridge.errors import UsageError
     from tracker_bridge.workflows import delegate as delegate_flow
 
-    pairs = {}
-    for item in variables:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--var {item!r} is not KEY=VALUE.")
-        pairs[key.strip()] = value
+    pairs = parse_vars(variables)
     settings = load_settings(config_path)
     team_settings = settings.team(team)
     source = settings.build_tracker()
@@ -105,3 +99,16 @@ def delegate(
         render.delegation(result)
     if result.problems:
         sys.exit(EXIT_FINDINGS)
+
+
+def parse_vars(items: tuple[str, ...]) -> dict[str, str]:
+    """``KEY=VALUE`` pairs from ``--var`` options; ``UsageError`` for anything else."""
+    from tracker_bridge.errors import UsageError
+
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--var {item!r} is not KEY=VALUE.")
+        pairs[key.strip()] = value
+    return pairs

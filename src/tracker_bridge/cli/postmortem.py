@@ -1,0 +1,63 @@
+"""`bridge postmortem`: a washup draft from the tickets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tracker_bridge.cli.base import cli, config_option, emit, json_option, load_settings
+
+
+@cli.command()
+@click.argument("defect")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the draft here."
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help='A template variable (repeatable), e.g. earlier="the disk alert fired at 95%".',
+)
+@click.option("--template", default="postmortem", show_default=True, help="Template name.")
+@config_option
+@json_option
+def postmortem(
+    defect: str,
+    output: Path | None,
+    variables: tuple[str, ...],
+    template: str,
+    config_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Draft the washup of DEFECT from its tickets, as Markdown.
+
+    Summary, impact, a timeline of sightings, actions and remediations, the evidence, and the
+    questions a washup must answer: what would have told us earlier, and how do we stop similar
+    defects elsewhere. Override the template with a postmortem.md.j2 in templates_dir.
+    """
+    from tracker_bridge.cli.delegate import parse_vars
+    from tracker_bridge.workflows import postmortem as flow
+
+    pairs = parse_vars(variables)
+    settings = load_settings(config_path)
+    tracker = settings.build_tracker()
+    try:
+        draft = flow.run(
+            tracker,
+            defect,
+            variables=pairs,
+            templates_dir=settings.templates_dir,
+            template=template,
+        )
+    finally:
+        tracker.close()
+    if as_json:
+        emit({"defect": draft.defect, "title": draft.title, "body": draft.body})
+    elif output is not None:
+        output.write_text(draft.body, encoding="utf-8")
+        click.echo(f"Washup draft of {defect} written to {output}.", err=True)
+    else:
+        click.echo(draft.body, nl=False)
