@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_jira_tracker import make_tracker
@@ -14,7 +16,7 @@ from contract import evidence, new_defect, new_observation
 from fakes.jira import EMAIL, TOKEN, FakeJira
 from test_cli import run
 from tracker_bridge.domain.conventions import Conventions
-from tracker_bridge.domain.tickets import Kind
+from tracker_bridge.domain.tickets import Kind, RemoteLink
 from tracker_bridge.errors import ConfigError, TrackerUnavailable
 from tracker_bridge.settings import TeamSettings
 from tracker_bridge.trackers.jira import JiraTracker
@@ -326,3 +328,95 @@ token_env = "DATA_TOKEN"
     code, _, err = run(capsys, "delegate", defect, "--to", "gone")
     assert code == 3 and gone_url in err
     assert (site.issues[defect].remote_links, site.issues[defect].comments) == held
+
+
+# -- remote links as `scan` and `check` see them ---------------------------------------------
+
+
+def _check(capsys: pytest.CaptureFixture[str], site: FakeJira, project: str) -> dict[str, Any]:
+    """``bridge check --json`` against ``project`` on ``site``, as CI runs it."""
+    email = f'email = "{EMAIL}"\n' if site.flavour == "cloud" else ""
+    Path("bridge.toml").write_text(
+        f'[tracker]\nkind = "jira"\nurl = "{site.url}"\nproject = "{project}"\n'
+        f'deployment = "{site.flavour}"\n{email}max_retry_wait = 0\n'
+    )
+    code, out, err = run(capsys, "check", "--json")
+    assert code in (0, 1), err
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def _fired(report: dict[str, Any], rule: str) -> list[str]:
+    return [f["key"] for f in report["findings"] if f["rule"] == rule]
+
+
+def test_scan_sees_cross_site_links_so_check_sees_the_remediation(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    site: FakeJira,
+    other: FakeJira,
+) -> None:
+    monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", TOKEN)
+    ours = make_tracker(site, CONV)
+    defect = seeded(ours)
+    ours.resolve(defect)
+    # without a remediation the done defect is reported, and a hand-made remediation on the
+    # team's site, linked to nothing, is reported too: the rules can fire
+    stray = other.add_issue("Fix it somehow", project="PLAT", labels=(CONV.remediation_label,))
+    assert _fired(_check(capsys, site, "OPS"), "defect-closed-without-remediation") == [defect]
+    assert _fired(_check(capsys, other, "PLAT"), "remediation-without-link-back") == [stray]
+
+    site.reset_counts()
+    other.reset_counts()
+    key = delegated(ours, make_tracker(other, CONV, project="PLAT"), defect, same_site=False).ticket
+    # the target's create carries the link in its data block; the source records it (one PUT)
+    assert other.count("PUT") == 0 and other.count("POST", "/remotelink") == 1
+    assert site.count("PUT") == 1 and site.count("POST", "/remotelink") == 1
+
+    source = make_tracker(site, CONV)
+    site.reset_counts()
+    [scanned] = [t for t in source.scan("Handle") if t.key == defect]
+    assert len(site.requests) == 1  # one search page, no request per ticket
+    assert [(x.global_id, x.url) for x in scanned.links] == [
+        (f"bridge-delegate:platform:{key}", f"{other.url}/browse/{key}")
+    ]
+    target = make_tracker(other, CONV, project="PLAT")
+    other.reset_counts()
+    [made] = [t for t in target.scan("Handle") if t.key == key]
+    assert len(other.requests) == 1
+    assert [(x.global_id, x.url) for x in made.links] == [
+        (f"bridge-defect:{defect}", f"{site.url}/browse/{defect}")
+    ]
+    assert made.links == target.get(key).links  # the copy says what the remote link says
+
+    assert _fired(_check(capsys, site, "OPS"), "defect-closed-without-remediation") == []
+    assert _fired(_check(capsys, other, "PLAT"), "remediation-without-link-back") == [stray]
+
+    site.reset_counts()
+    other.reset_counts()
+    again = delegated(
+        make_tracker(site, CONV), make_tracker(other, CONV, project="PLAT"), defect, same_site=False
+    )
+    assert again.existing and again.ticket == key
+    assert site.count("PUT") == 0 and other.count("PUT") == 0  # recorded already: no rewrite
+
+
+def test_a_link_copy_keeps_the_description_and_upserts(site: FakeJira) -> None:
+    ours = make_tracker(site, CONV)
+    by_hand = site.add_issue(
+        "Disk full", issuetype="Bug", labels=(CONV.defect_label,), description="Seen by *Ana*."
+    )
+    first = RemoteLink(url="https://x.example/1", title="X-1", global_id="bridge-delegate:x:X-1")
+    ours.link_remote(by_hand, first)
+    ours.link_remote(by_hand, replace(first, title="X-1 renamed"))
+    ours.link_remote(by_hand, RemoteLink(url="https://y.example/2", title="Y-2", global_id="g2"))
+    fresh = make_tracker(site, CONV)
+    [scanned] = [t for t in fresh.scan("Handle") if t.key == by_hand]
+    assert [(x.global_id, x.title) for x in scanned.links] == [
+        ("bridge-delegate:x:X-1", "X-1 renamed"),
+        ("g2", "Y-2"),
+    ]
+    assert scanned.description == "Seen by *Ana*."
+    assert site.count("PUT") == 3
+    ours.link_remote(by_hand, RemoteLink(url="https://y.example/2", title="Y-2", global_id="g2"))
+    assert site.count("PUT") == 3  # unchanged: not written again

@@ -9,7 +9,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fakes.jira import EMAIL, SPECS, TOKEN, FakeJira
+from fakes.jira import EMAIL, SPECS, TOKEN, FakeIssue, FakeJira, Link
 from fakes.jql import Clause, JqlError, lucene_match, parse_jql
 from fakes.openapi import SpecValidator, load_spec
 from tracker_bridge.trackers import jira_jql as jql
@@ -76,6 +76,51 @@ def test_the_fake_answers_what_it_validates() -> None:
         site.validate = False
         assert session.post(f"{site.url}/rest/api/2/search", json={"jql": "x"}).status_code == 410
         session.close()
+
+
+def test_the_fake_indexes_lookups_and_evaluates_a_query_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What keeps a request's cost flat at 50,000 issues: lookups by id, links appended by
+    hand still indexed, and a query's JQL evaluated on its first page only."""
+    with FakeJira("cloud") as site:
+        keys = [site.add_issue(f"issue {i}", labels=("bulk",)) for i in range(250)]
+        relates = site.link_types[3]
+        site.links.append(Link("1", relates, keys[0], keys[1]))  # seeded straight in
+        evaluated: list[str] = []
+        real = site._run_jql
+
+        def counted(query: str) -> list[FakeIssue]:
+            evaluated.append(query)
+            return real(query)
+
+        monkeypatch.setattr(site, "_run_jql", counted)
+        session = requests.Session()
+        session.auth = (EMAIL, TOKEN)
+        api = f"{site.url}/rest/api/2"
+        got = session.get(f"{api}/issue/{site.issues[keys[1]].id}", params={"fields": "issuelinks"})
+        [link] = got.json()["fields"]["issuelinks"]
+        assert link["inwardIssue"]["key"] == keys[0]
+        body: dict[str, object] = {"jql": 'labels = "bulk"', "fields": ["summary"]}
+        found: list[str] = []
+        token = None
+        while True:
+            more = {"nextPageToken": token} if token else {}
+            page = session.post(
+                f"{api}/search/jql", json={**body, "maxResults": 100, **more}
+            ).json()
+            found += [i["key"] for i in page["issues"]]
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        assert found == keys and evaluated == ['labels = "bulk"']  # 3 pages, 1 evaluation
+        linked = session.post(
+            f"{api}/search/jql",
+            json={"jql": f'issue in linkedIssues("{keys[0]}")', "fields": ["summary"]},
+        ).json()
+        assert [i["key"] for i in linked["issues"]] == [keys[1]]
+        session.close()
+        assert site.violations == []
 
 
 @given(st.text(max_size=200))

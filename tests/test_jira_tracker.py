@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -497,3 +498,66 @@ def test_set_parent_and_retitle(fake: FakeJira, link: str) -> None:
         tracker.set_parent("OPS-999", defect)
     with pytest.raises(NotFoundError):
         tracker.retitle("OPS-999", "x")
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+
+def _many(fake: FakeJira, conventions: Conventions, count: int) -> None:
+    """``count`` observations with a fat description and an evidence attachment each."""
+    for i in range(count):
+        key = fake.add_issue(
+            f'Handle: "Disk full" on "h{i}"',
+            labels=(conventions.observation_label,),
+            description="x" * 3_000,
+        )
+        fake.issues[key].attachments.append(
+            {"id": f"9{i}", "filename": f"df.{i:064x}.txt", "size": 1, "content": ""}
+        )
+
+
+def test_scanning_remembers_nothing_per_ticket(fake: FakeJira, conventions: Conventions) -> None:
+    _many(fake, conventions, 1_000)
+    tracker = make_tracker(fake, conventions)
+    tracker.find_by_event("warm-up")  # the session and its connection exist before measuring
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert sum(1 for _ in tracker.scan("Handle")) == 1_000
+        assert sum(1 for _ in tracker.defects()) == 0
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(tracker._evidence) == 0
+    # remembering each ticket's description and attachments would keep > 3 MB here
+    assert kept < 1_000_000, kept
+
+
+def test_reading_one_by_one_is_remembered_within_a_bound(
+    fake: FakeJira, conventions: Conventions
+) -> None:
+    _many(fake, conventions, 5)
+    tracker = make_tracker(fake, conventions)
+    tracker._evidence._limit = 3
+    for i in range(1, 6):
+        tracker.get(f"OPS-{i}")
+    assert len(tracker._evidence) == 3
+    fake.reset_counts()
+    tracker.attach("OPS-5", [evidence("a.txt", "a")])  # remembered: no read before writing
+    assert fake.count("GET", "/issue/OPS-5") == 0
+    tracker.attach("OPS-1", [evidence("b.txt", "b")])  # dropped: read once again
+    assert fake.count("GET", "/issue/OPS-1") == 1
+    assert len(tracker._evidence) == 3
+
+
+def test_a_link_without_edit_permission_stands_uncopied(
+    fake: FakeJira, conventions: Conventions
+) -> None:
+    tracker = make_tracker(fake, conventions)
+    key = _defect(tracker, conventions)
+    fake.permissions.discard("EDIT_ISSUES")
+    link = RemoteLink(url="https://x.example/1", title="X-1", global_id="bridge-delegate:x:X-1")
+    tracker.link_remote(key, link)
+    assert [x.global_id for x in make_tracker(fake, conventions).get(key).links] == [link.global_id]
+    [scanned] = [t for t in make_tracker(fake, conventions).scan("Handle") if t.key == key]
+    assert scanned.links == ()  # the copy needs the edit permission; search cannot see the link

@@ -17,7 +17,12 @@ write (three GETs); misconfiguration is one ``ConfigError`` listing every proble
 come from ``/attachment/meta`` once. After that: a search per lookup (exactly the fields needed,
 100 per page), one POST per create (already linked, no re-GET), per attach one PUT of the
 evidence index and one multipart POST (plus one GET of the ticket's attachments unless this run
-created the ticket or saw them); nothing at all when the ticket already holds every file.
+created the ticket or read it); nothing at all when the ticket already holds every file. A remote
+link is one POST plus, when the ticket's data block does not record it yet, one PUT of the
+description (so that search pages, which cannot return remote links, carry it).
+
+Memory. ``scan`` and ``defects`` stream: nothing is kept per ticket they yield. Only tickets this
+run created or read one by one are remembered (``jira_evidence``, bounded).
 
 Failures. Connection errors, timeouts, 429, 503 and other 5xx are retried within
 ``max_retry_wait`` seconds, honouring ``Retry-After``; a create, attachment, transition or
@@ -142,10 +147,10 @@ class JiraTracker:
             params={"fields": ",".join(fields.FIELDS)},
             not_found=key,
         )
-        ticket = self._ticket(raw)
+        ticket = self._ticket(raw, remember=True)
         remote = self._session.get(f"issue/{path(key)}/remotelink", f"reading the links of {key}")
-        if remote:
-            ticket = replace(ticket, links=tuple(fields.remote_link(r) for r in remote))
+        # the remote links themselves are the truth; the data block's copy is for search pages
+        ticket = replace(ticket, links=tuple(fields.remote_link(r) for r in remote or ()))
         data = markup.parse(raw["fields"].get("description")).data
         message_file = data.get("message_file")
         content = next(
@@ -167,7 +172,7 @@ class JiraTracker:
         query = f"issue in linkedIssues({jql.quote(key)}) OR parent = {jql.quote(key)}"
         observations, remediations, related = [], [], []
         for other in self._search(
-            f"{query} ORDER BY created ASC", what=f"reading the tree of {key}"
+            f"{query} ORDER BY created ASC", what=f"reading the tree of {key}", remember=True
         ):
             if other.parent == key and other.kind is Kind.OBSERVATION:
                 observations.append(other)
@@ -194,12 +199,16 @@ class JiraTracker:
         return self._first(f"{query} ORDER BY created ASC", "looking up an event id")
 
     def defects(self) -> Iterator[Ticket]:
-        """Every defect in the project, 100 per request."""
+        """Every defect in the project, 100 per request; nothing is kept per defect."""
         query = self._in_project(jql.equals("labels", self.conventions.defect_label))
         return self._search(f"{query} ORDER BY created DESC", what="listing defects")
 
     def scan(self, title_prefix: str) -> Iterator[Ticket]:
-        """Marked tickets and tickets titled like observations, page by page, no extra requests."""
+        """Marked tickets and tickets titled like observations, page by page, no extra requests.
+
+        Streams with flat memory: nothing is remembered per ticket. Remote links come from the
+        data block's copy (search cannot return remote links).
+        """
         conv = self.conventions
         marked = jql.one_of(
             "labels", [conv.defect_label, conv.observation_label, conv.remediation_label]
@@ -214,28 +223,37 @@ class JiraTracker:
         return " AND ".join([jql.equals("project", self.project), *clauses])
 
     def _first(self, query: str, what: str) -> Ticket | None:
-        for ticket in self._search(query, what=what, page_size=1):
+        for ticket in self._search(query, what=what, page_size=1, remember=True):
             return ticket
         return None
 
-    def _search(self, query: str, *, what: str, page_size: int = PAGE_SIZE) -> Iterator[Ticket]:
+    def _search(
+        self, query: str, *, what: str, page_size: int = PAGE_SIZE, remember: bool = False
+    ) -> Iterator[Ticket]:
+        """Tickets page by page; ``remember`` keeps what they hold (only for bounded lookups)."""
         try:
             for raw in self._session.search(query, fields.FIELDS, what=what, page_size=page_size):
-                yield self._ticket(raw)
+                yield self._ticket(raw, remember=remember)
         except TrackerRefused as exc:
             if exc.status == 400 and "project" in exc.message:
                 self.check_setup()  # a clearer error when the project itself is wrong
             raise
 
-    def _ticket(self, raw: Mapping[str, Any]) -> Ticket:
+    def _ticket(self, raw: Mapping[str, Any], *, remember: bool) -> Ticket:
         issue_fields = raw.get("fields") or {}
-        self._evidence.remember(str(raw["key"]), issue_fields.get("attachment") or [], issue_fields)
+        if remember:
+            key = str(raw["key"])
+            self._evidence.remember(key, issue_fields.get("attachment") or [], issue_fields)
         return fields.ticket(raw, self.conventions, self.url)
 
     # -- creating --------------------------------------------------------------------------
 
     def create(self, new: NewTicket) -> Ticket:
-        """One POST, already linked; a lost response is looked up by its marker, not re-sent."""
+        """One POST, already linked; a lost response is looked up by its marker, not re-sent.
+
+        ``new.links`` are recorded in the data block of that POST; the remote links themselves
+        follow (one POST each, no PUT).
+        """
         if new.event_id and new.event_id in self._created:
             return self._created[new.event_id]
         self._setup.check(explicit_type=new.issue_type, linked=_linked(new))
@@ -283,7 +301,7 @@ class JiraTracker:
         query = self._in_project(jql.equals("labels", self.conventions.event_label(event_id)))
         what = "checking whether the create landed"
         for raw in self._session.search_once(query, fields.FIELDS, what):
-            return self._ticket(raw)
+            return self._ticket(raw, remember=True)
         return None
 
     def validate(self, new: NewTicket) -> tuple[str, ...]:
@@ -336,15 +354,29 @@ class JiraTracker:
         return self._evidence.fetch(key, ref)
 
     def link_remote(self, key: str, link: RemoteLink) -> None:
-        """One POST to ``/remotelink``; ``globalId`` makes it an upsert, so retries are safe."""
+        """One POST to ``/remotelink`` (``globalId`` makes it an upsert, so retries are safe),
+        then the link recorded in the data block (one PUT, none when it is there already).
+
+        The copy in the data block is what ``scan`` and the other searches see, as Jira search
+        cannot return remote links. Without permission to edit the ticket the copy is skipped:
+        the remote link stands, and ``get`` shows it.
+        """
         self._setup.check(needs=("LINK_ISSUES",))
+        what = f"linking {key} to {link.url}"
         self._session.send(
             "POST",
             f"issue/{path(key)}/remotelink",
-            f"linking {key} to {link.url}",
+            what,
             body=fields.remote_link_body(link),
             not_found=key,
         )
+        try:
+            self._evidence.rewrite_description(
+                key, lambda text: markup.with_link(text, link), f"recording the link: {what}"
+            )
+        except TrackerRefused as exc:
+            if exc.status != 403:
+                raise
 
     def add_fingerprint(self, key: str, fingerprint: str) -> None:
         """Add the fingerprint label (idempotent, one PUT)."""

@@ -9,12 +9,20 @@ goes into the evidence index in the description's data block, by content hash, s
 issue (or a search page) yields it with no extra request. The index is written (one PUT) *before*
 the upload: an entry whose file never arrived is ignored by readers, while a file without its
 entry could lose its "sensitive" mark and be copied where it must not go.
+
+What a ticket holds (its evidence by hash, its description) is remembered only for the tickets
+this run created, uploaded to, or read one by one (``get``, ``tree``, a lookup), never for the
+tickets a scan streams past, and at most ``CACHE_LIMIT`` of them (least recently used dropped):
+memory stays flat however large the project. A ticket no longer remembered costs one GET before
+its next write.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
@@ -26,6 +34,8 @@ from tracker_bridge.trackers.jira_session import JiraSession, Part, path
 BATCH_FILES = 50
 """Files per multipart request (Jira rejects more than 60)."""
 FILENAME_LIMIT = 255
+CACHE_LIMIT = 256
+"""Tickets whose attachments and description one run remembers at most."""
 MANIFEST_PREFIX = "bridge-manifest-"
 """Provenance files of earlier versions; not evidence themselves."""
 _EVIDENCE_NAME = re.compile(r"^(?P<stem>.*)\.(?P<sha>[0-9a-f]{64})(?P<suffix>\.[^.]*)?$")
@@ -63,22 +73,49 @@ def size_text(count: int) -> str:
     return f"{count} bytes"
 
 
+@dataclass
+class _Held:
+    """What one ticket holds, as this run last read or wrote it."""
+
+    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Evidence attachments by sha256."""
+    description: str | None = None
+    read: bool = False
+    """Whether ``description`` (and the attachments) are known, not only this run's uploads."""
+
+
 class EvidenceStore:
     """The attachments of the tickets one run touches: what they hold, by content hash."""
 
-    def __init__(self, session: JiraSession, before_write: Callable[[], None]) -> None:
+    def __init__(
+        self, session: JiraSession, before_write: Callable[[], None], limit: int = CACHE_LIMIT
+    ) -> None:
         """``before_write`` runs before every upload (the once-per-run set-up check)."""
         self.session = session
         self._before_write = before_write
-        self._stored: dict[str, dict[str, dict[str, Any]]] = {}
-        """Evidence already on a ticket, by sha256, for tickets this run created or read."""
-        self._descriptions: dict[str, str | None] = {}
-        """The description last read or written, for tickets this run created or read."""
+        self._limit = limit
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        """Tickets this run created, wrote to or read one by one; least recently used first."""
+
+    def __len__(self) -> int:
+        """How many tickets are remembered (at most the limit)."""
+        return len(self._held)
+
+    def _entry(self, key: str) -> _Held:
+        held = self._held.get(key)
+        if held is None:
+            held = self._held[key] = _Held()
+            while len(self._held) > self._limit:
+                self._held.popitem(last=False)
+        else:
+            self._held.move_to_end(key)
+        return held
 
     def created(self, key: str, description: str) -> None:
         """``key`` was just created by this run with ``description``: it holds nothing yet."""
-        self._stored.setdefault(key, {})
-        self._descriptions[key] = description
+        self._held.pop(key, None)
+        held = self._entry(key)
+        held.description, held.read = description, True
 
     def remember(
         self,
@@ -87,13 +124,13 @@ class EvidenceStore:
         fields: Mapping[str, Any] | None = None,
     ) -> None:
         """Note the attachments (and, from ``fields``, the description) of ``key`` as read."""
+        held = self._entry(key)
         if fields is not None and "description" in fields:
-            self._descriptions[key] = fields["description"]
-        known = self._stored.setdefault(key, {})
+            held.description, held.read = fields["description"], True
         for attachment in attachments:
             match = _EVIDENCE_NAME.match(str(attachment.get("filename", "")))
             if match:
-                known[match["sha"]] = dict(attachment)
+                held.evidence[match["sha"]] = dict(attachment)
 
     def attach(
         self, key: str, files: Sequence[EvidenceFile], limit: int | None
@@ -144,35 +181,50 @@ class EvidenceStore:
     def _index(self, key: str, files: Sequence[EvidenceFile]) -> None:
         """Add the provenance of ``files`` to the index in the description of ``key`` (one PUT)."""
         self._before_write()
-        text = self._descriptions.get(key)
-        data = dict(markup.parse(text).data) or {"v": 1}
-        index = dict(data.get("evidence") or {})
-        for item in files:
-            index[item.sha256] = index_entry(item)
-        data["evidence"] = index
-        updated = markup.with_data(text, data)
-        if len(updated) > markup.DESCRIPTION_LIMIT:
-            # keep what protects the evidence (sensitive, redactions) over where it came from
-            data["evidence"] = {
-                sha: {k: v for k, v in entry.items() if k not in ("source", "captured_at")}
-                for sha, entry in index.items()
-            }
+
+        def indexed(text: str | None) -> str:
+            data = dict(markup.parse(text).data) or {"v": 1}
+            index = dict(data.get("evidence") or {})
+            for item in files:
+                index[item.sha256] = index_entry(item)
+            data["evidence"] = index
             updated = markup.with_data(text, data)
-        if len(updated) > markup.DESCRIPTION_LIMIT:
-            raise UsageError(
-                f"{key} holds too much evidence to index in its description; nothing was uploaded.",
-                hint="Attach the files to a new observation, or bundle them into one archive.",
-            )
-        if updated == text:
+            if len(updated) > markup.DESCRIPTION_LIMIT:
+                # keep what protects the evidence (sensitive, redactions) over where it came from
+                data["evidence"] = {
+                    sha: {k: v for k, v in entry.items() if k not in ("source", "captured_at")}
+                    for sha, entry in index.items()
+                }
+                updated = markup.with_data(text, data)
+            if len(updated) > markup.DESCRIPTION_LIMIT:
+                raise UsageError(
+                    f"{key} holds too much evidence to index in its description; nothing was "
+                    "uploaded.",
+                    hint="Attach the files to a new observation, or bundle them into one archive.",
+                )
+            return updated
+
+        self.rewrite_description(key, indexed, f"indexing the evidence of {key}")
+
+    def rewrite_description(
+        self, key: str, rewrite: Callable[[str | None], str | None], what: str
+    ) -> None:
+        """One PUT of ``rewrite(description)``; none when it is None or changes nothing.
+
+        The description is the one this run last read or wrote, else one GET reads it.
+        """
+        text = self._read(key).description
+        updated = rewrite(text)
+        if updated is None or updated == text:
             return
         self.session.send(
             "PUT",
             f"issue/{path(key)}",
-            f"indexing the evidence of {key}",
+            what,
             body={"fields": {"description": updated}},
             not_found=key,
         )
-        self._descriptions[key] = updated
+        self._entry(key).description = updated
 
     def fetch(self, key: str, ref: EvidenceRef) -> bytes:
         """The bytes of one attachment: one GET (plus one to find it if ``ref`` has no URL)."""
@@ -185,7 +237,11 @@ class EvidenceStore:
         return self.session.download(url, f"downloading {ref.name} from {key}", not_found=key)
 
     def _stored_evidence(self, key: str) -> dict[str, dict[str, Any]]:
-        if key not in self._stored or key not in self._descriptions:
+        return self._read(key).evidence
+
+    def _read(self, key: str) -> _Held:
+        held = self._held.get(key)
+        if held is None or not held.read:
             raw = self.session.get(
                 f"issue/{path(key)}",
                 f"reading the attachments of {key}",
@@ -193,7 +249,7 @@ class EvidenceStore:
                 not_found=key,
             )
             self.remember(key, raw["fields"].get("attachment") or [], raw["fields"])
-        return self._stored[key]
+        return self._entry(key)
 
     def upload(
         self,

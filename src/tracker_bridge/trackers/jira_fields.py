@@ -13,7 +13,9 @@ Pure functions, no requests. What is stored where on an ordinary Jira issue:
   A ticket for another project (delegated work) is always linked, never parented;
 - related tickets (a new defect opened for a recurrence): an issue link of ``link_type`` in the
   create POST, the new ticket being the outward end;
-- evidence: attachments (``jira_evidence``).
+- evidence: attachments (``jira_evidence``);
+- links to other trackers: remote links (``globalId`` upserts), copied into the data block so
+  that a search page, which cannot return remote links, still yields them.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ def ticket(raw: Mapping[str, Any], conventions: Conventions, site: str) -> Ticke
         event_id=str(data.get("event_id", "")),
         team=str(data.get("team", "")),
         related=str(data["related"]) if data.get("related") else None,
+        links=markup.links_of(data),
         updated=jira_time(fields.get("updated")),
         resolved=jira_time(fields.get("resolutiondate")),
     )

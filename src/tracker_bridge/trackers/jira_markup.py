@@ -13,9 +13,12 @@ REST v2 takes wiki markup. A description written by the bridge reads::
 
 The JSON block is what the bridge reads back; the human section is a rendering of it (user text
 escaped for wiki markup). The block also holds the evidence index (provenance of each attachment
-by content hash, see ``jira_evidence``), so one read of the issue yields it. Jira keeps at most 32,767 characters: when the whole would be longer, the
-full message goes to an attachment (``MESSAGE_FILE``), the block keeps a clipped copy and names the
-file, and the free-form fields are clipped so the description always fits.
+by content hash, see ``jira_evidence``) and a copy of the ticket's remote links (``links``: Jira
+search cannot return remote links, so a search page yields them only from here), so one read of
+the issue, or one search page, yields both. Jira keeps at most 32,767 characters: when the whole
+would be longer, the full message goes to an attachment (``MESSAGE_FILE``), the block keeps a
+clipped copy and names the file, and the free-form fields are clipped so the description always
+fits.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker_bridge.domain.conventions import clip
-from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket, RemoteLink
 
 DESCRIPTION_LIMIT = 32_767
 MESSAGE_FILE = "bridge-message.txt"
@@ -86,8 +89,60 @@ def _data(new: NewTicket, message: str, **extra: Any) -> dict[str, Any]:
         data["related"] = new.related
     if new.evidence:
         data["evidence"] = {ref.sha256: index_entry(ref) for ref in new.evidence}
+    if new.links:
+        data["links"] = [link_entry(link) for link in new.links]
     data.update(extra)
     return data
+
+
+GLOBAL_ID_LIMIT = 255
+"""Jira's limit on a remote link's ``globalId`` (and on its title)."""
+
+
+def link_entry(link: RemoteLink, *, compact: bool = False) -> dict[str, str]:
+    """One remote link as the data block keeps it (``compact``: without its title)."""
+    entry = {"id": link.global_id[:GLOBAL_ID_LIMIT], "url": link.url}
+    if link.relationship:
+        entry["rel"] = link.relationship
+    if not compact and link.title:
+        entry["title"] = link.title[:GLOBAL_ID_LIMIT]
+    return entry
+
+
+def links_of(data: dict[str, Any]) -> tuple[RemoteLink, ...]:
+    """The remote links recorded in a data block (malformed entries are skipped)."""
+    raw = data.get("links")
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        RemoteLink(
+            url=str(entry.get("url", "")),
+            title=str(entry.get("title", "")),
+            global_id=str(entry["id"]),
+            relationship=str(entry.get("rel", "")),
+        )
+        for entry in raw
+        if isinstance(entry, dict) and entry.get("id")
+    )
+
+
+def with_link(text: str | None, link: RemoteLink, limit: int = DESCRIPTION_LIMIT) -> str | None:
+    """``text`` with ``link`` recorded in its data block (upserted by global id).
+
+    When the description would grow past ``limit``, the links lose their titles; when even
+    that does not fit, None (the remote link itself stands, only search does not see it).
+    """
+    data = dict(parse(text).data) or {"v": 1}
+    entry = link_entry(link)
+    entries = [e for e in data.get("links") or [] if isinstance(e, dict) and e.get("id")]
+    at = next((i for i, e in enumerate(entries) if e["id"] == entry["id"]), len(entries))
+    data["links"] = [*entries[:at], entry, *entries[at + 1 :]]
+    updated = with_data(text, data)
+    if len(updated) <= limit:
+        return updated
+    data["links"] = [{k: v for k, v in e.items() if k != "title"} for e in data["links"]]
+    updated = with_data(text, data)
+    return updated if len(updated) <= limit else None
 
 
 def index_entry(item: EvidenceFile | EvidenceRef, *, compact: bool = False) -> dict[str, Any]:
@@ -145,6 +200,7 @@ def render(new: NewTicket, limit: int = DESCRIPTION_LIMIT) -> Rendered:
         event_id=new.event_id,
         team=new.team,
         related=new.related,
+        links=new.links,
     )
     human = _human(short, new.message)
     block = _block(_data(short, clip(new.message, 1_000), message_file=MESSAGE_FILE))
