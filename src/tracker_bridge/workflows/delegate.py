@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tracker_bridge import templating
-from tracker_bridge.domain import humanize
 from tracker_bridge.domain.conventions import Conventions, clip
-from tracker_bridge.domain.recurrence import summarise
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
 from tracker_bridge.errors import UsageError
 from tracker_bridge.settings import TeamSettings
 from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows import context
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,57 +170,6 @@ def _link_back(
 
 
 def _context(tree: Tree, request: Request, team: TeamSettings) -> dict[str, Any]:
-    defect = tree.ticket
-    stats = summarise(tree.observations)
-    return {
-        "defect": {
-            "key": defect.key,
-            "title": defect.title,
-            "message": defect.message or defect.title,
-            "url": defect.url,
-            "status": defect.status.value,
-            "created": _day(defect.created),
-        },
-        "team": {"name": request.team, "project": team.project or team.repository or request.team},
-        "stats": {
-            "count": stats.count,
-            "first_seen": _day(stats.first_seen),
-            "last_seen": _day(stats.last_seen),
-            "instances": list(stats.instances),
-            "per_week": stats.per_week,
-            "median_interval": humanize.duration(stats.median_interval)
-            if stats.median_interval is not None
-            else None,
-            "next_expected": _day(stats.next_expected),
-            "impacts": list(stats.impacts),
-            "actions": list(stats.actions),
-        },
-        "observations": [
-            {
-                "key": o.key,
-                "title": o.title,
-                "instance": o.instance,
-                "observed_at": _day(o.observed_at),
-                "impact": o.impact,
-                "url": o.url,
-            }
-            for o in tree.observations
-        ],
-        "evidence": [
-            {
-                "name": e.name,
-                "size": e.size,
-                "sha256": e.sha256,
-                "observation": o.key,
-                "url": e.url,
-                "sensitive": e.sensitive,
-            }
-            for o in tree.observations
-            for e in o.evidence
-        ],
-        "vars": dict(request.variables),
-    }
-
-
-def _day(when: datetime | None) -> str | None:
-    return when.strftime("%Y-%m-%d %H:%M UTC") if when else None
+    out = context.of_defect(tree, request.variables)
+    out["team"] = {"name": request.team, "project": team.project or team.repository or request.team}
+    return out
