@@ -117,8 +117,10 @@ class Tracker(Protocol):
         """Make ``parent`` (a defect) the parent of ``key``, the way ``create`` links a new ticket
         to ``NewTicket.parent`` under the configured link style (``check --fix``).
 
-        Afterwards ``get(key).parent == parent`` and ``tree(parent)`` lists ``key``. Idempotent;
-        adds a link, never removes one. ``NotFoundError`` when either key is unknown.
+        Afterwards ``get(key).parent == parent`` and ``tree(parent)`` lists ``key``. Idempotent.
+        A ticket has one parent, so an earlier parent relation is replaced where the tracker
+        models it as one (GitHub); other links (remote, related) are never removed.
+        ``NotFoundError`` when either key is unknown.
         """
         ...
 
