@@ -37,20 +37,18 @@ import hashlib
 import itertools
 import json
 import re
-import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from fakes.openapi import Leniency, Operation, SpecValidator, load_spec
+from fakes.server import FakeServer, Fault, HttpError
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "github.slice.json"
 PREFIX = "/api/v3"
@@ -83,24 +81,6 @@ ANY_OPERATION = (401, 403, 429, 500, 502, 503)
 
 
 @dataclass
-class Fault:
-    """One injected failure, applied to the next ``times`` requests that match."""
-
-    kind: Literal["status", "drop_before", "drop_after"]
-    method: str | None = None
-    path_contains: str | None = None
-    times: int = 1
-    status: int = 503
-    headers: dict[str, str] = field(default_factory=dict)
-    message: str = "Service unavailable"
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_contains is None or self.path_contains in path
-        )
-
-
-@dataclass
 class FakeIssue:
     id: int
     number: int
@@ -119,7 +99,7 @@ class FakeIssue:
     comments: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ApiError(Exception):
+class ApiError(HttpError):
     def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None):
         super().__init__(message)
         self.status = status
@@ -131,30 +111,30 @@ class ApiError(Exception):
             self.body["errors"] = errors
 
 
-class _Dropped(Exception):
-    """Close the connection without an answer."""
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_error(self, format: str, *args: Any) -> None:
-        pass
-
-
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakeGitHub:
+class FakeGitHub(FakeServer):
     """The fake server for one owner's repositories. Use as a context manager."""
 
+    url_prefix = PREFIX
+    """``url`` is the API base URL as for GitHub Enterprise Server: ``http://host/api/v3``."""
+    json_type = "application/json; charset=utf-8"
+
     def __init__(self, repository: str = "acme/ops", *, latency: float = 0.0) -> None:
+        super().__init__(
+            GitHubSpecValidator(
+                load_spec(SPEC),
+                leniencies=LENIENCIES,
+                base_path=PREFIX,
+                any_operation_statuses=ANY_OPERATION,
+            ),
+            latency=latency,
+        )
         self.owner, self.repo = repository.split("/")
         self.push_access = True
         self.owner_has_types = True
-        self.latency = latency
         self.issue_types: list[dict[str, Any]] = [
             {
                 "id": 1,
@@ -182,54 +162,12 @@ class FakeGitHub:
         self.labels: dict[str, dict[str, Any]] = {}
         self.branches: dict[str, dict[str, bytes]] = {"main": {"README.md": b"# ops\n"}}
         self.refs: dict[str, str] = {"main": "a" * 40}
-        self.faults: list[Fault] = []
-        self.requests: list[tuple[str, str]] = []
         self.payloads: list[bytes] = []
         """Everything the client sent: query string and body of each request, raw."""
-        self.violations: list[str] = []
-        self.validate = True
         self._ids = itertools.count(7_000_001, 7)
         self._numbers = itertools.count(1)
         self._comment_ids = itertools.count(900_001)
         self._clock = datetime.now(UTC).replace(microsecond=0)
-        self._lock = threading.RLock()
-        self.spec = GitHubSpecValidator(
-            load_spec(SPEC),
-            leniencies=LENIENCIES,
-            base_path=PREFIX,
-            any_operation_statuses=ANY_OPERATION,
-        )
-        self._server: BaseWSGIServer | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakeGitHub:
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        server = self._server
-        threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The API base URL (as for GitHub Enterprise Server: ``http://host/api/v3``)."""
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_port}{PREFIX}"
 
     @property
     def full_name(self) -> str:
@@ -265,25 +203,6 @@ class FakeGitHub:
                 429: "API rate limit exceeded for user ID 1.",
             }.get(status, "Service unavailable")
         self.faults.append(Fault("status", method, path, times, status, headers, message))
-
-    def drop_after_commit(
-        self, *, times: int = 1, method: str | None = "POST", path: str | None = None
-    ) -> None:
-        """Store the next matching write, then close the connection without answering."""
-        self.faults.append(Fault("drop_after", method, path, times))
-
-    def drop_before(
-        self, *, times: int = 1, method: str | None = None, path: str | None = None
-    ) -> None:
-        """Close the connection on the next matching request before doing anything."""
-        self.faults.append(Fault("drop_before", method, path, times))
-
-    def count(self, method: str | None = None, contains: str = "") -> int:
-        """Requests received so far, optionally only those matching method and path part."""
-        return sum(1 for m, p in self.requests if (method is None or m == method) and contains in p)
-
-    def reset_counts(self) -> None:
-        self.requests.clear()
 
     def add_issue(
         self,
@@ -325,82 +244,32 @@ class FakeGitHub:
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        request = Request(environ)
-        method, path = request.method, request.path
-        with self._lock:
-            self.requests.append((method, path))
-            self.payloads.append(
-                request.query_string + b"\n" + request.get_data(cache=True, parse_form_data=False)
-            )
-            fault = self._take_fault(method, path)
-        if self.latency:
-            time.sleep(self.latency)
+    def _record(self, request: Request) -> None:
+        super()._record(request)
+        self.payloads.append(
+            request.query_string + b"\n" + request.get_data(cache=True, parse_form_data=False)
+        )
+
+    def _screen(self, request: Request) -> Response | None:
+        """Every request is checked against the spec slice, even one a fault is injected for."""
         problems = self._check_request(request)
         if problems:
-            return self._json(ApiError(400, "; ".join(problems)).body, 400)(environ, start_response)
-        try:
-            if fault is not None and fault.kind == "drop_before":
-                raise _Dropped
-            if fault is not None and fault.kind == "status":
-                response = self._json(ApiError(fault.status, fault.message).body, fault.status)
-                response.headers.update(fault.headers)
-                self._check_response(method, path, response)
-                return response(environ, start_response)
-            response = self._answer(request)
-            if fault is not None and fault.kind == "drop_after":
-                raise _Dropped
-        except _Dropped:
-            sock = environ.get("werkzeug.socket")
-            if isinstance(sock, socket.socket):
-                sock.shutdown(socket.SHUT_RDWR)
-            return Response(b"", 500)(environ, start_response)
-        return response(environ, start_response)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.times > 0 and fault.matches(method, path):
-                fault.times -= 1
-                return fault
+            return self._json(ApiError(400, "; ".join(problems)).body, 400)
         return None
 
-    def _check_request(self, request: Request) -> list[str]:
-        """Problems of a request against the spec slice (recorded), before any fault applies."""
-        if not self.validate:
-            return []
-        query = {k: request.args.getlist(k) for k in request.args}
-        problems = self.spec.check_request(
-            request.method,
-            request.path,
-            query,
-            request.content_type or "",
-            request.get_data(cache=True),
-        )
-        with self._lock:
-            self.violations.extend(problems)
-        return problems
+    def _error_body(self, status: int, message: str) -> Any:
+        return ApiError(status, message).body
 
-    def _answer(self, request: Request) -> Response:
-        method, path = request.method, request.path
-        try:
-            self._authenticate(request)
-            with self._lock:
-                response = self._route(request, method, path[len(PREFIX) :])
-        except ApiError as exc:
-            response = self._json(exc.body, exc.status)
-        response.headers.update(self._rate_headers())
-        self._check_response(method, path, response)
+    def _fault_response(self, request: Request, fault: Fault) -> Response:
+        response = super()._fault_response(request, fault)
+        self._check_response(request.method, request.path, response)
         return response
 
-    def _check_response(self, method: str, path: str, response: Response) -> None:
-        """Record the problems of an answer against the spec slice."""
-        if not self.validate:
-            return
-        problems = self.spec.check_response(
-            method, path, response.status_code, response.content_type or "", response.data
-        )
-        with self._lock:
-            self.violations.extend(problems)
+    def _answer(self, request: Request) -> Response:
+        response = self._respond(request)
+        response.headers.update(self._rate_headers())
+        self._check_response(request.method, request.path, response)
+        return response
 
     def _rate_headers(self) -> dict[str, str]:
         return {
@@ -414,14 +283,6 @@ class FakeGitHub:
         header = request.headers.get("Authorization", "")
         if header not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
             raise ApiError(401, "Bad credentials")
-
-    @staticmethod
-    def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        response = Response(
-            json.dumps(data), status, content_type="application/json; charset=utf-8"
-        )
-        response.headers.update(headers or {})
-        return response
 
     def _route(self, request: Request, method: str, path: str) -> Response:
         parts = [unquote(p) for p in path.strip("/").split("/")]

@@ -34,22 +34,19 @@ import base64
 import hashlib
 import itertools
 import json
-import socket
-import threading
-import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from werkzeug.datastructures import FileStorage
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from fakes.jql import JqlError, Query, check_values, parse_jql
 from fakes.openapi import Leniency, SpecValidator, load_spec
+from fakes.server import FakeServer, HttpError
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 Flavour = Literal["cloud", "datacenter"]
@@ -205,23 +202,6 @@ SCREEN = (
 
 
 @dataclass
-class Fault:
-    """One injected failure, applied to the next ``times`` requests that match."""
-
-    kind: Literal["status", "drop_before", "drop_after"]
-    method: str | None = None
-    path_contains: str | None = None
-    times: int = 1
-    status: int = 503
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_contains is None or self.path_contains in path
-        )
-
-
-@dataclass
 class FakeIssue:
     id: str
     key: str
@@ -251,15 +231,11 @@ class Link:
     target: str
 
 
-class ApiError(Exception):
+class ApiError(HttpError):
     def __init__(self, status: int, *messages: str, errors: dict[str, str] | None = None):
         super().__init__(status, messages)
         self.status = status
         self.body = {"errorMessages": list(messages), "errors": errors or {}}
-
-
-class _Dropped(Exception):
-    """Close the connection without an answer."""
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -268,16 +244,11 @@ def _when(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_error(self, format: str, *args: Any) -> None:
-        pass
-
-
-class FakeJira:
+class FakeJira(FakeServer):
     """The fake site. Use as a context manager or call ``start()``/``stop()``."""
+
+    json_type = "application/json;charset=UTF-8"
+    poll_interval = 0.02
 
     def __init__(
         self,
@@ -287,6 +258,21 @@ class FakeJira:
         upload_limit: int = 10 * 1024 * 1024,
         latency: float = 0.0,
     ) -> None:
+        spec_name, aliases, leniencies, base = (
+            ("jira-cloud.slice.json", {"/rest/api/2/": "/rest/api/3/"}, CLOUD_LENIENCIES, None)
+            if flavour == "cloud"
+            else ("jira-dc.slice.json", {}, DC_LENIENCIES, "/rest")
+        )
+        super().__init__(
+            SpecValidator(
+                load_spec(SPECS / spec_name),
+                aliases=aliases,
+                leniencies=leniencies,
+                base_path=base,
+                any_operation_statuses=ANY_OPERATION,
+            ),
+            latency=latency,
+        )
         self.flavour = flavour
         self.projects: dict[str, dict[str, Any]] = {
             project: {"id": "10100", "key": project, "name": "Operations"},
@@ -304,7 +290,6 @@ class FakeJira:
         self.screens: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.upload_limit = upload_limit
         self.attachments_enabled = True
-        self.latency = latency
         self.issues: dict[str, FakeIssue] = {}
         self.links: list[Link] = []
         self._by_id: dict[str, FakeIssue] = {}
@@ -314,93 +299,13 @@ class FakeJira:
         self._attachment_index: dict[str, dict[str, Any]] = {}
         self._snapshots: OrderedDict[str, list[FakeIssue]] = OrderedDict()
         """The result of each recent JQL query, from its first page, for its later pages."""
-        self.faults: list[Fault] = []
-        self.requests: list[tuple[str, str]] = []
-        self.violations: list[str] = []
-        self.validate = True
         self.reject_invalid = True
         """False: record spec violations but answer anyway (to measure clients that drift)."""
         self._ids = itertools.count(10001)
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        self._lock = threading.RLock()
-        spec_name, aliases, leniencies, base = (
-            ("jira-cloud.slice.json", {"/rest/api/2/": "/rest/api/3/"}, CLOUD_LENIENCIES, None)
-            if flavour == "cloud"
-            else ("jira-dc.slice.json", {}, DC_LENIENCIES, "/rest")
-        )
-        self.spec = SpecValidator(
-            load_spec(SPECS / spec_name),
-            aliases=aliases,
-            leniencies=leniencies,
-            base_path=base,
-            any_operation_statuses=ANY_OPERATION,
-        )
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeJira:
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeJira:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_port}"
 
     # -- test controls ---------------------------------------------------------------------
-
-    def fail(
-        self,
-        status: int = 503,
-        *,
-        times: int = 1,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: str | None = None,
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` and change nothing."""
-        headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        self.faults.append(Fault("status", method, path, times, status, headers))
-
-    def drop_after_commit(
-        self, *, times: int = 1, method: str | None = "POST", path: str | None = None
-    ) -> None:
-        """Store the next matching write, then close the connection without answering."""
-        self.faults.append(Fault("drop_after", method, path, times))
-
-    def drop_before(
-        self, *, times: int = 1, method: str | None = None, path: str | None = None
-    ) -> None:
-        """Close the connection on the next matching request before doing anything."""
-        self.faults.append(Fault("drop_before", method, path, times))
-
-    def count(self, method: str | None = None, contains: str = "") -> int:
-        """Requests received so far, optionally only those matching method and path part."""
-        return sum(1 for m, p in self.requests if (method is None or m == method) and contains in p)
-
-    def reset_counts(self) -> None:
-        self.requests.clear()
 
     def add_issue(
         self,
@@ -488,65 +393,19 @@ class FakeJira:
 
     # -- HTTP ------------------------------------------------------------------------------
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        request = Request(environ)
-        method, path = request.method, request.path
-        with self._lock:
-            self.requests.append((method, path))
-            fault = self._take_fault(method, path)
-        if self.latency:
-            time.sleep(self.latency)
-        try:
-            if fault is not None and fault.kind == "drop_before":
-                raise _Dropped
-            if fault is not None and fault.kind == "status":
-                body = {"errorMessages": [f"injected {fault.status}"], "errors": {}}
-                response = self._json(body, fault.status)
-                response.headers.update(fault.headers)
-                return response(environ, start_response)
-            response = self._answer(request)
-            if fault is not None and fault.kind == "drop_after":
-                raise _Dropped
-        except _Dropped:
-            sock = environ.get("werkzeug.socket")
-            if isinstance(sock, socket.socket):
-                sock.shutdown(socket.SHUT_RDWR)
-            return Response(b"", 500)(environ, start_response)
-        return response(environ, start_response)
+    def _error_body(self, status: int, message: str) -> Any:
+        return {"errorMessages": [f"injected {status}"], "errors": {}}
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.times > 0 and fault.matches(method, path):
-                fault.times -= 1
-                return fault
-        return None
+    def _checks(self, path: str) -> bool:
+        """Paths outside ``/rest/`` (DC attachment content) are in neither description."""
+        return path.startswith("/rest/") and self.validate
 
     def _answer(self, request: Request) -> Response:
-        method, path = request.method, request.path
-        body = request.get_data(cache=True)
-        checked = path.startswith("/rest/") and self.validate
-        if checked:
-            query = {k: request.args.getlist(k) for k in request.args}
-            problems = self.spec.check_request(
-                method, path, query, request.content_type or "", body
-            )
-            if problems:
-                with self._lock:
-                    self.violations.extend(problems)
-                if self.reject_invalid:
-                    return self._json({"errorMessages": problems, "errors": {}}, 400)
-        try:
-            self._authenticate(request)
-            with self._lock:
-                response = self._route(request, method, path)
-        except ApiError as exc:
-            response = self._json(exc.body, exc.status)
-        if checked:
-            problems = self.spec.check_response(
-                method, path, response.status_code, response.content_type or "", response.data
-            )
-            with self._lock:
-                self.violations.extend(problems)
+        problems = self._check_request(request)
+        if problems and self.reject_invalid:
+            return self._json({"errorMessages": problems, "errors": {}}, 400)
+        response = self._respond(request)
+        self._check_response(request.method, request.path, response)
         return response
 
     def _authenticate(self, request: Request) -> None:
@@ -557,10 +416,6 @@ class FakeJira:
             expected = f"Bearer {TOKEN}"
         if header != expected and not request.path.startswith("/secure/"):
             raise ApiError(401, "You are not authenticated. Authentication required.")
-
-    @staticmethod
-    def _json(data: Any, status: int = 200) -> Response:
-        return Response(json.dumps(data), status, content_type="application/json;charset=UTF-8")
 
     def _route(self, request: Request, method: str, path: str) -> Response:
         if path.startswith("/secure/attachment/"):
