@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from spec_refs import refs  # sibling module: scripts/ is on sys.path when run
+
 DEFAULT_SPEC = Path("/work/shared/specs/github-rest.openapi.json.gz")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "specs" / "github.slice.json"
 
@@ -53,20 +55,6 @@ def _strip(node: Any, *, names: bool = False) -> Any:
     return node
 
 
-def _refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            found.add(ref)
-        for value in node.values():
-            found |= _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _refs(item)
-    return found
-
-
 def cut(spec: dict[str, Any]) -> dict[str, Any]:
     """The sliced spec: selected operations plus their transitive component references."""
     paths: dict[str, Any] = {}
@@ -76,7 +64,7 @@ def cut(spec: dict[str, Any]) -> dict[str, Any]:
         if "parameters" in item:
             paths[path]["parameters"] = _strip(item["parameters"])
     components: dict[str, dict[str, Any]] = {}
-    pending = _refs(paths)
+    pending = refs(paths)
     seen: set[str] = set()
     while pending:
         ref = pending.pop()
@@ -86,7 +74,7 @@ def cut(spec: dict[str, Any]) -> dict[str, Any]:
         _, _, section, name = ref.split("/", 3)
         value = _strip(spec["components"][section][name])
         components.setdefault(section, {})[name] = value
-        pending |= _refs(value) - seen
+        pending |= refs(value) - seen
     return {
         "openapi": spec["openapi"],
         "info": {

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from spec_refs import refs  # sibling module: scripts/ is on sys.path when run
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CLOUD_OPERATIONS = {
@@ -62,20 +64,6 @@ SLICES = {
 }
 
 
-def _refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            found.add(ref)
-        for value in node.values():
-            found |= _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= _refs(value)
-    return found
-
-
 def _resolve(spec: dict[str, Any], ref: str) -> Any:
     if not ref.startswith("#/"):
         raise ValueError(f"external reference {ref} is not supported")
@@ -95,7 +83,7 @@ def cut(spec: dict[str, Any], operations: dict[str, list[str]]) -> dict[str, Any
             kept["parameters"] = item["parameters"]
         paths[path] = kept
     components: dict[str, dict[str, Any]] = {}
-    pending = sorted(_refs(paths))
+    pending = sorted(refs(paths))
     seen: set[str] = set()
     while pending:
         ref = pending.pop()
@@ -105,7 +93,7 @@ def cut(spec: dict[str, Any], operations: dict[str, list[str]]) -> dict[str, Any
         _, _, section, name = ref.split("/", 3)
         target = _resolve(spec, ref)
         components.setdefault(section, {})[name] = target
-        pending.extend(sorted(_refs(target) - seen))
+        pending.extend(sorted(refs(target) - seen))
     return {
         "openapi": spec["openapi"],
         "info": {
