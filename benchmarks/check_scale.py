@@ -52,9 +52,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.jira import EMAIL, TOKEN, FakeJira, Link  # noqa: E402
 from tracker_bridge.domain.conventions import Conventions, format_title  # noqa: E402
 from tracker_bridge.domain.tickets import Kind, NewTicket  # noqa: E402
-from tracker_bridge.trackers import jira_markup as markup  # noqa: E402
-from tracker_bridge.trackers.jira_evidence import evidence_filename  # noqa: E402
-from tracker_bridge.trackers.jira_fields import FIELDS  # noqa: E402
+from tracker_bridge.trackers.jira import markup  # noqa: E402
+from tracker_bridge.trackers.jira.evidence import evidence_filename  # noqa: E402
+from tracker_bridge.trackers.jira.fields import FIELDS  # noqa: E402
 
 OBSERVATIONS_PER_DEFECT = 4
 MESSAGES = (

@@ -1,14 +1,15 @@
-"""Shared test set-up: tests never reach beyond loopback, and find ``contract`` on the path."""
+"""Shared test set-up: tests never reach beyond loopback, and each runs in its own directory.
+
+``tests/`` is on the import path (``pythonpath`` in pyproject.toml): helpers come from
+``support`` and the fake servers from ``fakes``.
+"""
 
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 _LOOPBACK = ("127.", "::1", "localhost")
 _real_connect = socket.socket.connect

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker_bridge.bridge import Bridge
 from tracker_bridge.errors import ConfigError
 from tracker_bridge.settings import Settings
 
@@ -97,5 +98,5 @@ def test_example_config_loads() -> None:
 
 def test_builds_memory_tracker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRIDGE_TRACKER__KIND", "memory")
-    tracker = Settings.load().build_tracker()
+    tracker = Bridge(Settings.load()).tracker
     assert tracker.name == "memory"

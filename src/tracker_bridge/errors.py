@@ -6,18 +6,25 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     BridgeError                      exit 2 unless a subclass says otherwise
     ├── UsageError                   bad input on the command line (empty message, missing file)
     ├── ConfigError                  configuration that cannot be loaded or is invalid
+    │   └── CredentialsRejected      the tracker answered 401: the token (or e-mail) is wrong
     ├── TemplateError                a template that does not render
     ├── NotFoundError                a ticket key that the tracker does not know
     ├── CaptureError                 a --capture command that could not be started
+    ├── LocalStoreError              the local tracker's file cannot be written (read-only, damaged)
     └── TrackerError                 exit 3: the tracker is unreachable or refused after retries
         ├── TrackerUnavailable       connection failures, 5xx, rate limits past the retry budget
-        └── TrackerRefused           the tracker answered but will not do it (permission, validation)
+        ├── TrackerRefused           the tracker answered but will not do it (permission, validation)
+        └── IncompleteScan           a scan (check, report) failed part-way; no partial result given
 
 Vendor exceptions never cross the ``trackers`` package: they are re-raised as ``TrackerError``
-with ``from exc`` so the cause stays in the log.
+with ``from exc`` so the cause stays in the log. Every backend turns an HTTP status it does not
+retry into an error through the one table here (``error_for_status``), so the same answer is the
+same error class and exit status on Jira and on GitHub.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class BridgeError(Exception):
@@ -54,6 +61,10 @@ class CaptureError(BridgeError):
     """A ``--capture`` command could not be started at all (not found, not executable)."""
 
 
+class LocalStoreError(BridgeError):
+    """The embedded tracker's SQLite file refused a write: read-only, damaged, or disk full."""
+
+
 class TrackerError(BridgeError):
     """The tracker could not be used; nothing was half-made (see ``kept`` for what was saved)."""
 
@@ -78,3 +89,45 @@ class TrackerUnavailable(TrackerError):
 
 class TrackerRefused(TrackerError):
     """The tracker answered and refused: no permission, unknown project, invalid field."""
+
+
+class CredentialsRejected(ConfigError):
+    """The tracker did not accept the credentials (HTTP 401): fix the token in the environment."""
+
+
+class IncompleteScan(TrackerError):
+    """The tracker failed part-way through a scan; no report is given, since a partial one
+    could look clean. Re-run when the tracker is reachable again."""
+
+
+HTTP_STATUS_ERRORS: Mapping[int, tuple[type[BridgeError], str]] = {
+    401: (
+        CredentialsRejected,
+        "Check BRIDGE_TRACKER__TOKEN (and BRIDGE_TRACKER__EMAIL for Jira Cloud; a personal "
+        "access token for Jira Data Center): it may be wrong, expired or revoked.",
+    ),
+    403: (
+        TrackerRefused,
+        "The account lacks a permission on this project or repository; ask its admin.",
+    ),
+    404: (
+        NotFoundError,
+        "Check the key, the project or repository, and that the account can see it.",
+    ),
+    410: (NotFoundError, "It was deleted or moved; check the key."),
+    413: (TrackerRefused, "The tracker refused the size; split the evidence or compress it."),
+}
+"""HTTP statuses a tracker answers with that are not retried, and the error each one becomes.
+Statuses that are retried (429, 5xx) never reach this table; any status not in it is a
+``TrackerRefused``."""
+
+
+def error_for_status(
+    status: int, message: str, *, url: str = "", hint: str | None = None
+) -> BridgeError:
+    """The ``BridgeError`` for a tracker's HTTP ``status``; ``hint`` overrides the table's."""
+    cls, default_hint = HTTP_STATUS_ERRORS.get(status, (TrackerRefused, ""))
+    chosen = hint if hint is not None else (default_hint or None)
+    if issubclass(cls, TrackerError):
+        return cls(message, hint=chosen, status=status, url=url or None)
+    return cls(message, hint=chosen)

@@ -8,22 +8,19 @@ the environment or a secrets file (``token_file``); a token written in ``bridge.
 
 from __future__ import annotations
 
-import importlib
 import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.domain.teams import Team
 from tracker_bridge.errors import ConfigError
-
-if TYPE_CHECKING:
-    from tracker_bridge.trackers.base import Tracker
 
 Severity = Literal["error", "warning", "info", "off"]
 
@@ -138,6 +135,17 @@ class TeamSettings(_Section):
     email: str = ""
     """Jira Cloud account e-mail for the team's site when it is another site (default: ours)."""
 
+    def domain(self, name: str) -> Team:
+        return Team(
+            name=name,
+            project=self.project or self.repository,
+            issue_type=self.issue_type,
+            template=self.template,
+            labels=tuple(self.labels),
+            components=tuple(self.components),
+            fields=tuple(self.fields.items()),
+        )
+
 
 class Settings(BaseSettings):
     """Everything the bridge is configured with."""
@@ -200,11 +208,11 @@ class Settings(BaseSettings):
             )
         return self.teams[name]
 
-    def build_team_tracker(self, name: str) -> tuple[Tracker, bool]:
-        """The tracker holding ``name``'s project, and whether it is the same site as ours.
+    def team_tracker(self, name: str) -> tuple[TrackerSettings, bool]:
+        """The tracker settings of ``name``'s project, and whether it is the same site as ours.
 
         On the same site, delegated tickets are linked to their defect directly; across sites or
-        trackers, by remote links both ways.
+        trackers, by remote links both ways. ``trackers.build`` makes the tracker from them.
         """
         team = self.team(name)
         kind = team.tracker or self.tracker.kind
@@ -225,17 +233,9 @@ class Settings(BaseSettings):
             token = os.environ.get(team.token_env) if team.token_env else None
             update["token"] = SecretStr(token) if token else None
             update["token_file"] = None
-        settings = self.model_copy(update={"tracker": self.tracker.model_copy(update=update)})
-        return settings.build_tracker(), same_site
-
-    def build_tracker(self) -> Tracker:
-        """The tracker named by ``[tracker] kind``; its library is imported only now."""
-        module = importlib.import_module(f"tracker_bridge.trackers.{_BACKENDS[self.tracker.kind]}")
-        tracker: Tracker = module.build(self)
-        return tracker
+        return self.tracker.model_copy(update=update), same_site
 
 
-_BACKENDS = {"local": "local", "memory": "local", "jira": "jira", "github": "github"}
 _FILE_DATA: ContextVar[tuple[dict[str, Any], Path | None]] = ContextVar(
     "_FILE_DATA", default=({}, None)
 )
@@ -277,6 +277,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded).",
+            hint="Save the configuration as UTF-8.",
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests tables or arrays too deeply to read.",
+            hint="A bridge configuration needs at most a few levels; check the file.",
+        ) from None
 
 
 def _refuse_inline_secrets(data: dict[str, Any], path: Path) -> None:

@@ -7,12 +7,24 @@ template and the line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tracker_bridge.errors import TemplateError
+from tracker_bridge.errors import TemplateError, UsageError
 
 SUFFIX = ".md.j2"
+
+
+def parse_vars(items: Iterable[str]) -> dict[str, str]:
+    """Template variables from ``KEY=VALUE`` strings (``--var``); ``UsageError`` otherwise."""
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--var {item!r} is not KEY=VALUE.")
+        pairs[key.strip()] = value
+    return pairs
 
 
 def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> tuple[str, str]:
@@ -45,6 +57,8 @@ def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> 
         ctx = template.new_context(context)
         title = "".join(template.blocks["title"](ctx)).strip()
         body = "".join(template.blocks["body"](ctx)).strip() + "\n"
+    except TemplateError:
+        raise
     except jinja2.TemplateNotFound:
         where = f"{user_dir} or the shipped templates" if user_dir else "the shipped templates"
         raise TemplateError(f"no template {filename!r} in {where}.") from None
@@ -61,6 +75,18 @@ def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> 
         ) from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"template {filename}: not allowed in the sandbox: {exc}.") from None
+    except RecursionError:
+        raise TemplateError(
+            f"template {filename} includes, imports or extends itself without end.",
+            hint="Remove the include (or extends) that leads back to it.",
+        ) from None
+    except Exception as exc:  # a user's template is code: 1/0, a bad filter argument, ...
+        line = _line_of(exc, template)
+        at = f" line {line}" if line else ""
+        raise TemplateError(
+            f"template {filename}{at}: {type(exc).__name__}: {exc}.",
+            hint="Fix the expression on that line of the template.",
+        ) from None
     if not title:
         raise TemplateError(f"template {filename} rendered an empty title.")
     return title, body

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from contract import evidence, new_defect, new_observation
-from test_check import FailingTracker
-from test_cli import run
+from support.cli import run
+from support.contract import evidence, new_defect, new_observation
+from support.trackers import FailingTracker
+from tracker_bridge import trackers
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Kind, Ticket
-from tracker_bridge.settings import Settings
 from tracker_bridge.trackers.local import LocalTracker
 
 CONV = Conventions()
@@ -90,7 +90,7 @@ def test_unreadable_tracker_exits_3_and_writes_no_report(
 ) -> None:
     healthy(local)
     healthy(local)
-    monkeypatch.setattr(Settings, "build_tracker", lambda self: FailingTracker(DB))
+    monkeypatch.setattr(trackers, "build", lambda settings, conventions: FailingTracker(DB))
     for fmt in ("junit", "text"):
         code, out, err = run(capsys, "check", "--format", fmt, "--output", "report.xml")
         assert code == 3

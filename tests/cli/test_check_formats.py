@@ -13,12 +13,12 @@ import pytest
 import xmlschema
 from markdown_it import MarkdownIt
 
-from tracker_bridge import check_formats as formats
+from tracker_bridge.cli import check_formats as formats
 from tracker_bridge.domain.conventions import normalize
 from tracker_bridge.domain.rules import RULES, Finding, Fix, Severity
 from tracker_bridge.workflows.check import Applied, Report
 
-SCHEMAS = Path(__file__).parent / "schemas"
+SCHEMAS = Path(__file__).parents[1] / "schemas"
 NASTY = 'disk "full" | 100% <b>&amp; ]]> a,b:c\nsecond line\x00\x1b[31m ünï'
 
 

@@ -20,7 +20,7 @@ from tracker_bridge.domain.redaction import (
     summary,
 )
 
-CORPUS = Path(__file__).parent / "data" / "secrets" / "corpus.jsonl"
+CORPUS = Path(__file__).parents[1] / "data" / "secrets" / "corpus.jsonl"
 
 
 def _load() -> list[dict[str, Any]]:

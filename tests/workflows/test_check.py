@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contract import evidence, new_defect, new_observation
+from support.contract import evidence, new_defect, new_observation
+from support.trackers import FailingTracker
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.rules import (
     CATALOGUE,
@@ -27,7 +28,7 @@ from tracker_bridge.domain.tickets import (
     Status,
     Ticket,
 )
-from tracker_bridge.errors import ConfigError, TrackerUnavailable, UsageError
+from tracker_bridge.errors import ConfigError, IncompleteScan, TrackerUnavailable, UsageError
 from tracker_bridge.trackers.local import LocalTracker
 from tracker_bridge.workflows import check
 
@@ -395,23 +396,11 @@ def test_unknown_rule_id_is_a_config_error() -> None:
         check.severities({"no-such-rule": "off"})
 
 
-class FailingTracker(LocalTracker):
-    """A local tracker whose scan breaks after ``after`` tickets, as a network would."""
-
-    after = 3
-
-    def scan(self, title_prefix: str) -> Iterator[Ticket]:
-        for n, ticket in enumerate(super().scan(title_prefix)):
-            if n == self.after:
-                raise TrackerUnavailable("jira answered 503 after 5 retries.")
-            yield ticket
-
-
 def test_a_failed_scan_gives_no_report_and_says_how_far_it_got() -> None:
     tracker = FailingTracker(":memory:")
     healthy(tracker)
     healthy(tracker)
-    with pytest.raises(check.IncompleteScan) as caught:
+    with pytest.raises(IncompleteScan) as caught:
         check.run(tracker, CONV)
     assert caught.value.exit_code == 3
     assert "after reading 3 ticket(s)" in str(caught.value)

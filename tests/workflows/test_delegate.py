@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from contract import evidence, new_defect, new_observation
-from test_cli import run
+from support.cli import run
+from support.contract import evidence, new_defect, new_observation
 from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.domain.teams import Team
 from tracker_bridge.domain.tickets import Kind
 from tracker_bridge.errors import TemplateError, UsageError
-from tracker_bridge.settings import TeamSettings
 from tracker_bridge.trackers.local import LocalTracker
 from tracker_bridge.workflows import delegate
 from tracker_bridge.workflows.delegate import Request
 
 CONV = Conventions()
-TEAM = TeamSettings(project="PLAT", issue_type="Story", labels=["from-ops"])
+TEAM = Team(name="platform", project="PLAT", issue_type="Story", labels=("from-ops",))
 
 
 def seeded(tracker: LocalTracker) -> str:

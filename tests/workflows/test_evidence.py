@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contract import evidence, new_defect, new_observation
-from test_cli import run
+from support.cli import run
+from support.contract import evidence, new_defect, new_observation
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket
 from tracker_bridge.errors import UsageError

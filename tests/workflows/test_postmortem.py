@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contract import evidence, new_defect
-from test_cli import run
+from support.cli import run
+from support.contract import evidence, new_defect
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import Kind, NewTicket
 from tracker_bridge.errors import TemplateError, UsageError

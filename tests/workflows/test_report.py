@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from contract import new_defect
-from test_cli import run
-from tracker_bridge import report_formats
+from support.cli import run
+from support.contract import new_defect
+from tracker_bridge.cli import report_formats
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink
 from tracker_bridge.errors import UsageError

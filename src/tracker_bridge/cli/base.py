@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from tracker_bridge.settings import Settings
+    from tracker_bridge.bridge import Bridge
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,10 +37,18 @@ def json_option(f: F) -> F:
     )(f)
 
 
-def load_settings(config_path: Path | None) -> Settings:
-    from tracker_bridge.settings import Settings
+def open_bridge(config_path: Path | None) -> Bridge:
+    """The ``Bridge`` every command is one call of (use it in a with-block)."""
+    from tracker_bridge.bridge import Bridge
 
-    return Settings.load(config_path)
+    return Bridge.from_config(config_path)
+
+
+def parse_vars(items: tuple[str, ...]) -> dict[str, str]:
+    """``--var KEY=VALUE`` options as template variables."""
+    from tracker_bridge.templating import parse_vars
+
+    return parse_vars(items)
 
 
 def emit(data: Any) -> None:

@@ -14,7 +14,7 @@ from tracker_bridge.cli.base import (
     config_option,
     emit,
     json_option,
-    load_settings,
+    open_bridge,
 )
 
 _FORMATS = ("text", "json", "junit", "sarif", "github")
@@ -78,9 +78,8 @@ def check(
     Exit status: 0 no error-level finding, 1 error-level findings, 2 bad usage or
     configuration, 3 the tracker could not be read completely (no report is written then).
     """
-    from tracker_bridge import check_formats as formats
-    from tracker_bridge import render
-    from tracker_bridge.workflows import check as check_flow
+    from tracker_bridge.cli import check_formats as formats
+    from tracker_bridge.cli import render
 
     if as_json:
         fmt = "json"
@@ -89,29 +88,11 @@ def check(
     if list_rules:
         _list_rules(fmt, config_path)
         return
-    settings = load_settings(config_path)
-    levels = check_flow.severities(dict(settings.check.rules), rules)
-    conventions = settings.conventions_value()
-    tracker = settings.build_tracker()
-    try:
-        with render.progress("Checking tickets", enabled=fmt == "text") as tick:
-            report = check_flow.run(
-                tracker,
-                conventions,
-                levels=levels,
-                stale_days=settings.check.stale_days,
-                progress=tick,
-            )
-        if apply_fixes:
-            report = check_flow.fix(
-                tracker,
-                report,
-                conventions,
-                dry_run=dry_run,
-                threshold=settings.matching.threshold,
-            )
-    finally:
-        tracker.close()
+    with (
+        open_bridge(config_path) as bridge,
+        render.progress("Checking tickets", enabled=fmt == "text") as tick,
+    ):
+        report = bridge.check(rules=rules, fix=apply_fixes, dry_run=dry_run, progress=tick)
     rendered = formats.render(report, fmt)
     for extra_fmt, path in extra:
         _write(path, formats.render(report, extra_fmt) + "\n")
@@ -141,12 +122,10 @@ def _parse_writes(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
 
 
 def _list_rules(fmt: str, config_path: Path | None) -> None:
-    from tracker_bridge import check_formats as formats
-    from tracker_bridge.domain.rules import RULES
-    from tracker_bridge.workflows import check as check_flow
+    from tracker_bridge.cli import check_formats as formats
 
-    levels = check_flow.severities(dict(load_settings(config_path).check.rules))
-    in_force = [(rule, levels.get(rule.id, rule.severity)) for rule in RULES]
+    with open_bridge(config_path) as bridge:
+        in_force = bridge.rules()
     if fmt == "text":
         click.echo(formats.catalogue(in_force))
     else:

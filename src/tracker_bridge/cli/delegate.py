@@ -13,7 +13,8 @@ from tracker_bridge.cli.base import (
     config_option,
     emit,
     json_option,
-    load_settings,
+    open_bridge,
+    parse_vars,
 )
 
 
@@ -62,53 +63,16 @@ def delegate(
     Example:
       bridge delegate OPS-1 --to platform --var value="30 min of on-call a week" --dry-run
     """
-    from tracker_bridge import render
-    from tracker_bridge.workflows import delegate as delegate_flow
+    from tracker_bridge.cli import render
 
     pairs = parse_vars(variables)
-    settings = load_settings(config_path)
-    team_settings = settings.team(team)
-    source = settings.build_tracker()
-    try:
-        target, same_site = settings.build_team_tracker(team)
-        try:
-            result = delegate_flow.run(
-                source,
-                target,
-                team=team_settings,
-                conventions=settings.conventions_value(),
-                request=delegate_flow.Request(
-                    defect=defect,
-                    team=team,
-                    template=template,
-                    variables=pairs,
-                    dry_run=dry_run,
-                    again=again,
-                ),
-                same_site=same_site,
-                templates_dir=settings.templates_dir,
-            )
-        finally:
-            if target is not source:
-                target.close()
-    finally:
-        source.close()
+    with open_bridge(config_path) as bridge:
+        result = bridge.delegate(
+            defect, to=team, template=template, variables=pairs, again=again, dry_run=dry_run
+        )
     if as_json:
         emit(result.to_json())
     else:
         render.delegation(result)
     if result.problems:
         sys.exit(EXIT_FINDINGS)
-
-
-def parse_vars(items: tuple[str, ...]) -> dict[str, str]:
-    """``KEY=VALUE`` pairs from ``--var`` options; ``UsageError`` for anything else."""
-    from tracker_bridge.errors import UsageError
-
-    pairs = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--var {item!r} is not KEY=VALUE.")
-        pairs[key.strip()] = value
-    return pairs

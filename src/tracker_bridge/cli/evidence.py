@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, emit, json_option, load_settings
+from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge
 
 
 @cli.group()
@@ -40,20 +40,10 @@ def add(
 
     Adding content the ticket already holds is a no-op (by content hash); a changed file is added.
     """
-    from tracker_bridge import render
-    from tracker_bridge.cli.observe import log_line
-    from tracker_bridge.workflows import evidence as flow
+    from tracker_bridge.cli import render
 
-    files = flow.read_paths(paths, sensitive=sensitive)
-    settings = load_settings(config_path)
-    if no_redact:
-        log_line(settings, f"evidence add {key} --no-redact: {len(files)} file(s) unscrubbed")
-    files = flow.scrub(files, redact=not no_redact)
-    tracker = settings.build_tracker()
-    try:
-        result = flow.add(tracker, key, files)
-    finally:
-        tracker.close()
+    with open_bridge(config_path) as bridge:
+        result = bridge.evidence_add(key, paths, sensitive=sensitive, redact=not no_redact)
     if as_json:
         emit(result.to_json())
     else:
@@ -77,38 +67,10 @@ def sync(defect: str, target_key: str | None, config_path: Path | None, as_json:
     copying the files. With --to KEY the files are copied into that ticket once, skipping what it
     already holds; sensitive evidence is only referenced when KEY belongs to another team.
     """
-    from tracker_bridge import render
-    from tracker_bridge.workflows import sync as flow
-    from tracker_bridge.workflows.show import DELEGATE_LINK
+    from tracker_bridge.cli import render
 
-    settings = load_settings(config_path)
-    tracker = settings.build_tracker()
-    try:
-        if target_key is None:
-            result = flow.roll_up(tracker, defect)
-        else:
-            team = next(
-                (
-                    link.global_id[len(DELEGATE_LINK) :].partition(":")[0]
-                    for link in tracker.get(defect).links
-                    if link.global_id.startswith(DELEGATE_LINK)
-                    and link.global_id.endswith(f":{target_key}")
-                ),
-                None,
-            )
-            if team is None:
-                target_ticket = tracker.get(target_key)
-                result = flow.copy_to(
-                    tracker, defect, tracker, target_key, other_team=bool(target_ticket.team)
-                )
-            else:
-                target, _ = settings.build_team_tracker(team)
-                try:
-                    result = flow.copy_to(tracker, defect, target, target_key, other_team=True)
-                finally:
-                    target.close()
-    finally:
-        tracker.close()
+    with open_bridge(config_path) as bridge:
+        result = bridge.evidence_sync(defect, to=target_key)
     if as_json:
         emit(result.to_json())
     else:

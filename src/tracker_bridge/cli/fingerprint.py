@@ -12,7 +12,7 @@ from tracker_bridge.cli.base import (
     config_option,
     emit,
     json_option,
-    load_settings,
+    open_bridge,
 )
 
 
@@ -45,26 +45,22 @@ def fingerprint(
       bridge fingerprint "Connection to 10.0.0.7:5432 timed out after 30s"
       journalctl -o cat | bridge fingerprint --stream | sort | uniq -c | sort -rn
     """
-    from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Matcher, StreamGrouper
     from tracker_bridge.errors import UsageError
 
-    if threshold is None:
-        threshold = load_settings(config_path).matching.threshold or DEFAULT_THRESHOLD
-    if stream:
-        if message is not None:
-            raise UsageError("pass MESSAGE or --stream, not both.")
-        grouper = StreamGrouper(threshold)
-        out = sys.stdout
-        for line in sys.stdin:
-            text = line.rstrip("\n")
-            out.write((grouper.group(text) if text.strip() else "") + "\n")
-        return
-    if not message or not message.strip():
-        raise UsageError("give a MESSAGE to fingerprint, or --stream to read stdin.")
-    from tracker_bridge.domain.fingerprint import fingerprint as fp_of
-
-    fp = fp_of(message)
-    lines = Matcher(threshold).explain(message) if explain else []
+    with open_bridge(config_path) as bridge:
+        if stream:
+            if message is not None:
+                raise UsageError("pass MESSAGE or --stream, not both.")
+            grouper = bridge.grouper(threshold=threshold)
+            out = sys.stdout
+            for line in sys.stdin:
+                text = line.rstrip("\n")
+                out.write((grouper.group(text) if text.strip() else "") + "\n")
+            return
+        if not message or not message.strip():
+            raise UsageError("give a MESSAGE to fingerprint, or --stream to read stdin.")
+        fp = bridge.fingerprint(message)
+        lines = bridge.explain(message, threshold=threshold) if explain else []
     if as_json:
         emit({"fingerprint": fp.key, "template": fp.template, "explain": lines})
         return

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:
-    from tracker_bridge.settings import Settings
-
-from tracker_bridge.cli.base import (
-    cli,
-    config_option,
-    emit,
-    json_option,
-    load_settings,
-)
+from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge
 
 
 @cli.command()
@@ -89,58 +79,28 @@ def observe(
       bridge observe "No space left on device" --instance replica-2 \\
           --capture "df -h" --capture "ls -lah /tmp" --action "wiped /tmp" --evidence app.log
     """
-    from tracker_bridge import render
-    from tracker_bridge.errors import UsageError
-    from tracker_bridge.workflows import evidence, observe
+    from tracker_bridge.cli import render
 
-    if defect and new_defect:
-        raise UsageError("--defect and --new-defect contradict each other; pass one.")
-    # everything that can be refused is refused before a --capture command runs
-    when = _parse_when(observed_at)
-    settings = load_settings(config_path)
-    observe.check_input(message, instance, settings.conventions_value())
-    for command in captures:
-        evidence.check_capture(command)
-    files = evidence.read_paths(evidence_paths, sensitive=sensitive)
-    captured = [evidence.capture(cmd, i) for i, cmd in enumerate(captures, start=1)]
-    if no_redact:
-        log_line(
-            settings,
-            f"observe --no-redact: {len(files) + len(captured)} evidence item(s) unscrubbed",
+    with open_bridge(config_path) as bridge:
+        result = bridge.observe(
+            message,
+            instance=instance,
+            evidence=evidence_paths,
+            capture=captures,
+            actions=actions,
+            at=observed_at,
+            impact=impact,
+            event_id=event_id,
+            defect=defect,
+            new_defect=new_defect,
+            sensitive=sensitive,
+            redact=not no_redact,
+            dry_run=dry_run,
         )
-    items = evidence.scrub([c.evidence for c in captured] + files, redact=not no_redact)
-    request = observe.Request(
-        message=message,
-        instance=instance,
-        evidence=tuple(items),
-        actions=actions,
-        observed_at=when,
-        impact=impact,
-        event_id=event_id,
-        defect=defect,
-        new_defect=new_defect,
-        dry_run=dry_run,
-    )
-    tracker = settings.build_tracker()
-    try:
-        result = observe.run(
-            tracker,
-            settings.conventions_value(),
-            request,
-            threshold=settings.matching.threshold,
-            spool_dir=settings.spool_dir,
-        )
-    finally:
-        tracker.close()
     if as_json:
-        out = result.to_json()
-        out["captures"] = [
-            {"command": c.command, "exit_status": c.exit_status, "seconds": round(c.seconds, 3)}
-            for c in captured
-        ]
-        emit(out)
+        emit(result.to_json())
     else:
-        render.observation(result, captured)
+        render.observation(result, result.captures)
 
 
 @cli.command()
@@ -153,25 +113,10 @@ def replay(spooled: tuple[Path, ...], config_path: Path | None, as_json: bool) -
     Replaying is safe to repeat: each observation keeps its event id, so whatever already
     reached the tracker is found and not created twice. Sent files are removed from the spool.
     """
-    from tracker_bridge import render
-    from tracker_bridge.workflows import observe, spool
+    from tracker_bridge.cli import render
 
-    settings = load_settings(config_path)
-    paths = list(spooled) or spool.pending(settings.spool_dir)
-    tracker = settings.build_tracker()
-    results = []
-    try:
-        for path in paths:
-            result = observe.run(
-                tracker,
-                settings.conventions_value(),
-                spool.load(path),
-                threshold=settings.matching.threshold,
-            )
-            path.unlink()
-            results.append(result)
-    finally:
-        tracker.close()
+    with open_bridge(config_path) as bridge:
+        results = bridge.replay(list(spooled) or None)
     if as_json:
         emit([r.to_json() for r in results])
     elif not results:
@@ -179,29 +124,3 @@ def replay(spooled: tuple[Path, ...], config_path: Path | None, as_json: bool) -
     else:
         for result in results:
             render.observation(result, [])
-
-
-def _parse_when(value: str | None) -> Any:
-    from datetime import UTC, datetime
-
-    from tracker_bridge.errors import UsageError
-
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--at {value!r} is not an ISO 8601 time.", hint="Example: --at 2026-11-21T09:30:00Z"
-        ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def log_line(settings: Settings, line: str) -> None:
-    """Append a line to .bridge/bridge.log (opt-outs such as --no-redact are recorded there)."""
-    from tracker_bridge.domain.tickets import utcnow
-
-    path = settings.spool_dir.parent / "bridge.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(f"{utcnow().isoformat()} {line}\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, emit, json_option, load_settings
+from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge, parse_vars
 
 
 @cli.command()
@@ -38,22 +38,9 @@ def postmortem(
     questions a washup must answer: what would have told us earlier, and how do we stop similar
     defects elsewhere. Override the template with a postmortem.md.j2 in templates_dir.
     """
-    from tracker_bridge.cli.delegate import parse_vars
-    from tracker_bridge.workflows import postmortem as flow
-
     pairs = parse_vars(variables)
-    settings = load_settings(config_path)
-    tracker = settings.build_tracker()
-    try:
-        draft = flow.run(
-            tracker,
-            defect,
-            variables=pairs,
-            templates_dir=settings.templates_dir,
-            template=template,
-        )
-    finally:
-        tracker.close()
+    with open_bridge(config_path) as bridge:
+        draft = bridge.postmortem(defect, variables=pairs, template=template)
     if as_json:
         emit({"defect": draft.defect, "title": draft.title, "body": draft.body})
     elif output is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, load_settings
+from tracker_bridge.cli.base import cli, config_option, open_bridge
 
 
 @cli.command()
@@ -37,18 +37,15 @@ def report(
     Example:
       bridge report --format md --output defects.md
     """
-    from tracker_bridge import render, report_formats
-    from tracker_bridge.workflows import report as flow
+    from tracker_bridge.cli import render, report_formats
 
     if as_json:
         fmt = "json"
-    settings = load_settings(config_path)
-    tracker = settings.build_tracker()
-    try:
-        with render.progress("Reading tickets", enabled=fmt == "table" and output is None) as tick:
-            reports = flow.run(tracker, settings.conventions_value(), defect=defect, progress=tick)
-    finally:
-        tracker.close()
+    with (
+        open_bridge(config_path) as bridge,
+        render.progress("Reading tickets", enabled=fmt == "table" and output is None) as tick,
+    ):
+        reports = list(bridge.report(defect, progress=tick))
     text = report_formats.render(reports, fmt)
     if output is None:
         click.echo(text)

@@ -23,6 +23,7 @@ from tracker_bridge.domain.conventions import (
     parse_title,
 )
 from tracker_bridge.domain.fingerprint import fingerprint
+from tracker_bridge.domain.links import is_delegate_link, parse_defect
 from tracker_bridge.domain.tickets import Kind, Status, Ticket
 
 
@@ -111,10 +112,6 @@ REMEDIATION_SECTIONS: tuple[str, ...] = (
 )
 """The context a delegated remediation carries: the headings of ``remediation.md.j2``."""
 
-DEFECT_LINK_PREFIX = "bridge-defect:"
-"""``global_id`` prefix of the link from a delegated ticket back to its defect."""
-DELEGATE_LINK_PREFIX = "bridge-delegate:"
-"""``global_id`` prefix of the link from a defect to a remediation delegated elsewhere."""
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -304,7 +301,7 @@ class Checker:
         self._defects[key] = ticket.url
         if ticket.status is Status.DONE:
             self._closed.add(key)
-        if any(link.global_id.startswith(DELEGATE_LINK_PREFIX) for link in ticket.links):
+        if any(is_delegate_link(link) for link in ticket.links):
             self._remediated.add(key)
         for fp in ticket.fingerprints:
             holders = self._defects_by_fingerprint.setdefault(fp, [])
@@ -374,11 +371,7 @@ class Checker:
             )
 
     def _remediation(self, ticket: Ticket, found: list[Finding]) -> None:
-        back = [
-            link.global_id[len(DEFECT_LINK_PREFIX) :]
-            for link in ticket.links
-            if link.global_id.startswith(DEFECT_LINK_PREFIX)
-        ]
+        back = [key for key in map(parse_defect, ticket.links) if key is not None]
         defect = ticket.parent or (back[0] if back else None)
         if defect is not None:
             self._remediated.add(defect)

@@ -8,6 +8,7 @@ Evidence bytes are stored once per content hash (``blobs``) however many tickets
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,11 +27,18 @@ from tracker_bridge.domain.tickets import (
     Tree,
     utcnow,
 )
-from tracker_bridge.errors import NotFoundError, TrackerUnavailable, UsageError
+from tracker_bridge.errors import (
+    BridgeError,
+    LocalStoreError,
+    NotFoundError,
+    TrackerUnavailable,
+    UsageError,
+)
 from tracker_bridge.trackers.base import Capabilities
 
 if TYPE_CHECKING:
-    from tracker_bridge.settings import Settings
+    from tracker_bridge.domain.conventions import Conventions
+    from tracker_bridge.settings import TrackerSettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -77,11 +85,15 @@ CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
 _PAGE = 500
 
 
-def build(settings: Settings) -> LocalTracker:
-    """The local tracker at ``[tracker] path`` (or in memory for ``kind = "memory"``)."""
-    if settings.tracker.kind == "memory":
-        return LocalTracker(":memory:", project=settings.tracker.project)
-    return LocalTracker(settings.tracker.path, project=settings.tracker.project)
+def build(settings: TrackerSettings, conventions: Conventions) -> LocalTracker:
+    """The local tracker at ``[tracker] path`` (or in memory for ``kind = "memory"``).
+
+    The local tracker keeps kinds as data, so it needs no conventions.
+    """
+    del conventions
+    if settings.kind == "memory":
+        return LocalTracker(":memory:", project=settings.project)
+    return LocalTracker(settings.path, project=settings.project)
 
 
 class LocalTracker:
@@ -491,14 +503,43 @@ class _Transaction:
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise TrackerUnavailable(
-                f"the local tracker {self._name} is locked by another process: {exc}.",
-                hint="Wait for the other bridge command to finish and try again.",
-            ) from exc
+        except sqlite3.Error as exc:
+            raise _write_error(self._name, exc) from exc
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is not None:
+            # the original error says more than a failed rollback would
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _write_error(self._name, exc) from exc
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as failed:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise _write_error(self._name, failed) from failed
+
+
+def _write_error(name: str, exc: sqlite3.Error) -> BridgeError:
+    """A failed write as an error that says what to do; nothing of it was kept."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return TrackerUnavailable(
+            f"the local tracker {name} is locked by another process: {text}.",
+            hint="Wait for the other bridge command to finish and try again.",
+        )
+    if "readonly" in text or "read-only" in text:
+        return LocalStoreError(
+            f"the local tracker {name} cannot be written: {text}. Nothing was recorded.",
+            hint="Make the file and its directory writable, or point [tracker] path elsewhere.",
+        )
+    return LocalStoreError(
+        f"the local tracker {name} failed to write: {text}. Nothing was recorded.",
+        hint="The database file may be damaged or the disk full: check it with "
+        "`sqlite3 FILE 'PRAGMA integrity_check'`, or point [tracker] path at a new file.",
+    )
 
 
 def _when(value: str | None) -> datetime | None:

@@ -16,17 +16,12 @@ from tracker_bridge.domain.conventions import Conventions, parse_title
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Matcher
 from tracker_bridge.domain.rules import CATALOGUE, RULES, Checker, Finding, Fix, Rule, Severity
 from tracker_bridge.domain.tickets import utcnow
-from tracker_bridge.errors import ConfigError, TrackerError, UsageError
+from tracker_bridge.errors import ConfigError, IncompleteScan, TrackerError, UsageError
 from tracker_bridge.trackers.base import Tracker
 
 PROGRESS_EVERY = 100
 """Tickets between two progress updates (a terminal redraw per ticket would cost more than the
 rules themselves)."""
-
-
-class IncompleteScan(TrackerError):
-    """The tracker failed part-way through the scan; no report is given, since a partial one
-    could look clean. Re-run when the tracker is reachable again."""
 
 
 @dataclass(frozen=True, slots=True)

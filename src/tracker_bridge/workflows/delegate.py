@@ -17,9 +17,10 @@ from typing import Any
 
 from tracker_bridge import templating
 from tracker_bridge.domain.conventions import Conventions, clip
+from tracker_bridge.domain.links import defect_link_id, delegate_link_id
+from tracker_bridge.domain.teams import Team
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
 from tracker_bridge.errors import UsageError
-from tracker_bridge.settings import TeamSettings
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows import context
 
@@ -71,7 +72,7 @@ def run(
     source: Tracker,
     target: Tracker,
     *,
-    team: TeamSettings,
+    team: Team,
     conventions: Conventions,
     request: Request,
     same_site: bool,
@@ -116,8 +117,8 @@ def run(
         parent=defect.key if same_site else None,
         labels=(conventions.remediation_label, *team.labels),
         issue_type=team.issue_type,
-        components=tuple(team.components),
-        fields=tuple(team.fields.items()),
+        components=team.components,
+        fields=team.fields,
         team=request.team,
         event_id=marker,
         links=() if same_site else (_defect_link(defect),),
@@ -147,7 +148,7 @@ def _defect_link(defect: Ticket) -> RemoteLink:
     return RemoteLink(
         url=defect.url,
         title=f"{defect.key}: {defect.title}",
-        global_id=f"bridge-defect:{defect.key}",
+        global_id=defect_link_id(defect.key),
         relationship="remediates",
     )
 
@@ -161,7 +162,7 @@ def _link_back(
             RemoteLink(
                 url=made.url,
                 title=f"{made.key}: {made.title}",
-                global_id=f"bridge-delegate:{team}:{made.key}",
+                global_id=delegate_link_id(team, made.key),
                 relationship="remediated by",
             ),
         )
@@ -169,7 +170,7 @@ def _link_back(
         source.comment(defect.key, f"Remediation delegated to team {team}: {made.key} {made.url}")
 
 
-def _context(tree: Tree, request: Request, team: TeamSettings) -> dict[str, Any]:
+def _context(tree: Tree, request: Request, team: Team) -> dict[str, Any]:
     out = context.of_defect(tree, request.variables)
-    out["team"] = {"name": request.team, "project": team.project or team.repository or request.team}
+    out["team"] = {"name": request.team, "project": team.project or request.team}
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,10 +20,11 @@ from tracker_bridge.domain.conventions import Conventions, clip, format_title, n
 from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
+from tracker_bridge.domain.times import as_utc
 from tracker_bridge.errors import TrackerUnavailable, UsageError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows import spool
-from tracker_bridge.workflows.evidence import fit, ref_json
+from tracker_bridge.workflows.evidence import Capture, fit, ref_json
 
 MatchedBy = Literal["fingerprint", "similar", "explicit", "new"]
 
@@ -68,6 +69,8 @@ class Result:
     """True when the event id had already been recorded: nothing new was created."""
     dry_run: bool = False
     notes: tuple[str, ...] = field(default=())
+    captures: tuple[Capture, ...] = ()
+    """The ``--capture`` commands run first, each with its exit status and time."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +92,10 @@ class Result:
             "recurrence": self.recurrence,
             "replayed": self.replayed,
             "dry_run": self.dry_run,
+            "captures": [
+                {"command": c.command, "exit_status": c.exit_status, "seconds": round(c.seconds, 3)}
+                for c in self.captures
+            ],
         }
 
 
@@ -122,7 +129,7 @@ def run(
     """
     message, title = check_input(request.message, request.instance, conventions)
     event_id = request.event_id or f"auto-{uuid.uuid4()}"
-    observed_at = (request.observed_at or utcnow()).astimezone(UTC)
+    observed_at = as_utc(request.observed_at or utcnow())
     fp = fingerprint(message)
     try:
         return _observe(

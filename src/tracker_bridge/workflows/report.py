@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.domain.links import is_delegate_link
 from tracker_bridge.domain.recurrence import Recurrence, summarise
 from tracker_bridge.domain.tickets import Kind, Ticket, utcnow
 from tracker_bridge.errors import UsageError
 from tracker_bridge.trackers.base import Tracker
-from tracker_bridge.workflows.show import DELEGATE_LINK
 
 RECENT = timedelta(days=30)
 
@@ -74,7 +74,7 @@ def run(
         tree = tracker.tree(defect)
         if tree.ticket.kind is not Kind.DEFECT:
             raise UsageError(f"{defect} is not a defect; report takes a defect key or none.")
-        elsewhere = sum(1 for x in tree.ticket.links if x.global_id.startswith(DELEGATE_LINK))
+        elsewhere = sum(1 for x in tree.ticket.links if is_delegate_link(x))
         done = sum(1 for t in tree.remediations if t.is_done)
         return [
             _report(
@@ -91,7 +91,7 @@ def run(
             # keep what the report shows, not the description or evidence
             defects[ticket.key] = replace(ticket, description="", evidence=(), message="")
             for link in ticket.links:
-                if link.global_id.startswith(DELEGATE_LINK):
+                if is_delegate_link(link):
                     remediations.setdefault(ticket.key, []).append(False)
         elif ticket.parent and ticket.kind is Kind.OBSERVATION:
             sightings.setdefault(ticket.parent, []).append(_slim(ticket))

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tracker_bridge.domain.links import delegated
 from tracker_bridge.domain.tickets import Ticket, Tree
 from tracker_bridge.errors import BridgeError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows.evidence import ref_json
-
-if TYPE_CHECKING:
-    from tracker_bridge.settings import Settings
-
-DELEGATE_LINK = "bridge-delegate:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +35,38 @@ class Elsewhere:
             "observed_at": None,
             "elsewhere": True,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A ticket with its observations and remediations, including those delegated elsewhere."""
+
+    tree: Tree
+    elsewhere: tuple[Elsewhere, ...] = ()
+    """Remediations delegated to teams on other sites, with their status read there."""
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.tree.ticket
+
+    @property
+    def observations(self) -> tuple[Ticket, ...]:
+        return self.tree.observations
+
+    @property
+    def remediations(self) -> tuple[Ticket, ...]:
+        """Remediation tickets on this tracker (see ``elsewhere`` for the others)."""
+        return self.tree.remediations
+
+    @property
+    def related(self) -> tuple[Ticket, ...]:
+        return self.tree.related
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape ``bridge show --json`` prints (stable: scripts rely on it)."""
+        data = tree_json(self.tree)
+        data["remediations"] += [r.to_json() for r in self.elsewhere]
+        return data
 
 
 def run(tracker: Tracker, key: str) -> Tree:
@@ -98,21 +127,27 @@ def _child(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def remote_remediations(ticket: Ticket, settings: Settings) -> list[Elsewhere]:
-    """Remediations delegated across sites, with their status read from each team's tracker."""
+def remote_remediations(
+    ticket: Ticket, open_team_tracker: Callable[[str], Tracker]
+) -> list[Elsewhere]:
+    """Remediations delegated across sites, with their status read from each team's tracker.
+
+    ``open_team_tracker(team)`` gives that team's tracker; it is closed here after one read.
+    """
     out = []
-    for link in ticket.links:
-        if not link.global_id.startswith(DELEGATE_LINK):
-            continue
-        team, _, key = link.global_id[len(DELEGATE_LINK) :].partition(":")
-        title = link.title.partition(": ")[2] or link.title
+    for found in delegated(ticket.links):
+        title = found.link.title.partition(": ")[2] or found.link.title
         try:
-            tracker, _ = settings.build_team_tracker(team)
+            tracker = open_team_tracker(found.team)
             try:
-                status = tracker.get(key).status.value
+                status = tracker.get(found.key).status.value
             finally:
                 tracker.close()
         except BridgeError as exc:
             status = f"unknown: {exc.message}"
-        out.append(Elsewhere(team=team, key=key, title=title, url=link.url, status=status))
+        out.append(
+            Elsewhere(
+                team=found.team, key=found.key, title=title, url=found.link.url, status=status
+            )
+        )
     return out

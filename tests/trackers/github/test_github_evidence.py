@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from contract import WHEN, evidence, new_defect, new_observation
 from fakes.github import TOKEN, FakeGitHub
-from test_cli import run
+from support.cli import run
+from support.contract import WHEN, evidence, new_defect, new_observation
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket
 from tracker_bridge.errors import UsageError
-from tracker_bridge.trackers import github_body as gb
 from tracker_bridge.trackers.github import UPLOAD_LIMIT, GitHubTracker
+from tracker_bridge.trackers.github import body as gb
 from tracker_bridge.trackers.local import LocalTracker
 from tracker_bridge.workflows import evidence as flow
 from tracker_bridge.workflows import sync

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contract import evidence, new_defect, new_observation
+from support.contract import evidence, new_defect, new_observation
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, Status
 from tracker_bridge.trackers.github import DEFAULT_API, GitHubTracker

@@ -13,19 +13,22 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from contract import TrackerContract, evidence, new_defect, new_observation
 from fakes.github import PREFIX, TOKEN, FakeGitHub
+from support.contract import TrackerContract, evidence, new_defect, new_observation
+from tracker_bridge.bridge import Bridge
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket
 from tracker_bridge.errors import (
     ConfigError,
+    CredentialsRejected,
     NotFoundError,
     TrackerRefused,
     TrackerUnavailable,
     UsageError,
 )
-from tracker_bridge.trackers import github_body as gb
+from tracker_bridge.settings import Settings
 from tracker_bridge.trackers.github import GitHubTracker, build
+from tracker_bridge.trackers.github import body as gb
 
 WHEN = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -615,10 +618,11 @@ def test_connection_refused_is_unavailable(conventions: Conventions, sleeps: Sle
         tracker.get("#1")
 
 
-def test_bad_token_is_refused(fake: FakeGitHub) -> None:
+def test_bad_token_is_rejected_as_on_jira(fake: FakeGitHub) -> None:
     tracker = GitHubTracker(repository=fake.full_name, token="wrong", base_url=fake.url)
-    with pytest.raises(TrackerRefused, match="token"):
+    with pytest.raises(CredentialsRejected, match="token") as caught:
         tracker.get("#1")
+    assert caught.value.exit_code == 2
 
 
 def test_pygithub_throttling_and_retries_are_off(tracker: GitHubTracker, fake: FakeGitHub) -> None:
@@ -632,13 +636,12 @@ def test_pygithub_throttling_and_retries_are_off(tracker: GitHubTracker, fake: F
 
 
 def test_build_from_settings(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker_bridge.settings import Settings
 
     monkeypatch.setenv("BRIDGE_TRACKER__KIND", "github")
     monkeypatch.setenv("BRIDGE_TRACKER__URL", fake.url)
     monkeypatch.setenv("BRIDGE_TRACKER__REPOSITORY", fake.full_name)
     monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", TOKEN)
-    tracker = Settings.load().build_tracker()
+    tracker = Bridge(Settings.load()).tracker
     assert isinstance(tracker, GitHubTracker) and tracker.name == "github:acme/ops"
     assert list(tracker.defects()) == []
 
@@ -646,16 +649,15 @@ def test_build_from_settings(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) 
 def test_build_without_token_or_repository_is_a_config_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tracker_bridge.settings import Settings
 
     monkeypatch.setenv("BRIDGE_TRACKER__KIND", "github")
     monkeypatch.setenv("BRIDGE_TRACKER__REPOSITORY", "acme/ops")
     with pytest.raises(ConfigError, match="token"):
-        build(Settings.load())
+        build(Settings.load().tracker, Conventions())
     monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", "x")
     monkeypatch.setenv("BRIDGE_TRACKER__REPOSITORY", "acme")
     with pytest.raises(ConfigError, match="OWNER/NAME"):
-        build(Settings.load())
+        build(Settings.load().tracker, Conventions())
 
 
 def test_the_fake_checks_every_request_against_the_spec(fake: FakeGitHub) -> None:

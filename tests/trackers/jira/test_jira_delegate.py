@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_jira_tracker import make_tracker
 
-from contract import evidence, new_defect, new_observation
 from fakes.jira import EMAIL, TOKEN, FakeJira
-from test_cli import run
+from support.cli import run
+from support.contract import evidence, new_defect, new_observation
+from support.trackers import make_tracker
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Kind, RemoteLink
 from tracker_bridge.errors import ConfigError, TrackerUnavailable
@@ -80,7 +80,7 @@ def delegated(
     return delegate.run(
         source,
         target,
-        team=team,
+        team=team.domain("platform"),
         conventions=CONV,
         request=Request(defect=defect, team="platform", dry_run=dry_run),
         same_site=same_site,

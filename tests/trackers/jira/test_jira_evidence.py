@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_jira_tracker import make_tracker
 
-from contract import WHEN, evidence, new_defect, new_observation
 from fakes.jira import EMAIL, TOKEN, FakeJira
-from test_cli import run
+from support.cli import run
+from support.contract import WHEN, evidence, new_defect, new_observation
+from support.trackers import make_tracker
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket
 from tracker_bridge.errors import UsageError

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from fakes.jira import EMAIL, SPECS, TOKEN, FakeIssue, FakeJira, Link
 from fakes.jql import Clause, JqlError, lucene_match, parse_jql
 from fakes.openapi import SpecValidator, load_spec
-from tracker_bridge.trackers import jira_jql as jql
+from tracker_bridge.trackers.jira import jql
 
 
 @pytest.fixture

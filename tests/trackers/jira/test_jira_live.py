@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from contract import TrackerContract
+from support.contract import TrackerContract
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.trackers.jira import JiraTracker
 

@@ -11,33 +11,16 @@ from email.utils import formatdate
 
 import pytest
 
-from contract import WHEN, TrackerContract, evidence, new_defect, new_observation
 from fakes.jira import EMAIL, TOKEN, FakeJira
+from support.contract import WHEN, TrackerContract, evidence, new_defect, new_observation
+from support.trackers import make_tracker
+from tracker_bridge.bridge import Bridge
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, RemoteLink
 from tracker_bridge.errors import ConfigError, NotFoundError, TrackerUnavailable, UsageError
 from tracker_bridge.settings import Settings
 from tracker_bridge.trackers.jira import JiraTracker
 from tracker_bridge.workflows import observe
-
-
-def make_tracker(fake: FakeJira, conventions: Conventions, **kw: object) -> JiraTracker:
-    waits: list[float] = []
-    options: dict[str, object] = {
-        "url": fake.url,
-        "project": "OPS",
-        "conventions": conventions,
-        "deployment": fake.flavour,
-        "email": EMAIL if fake.flavour == "cloud" else "",
-        "token": TOKEN,
-        "timeout": 5.0,
-        "max_retry_wait": 30.0,
-        "sleep": waits.append,
-    }
-    options.update(kw)
-    tracker = JiraTracker(**options)  # type: ignore[arg-type]
-    tracker.waits = waits  # type: ignore[attr-defined]
-    return tracker
 
 
 @pytest.fixture
@@ -293,9 +276,9 @@ def test_build_from_settings(monkeypatch: pytest.MonkeyPatch, fake: FakeJira) ->
         monkeypatch.setenv("BRIDGE_TRACKER__EMAIL", EMAIL)
     settings = Settings.load()
     with pytest.raises(ConfigError, match="no Jira token"):
-        settings.build_tracker()
+        _ = Bridge(settings).tracker
     monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", TOKEN)
-    tracker = Settings.load().build_tracker()
+    tracker = Bridge(Settings.load()).tracker
     assert isinstance(tracker, JiraTracker)
     assert tracker.find_by_event("nothing") is None
 

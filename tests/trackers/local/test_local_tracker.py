@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract import TrackerContract, new_defect, new_observation
+from support.contract import TrackerContract, new_defect, new_observation
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Kind
 from tracker_bridge.trackers.local import LocalTracker

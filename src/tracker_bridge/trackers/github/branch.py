@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
 from tracker_bridge.errors import TrackerRefused
-from tracker_bridge.trackers.github_client import GitHubClient
+from tracker_bridge.trackers.github.client import GitHubClient
 
 
 def content_path(name: str, sha256: str) -> str:

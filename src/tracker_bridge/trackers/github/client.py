@@ -8,7 +8,7 @@ URL, JSON) with its own retries and throttling sleeps turned off, wrapped in
   GitHub's wording) and 5xx become ``Retryable`` with the wait the server asked for;
 - connection errors and timeouts (``requests`` exceptions, ``RetryError`` included) become
   ``Retryable``; a write that may have landed is checked by the caller's ``recover`` first;
-- 401 becomes ``TrackerRefused`` (token), 404/410 ``NotFoundError``, the rest ``TrackerRefused``.
+- other statuses become errors through ``errors.error_for_status`` (the table every backend shares).
 
 Talking to the requester directly (not PyGithub's object model) keeps lazy objects from
 completing themselves with hidden GETs, and gives one place to count round trips.
@@ -26,7 +26,7 @@ from typing import Any
 import requests
 from github import Auth, Github, GithubException
 
-from tracker_bridge.errors import NotFoundError, TrackerRefused
+from tracker_bridge.errors import HTTP_STATUS_ERRORS, error_for_status
 from tracker_bridge.trackers.retry import Retryable, server_wait, with_retries
 
 
@@ -150,26 +150,20 @@ def translate(exc: GithubException, what: str, url: str) -> Exception:
     if limited or status >= 500:
         return Retryable(f"{what}: HTTP {status} {message}", server_wait(headers), status=status)
     if status == 401:
-        return TrackerRefused(
-            f"{what}: GitHub rejected the token ({message}).",
-            hint="Check BRIDGE_TRACKER__TOKEN: it may be expired or revoked.",
-            status=status,
-            url=url,
-        )
+        return error_for_status(status, f"{what}: GitHub rejected the token ({message}).", url=url)
     if status in (404, 410):
-        return NotFoundError(
-            f"{what}: not found on GitHub ({message}).",
-            hint="Check [tracker] repository and that the token can see it.",
-        )
+        return error_for_status(status, f"{what}: not found on GitHub ({message}).", url=url)
     errors = "; ".join(
         str(e.get("message") or e.get("code"))
         for e in data.get("errors", [])
         if isinstance(e, dict)
     )
-    return TrackerRefused(
+    return error_for_status(
+        status,
         f"{what}: GitHub refused (HTTP {status}: {message}{'; ' + errors if errors else ''}).",
-        hint="Check the token's access to the repository.",
-        status=status,
+        hint=None
+        if status in HTTP_STATUS_ERRORS
+        else "Check the token's access to the repository.",
         url=url,
     )
 

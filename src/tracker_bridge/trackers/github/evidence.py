@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
-from tracker_bridge.trackers.github_body import (
+from tracker_bridge.trackers.github.body import (
     SAFE_LIMIT,
     clip_units,
     fenced,

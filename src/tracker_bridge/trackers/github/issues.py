@@ -18,9 +18,9 @@ from typing import Any
 
 from tracker_bridge.domain.tickets import Ticket
 from tracker_bridge.errors import NotFoundError, TrackerRefused
-from tracker_bridge.trackers import github_body as gb
-from tracker_bridge.trackers.github_client import GitHubClient
-from tracker_bridge.trackers.github_mapping import IssueMapper
+from tracker_bridge.trackers.github import body as gb
+from tracker_bridge.trackers.github.client import GitHubClient
+from tracker_bridge.trackers.github.mapping import IssueMapper
 
 
 class IssueStore:

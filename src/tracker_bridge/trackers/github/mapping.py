@@ -13,7 +13,7 @@ from typing import Any
 from tracker_bridge.domain.conventions import Conventions, clip, format_title
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Status, Ticket
 from tracker_bridge.errors import NotFoundError, UsageError
-from tracker_bridge.trackers import github_body as gb
+from tracker_bridge.trackers.github import body as gb
 
 LABEL_LIMIT = 50
 TITLE_LIMIT = 255

@@ -18,9 +18,9 @@ from urllib.parse import quote
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Kind, NewTicket
 from tracker_bridge.errors import TrackerError, TrackerRefused
-from tracker_bridge.trackers.github_client import GitHubClient
-from tracker_bridge.trackers.github_issues import IssueStore
-from tracker_bridge.trackers.github_mapping import IssueMapper, label_name
+from tracker_bridge.trackers.github.client import GitHubClient
+from tracker_bridge.trackers.github.issues import IssueStore
+from tracker_bridge.trackers.github.mapping import IssueMapper, label_name
 
 LABEL_STYLE = {
     Kind.DEFECT: ("d73a4a", "tracker-bridge: a defect in the machinery"),

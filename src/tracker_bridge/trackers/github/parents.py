@@ -21,11 +21,11 @@ from typing import Any
 
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.errors import UsageError
-from tracker_bridge.trackers import github_body as gb
-from tracker_bridge.trackers.github_client import GitHubClient
-from tracker_bridge.trackers.github_issues import IssueStore
-from tracker_bridge.trackers.github_mapping import PARENT_PREFIX, IssueMapper, label_name
-from tracker_bridge.trackers.github_marks import missing, no_push_access
+from tracker_bridge.trackers.github import body as gb
+from tracker_bridge.trackers.github.client import GitHubClient
+from tracker_bridge.trackers.github.issues import IssueStore
+from tracker_bridge.trackers.github.mapping import PARENT_PREFIX, IssueMapper, label_name
+from tracker_bridge.trackers.github.marks import missing, no_push_access
 
 SUB_ISSUE_LIMIT = 100
 _ISSUE_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues/\d+$")

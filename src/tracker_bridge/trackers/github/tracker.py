@@ -42,13 +42,13 @@ from tracker_bridge.domain.tickets import (
     Tree,
 )
 from tracker_bridge.errors import ConfigError, NotFoundError, TrackerRefused, UsageError
-from tracker_bridge.trackers import github_body as gb
-from tracker_bridge.trackers import github_evidence as ge
 from tracker_bridge.trackers.base import Capabilities
-from tracker_bridge.trackers.github_branch import EvidenceBranch
-from tracker_bridge.trackers.github_client import GitHubClient
-from tracker_bridge.trackers.github_issues import IssueStore
-from tracker_bridge.trackers.github_mapping import (
+from tracker_bridge.trackers.github import body as gb
+from tracker_bridge.trackers.github import evidence as ge
+from tracker_bridge.trackers.github.branch import EvidenceBranch
+from tracker_bridge.trackers.github.client import GitHubClient
+from tracker_bridge.trackers.github.issues import IssueStore
+from tracker_bridge.trackers.github.mapping import (
     LABEL_LIMIT,
     PARENT_PREFIX,
     RELATED_PREFIX,
@@ -58,11 +58,11 @@ from tracker_bridge.trackers.github_mapping import (
     label_name,
     link_json,
 )
-from tracker_bridge.trackers.github_marks import Marks
-from tracker_bridge.trackers.github_parents import SUB_ISSUE_LIMIT, Parents
+from tracker_bridge.trackers.github.marks import Marks
+from tracker_bridge.trackers.github.parents import SUB_ISSUE_LIMIT, Parents
 
 if TYPE_CHECKING:
-    from tracker_bridge.settings import Settings
+    from tracker_bridge.settings import TrackerSettings
 
 __all__ = ["DEFAULT_API", "SUB_ISSUE_LIMIT", "UPLOAD_LIMIT", "GitHubTracker", "build"]
 
@@ -70,9 +70,9 @@ DEFAULT_API = "https://api.github.com"
 UPLOAD_LIMIT = 100 * 1024 * 1024
 
 
-def build(settings: Settings) -> GitHubTracker:
+def build(settings: TrackerSettings, conventions: Conventions) -> GitHubTracker:
     """The GitHub tracker for ``[tracker] repository`` at ``[tracker] url`` (default github.com)."""
-    conf = settings.tracker
+    conf = settings
     token = conf.secret()
     if not conf.repository or conf.repository.count("/") != 1:
         raise ConfigError(
@@ -88,7 +88,7 @@ def build(settings: Settings) -> GitHubTracker:
         repository=conf.repository,
         token=token,
         base_url=conf.url or DEFAULT_API,
-        conventions=settings.conventions_value(),
+        conventions=conventions,
         timeout=conf.timeout,
         max_retry_wait=conf.max_retry_wait,
         evidence_repository=conf.evidence_repository or conf.repository,

@@ -13,11 +13,10 @@ from typing import Any
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Status, Ticket
 from tracker_bridge.errors import ConfigError, NotFoundError
-from tracker_bridge.trackers import jira_fields as fields
-from tracker_bridge.trackers import jira_markup as markup
-from tracker_bridge.trackers.jira_fields import label
-from tracker_bridge.trackers.jira_session import JiraSession, path
-from tracker_bridge.trackers.jira_setup import ProjectSetup
+from tracker_bridge.trackers.jira import fields, markup
+from tracker_bridge.trackers.jira.fields import label
+from tracker_bridge.trackers.jira.session import JiraSession, path
+from tracker_bridge.trackers.jira.setup import ProjectSetup
 
 
 class IssueEditor:

@@ -27,9 +27,9 @@ from typing import Any
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
 from tracker_bridge.errors import NotFoundError, UsageError
-from tracker_bridge.trackers import jira_markup as markup
-from tracker_bridge.trackers.jira_markup import index_entry
-from tracker_bridge.trackers.jira_session import JiraSession, Part, path
+from tracker_bridge.trackers.jira import markup
+from tracker_bridge.trackers.jira.markup import index_entry
+from tracker_bridge.trackers.jira.session import JiraSession, Part, path
 
 BATCH_FILES = 50
 """Files per multipart request (Jira rejects more than 60)."""

@@ -36,8 +36,8 @@ from tracker_bridge.domain.tickets import (
     Ticket,
     utcnow,
 )
-from tracker_bridge.trackers import jira_markup as markup
-from tracker_bridge.trackers.jira_evidence import split_filename
+from tracker_bridge.trackers.jira import markup
+from tracker_bridge.trackers.jira.evidence import split_filename
 
 SUMMARY_LIMIT = 255
 LABEL_LIMIT = 255

@@ -23,7 +23,13 @@ from urllib.parse import urlsplit
 import requests
 from jira import JIRA, JIRAError
 
-from tracker_bridge.errors import ConfigError, NotFoundError, TrackerRefused
+from tracker_bridge.errors import (
+    HTTP_STATUS_ERRORS,
+    ConfigError,
+    NotFoundError,
+    TrackerRefused,
+    error_for_status,
+)
 from tracker_bridge.trackers.retry import Retryable, server_wait, with_retries
 
 T = TypeVar("T")
@@ -154,10 +160,8 @@ class JiraSession:
             wait = server_wait(headers) if status in (429, 503) else None
             return Retryable(f"{what}: Jira answered {status or 'nothing'}", wait, status=status)
         if status == 401:
-            return ConfigError(
-                f"Jira at {self.url} did not accept the credentials ({what}).",
-                hint="Check BRIDGE_TRACKER__EMAIL and BRIDGE_TRACKER__TOKEN (Cloud: e-mail + API "
-                "token; Data Center: a personal access token) and [tracker] deployment.",
+            return error_for_status(
+                status, f"Jira at {self.url} did not accept the credentials ({what}).", url=self.url
             )
         if status == 404 and not_found:
             return NotFoundError(
@@ -165,12 +169,9 @@ class JiraSession:
             )
         if status == 400 and _names_missing_issue(response):
             return NotFoundError(f"{what}: {detail}", hint="Check the ticket key.")
-        hint = {
-            403: "The Jira account lacks a permission in this project; ask a project admin.",
-            413: "Jira refused the size; split the evidence or compress it.",
-        }.get(status or 0)
-        return TrackerRefused(
-            f"{what}: Jira answered {status}: {detail}", hint=hint, status=status, url=self.url
+        hint = None if status in HTTP_STATUS_ERRORS else ""
+        return error_for_status(
+            status, f"{what}: Jira answered {status}: {detail}", hint=hint, url=self.url
         )
 
     # -- with retries ----------------------------------------------------------------------

@@ -21,8 +21,8 @@ from typing import Any
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.errors import ConfigError, NotFoundError
 from tracker_bridge.trackers.base import Capabilities
-from tracker_bridge.trackers.jira_fields import LABEL_LIMIT, SUMMARY_LIMIT
-from tracker_bridge.trackers.jira_session import JiraSession, path
+from tracker_bridge.trackers.jira.fields import LABEL_LIMIT, SUMMARY_LIMIT
+from tracker_bridge.trackers.jira.session import JiraSession, path
 
 PERMISSIONS = (
     "BROWSE_PROJECTS",

@@ -48,24 +48,21 @@ from tracker_bridge.domain.tickets import (
     Tree,
 )
 from tracker_bridge.errors import BridgeError, ConfigError, NotFoundError, TrackerRefused
-from tracker_bridge.trackers import jira_fields as fields
-from tracker_bridge.trackers import jira_jql as jql
-from tracker_bridge.trackers import jira_markup as markup
-from tracker_bridge.trackers import jira_setup as setup
 from tracker_bridge.trackers.base import Capabilities
-from tracker_bridge.trackers.jira_edits import IssueEditor
-from tracker_bridge.trackers.jira_evidence import EvidenceStore, evidence_filename
-from tracker_bridge.trackers.jira_fields import label
-from tracker_bridge.trackers.jira_session import PAGE_SIZE, JiraSession, path
-from tracker_bridge.trackers.jira_setup import ProjectSetup
+from tracker_bridge.trackers.jira import fields, jql, markup, setup
+from tracker_bridge.trackers.jira.edits import IssueEditor
+from tracker_bridge.trackers.jira.evidence import EvidenceStore, evidence_filename
+from tracker_bridge.trackers.jira.fields import label
+from tracker_bridge.trackers.jira.session import PAGE_SIZE, JiraSession, path
+from tracker_bridge.trackers.jira.setup import ProjectSetup
 
 if TYPE_CHECKING:
-    from tracker_bridge.settings import Settings
+    from tracker_bridge.settings import TrackerSettings
 
 
-def build(settings: Settings) -> JiraTracker:
+def build(settings: TrackerSettings, conventions: Conventions) -> JiraTracker:
     """The Jira tracker described by ``[tracker]`` and ``[conventions]``."""
-    tracker = settings.tracker
+    tracker = settings
     if not tracker.url:
         raise ConfigError(
             "[tracker] url is empty.",
@@ -74,7 +71,7 @@ def build(settings: Settings) -> JiraTracker:
     return JiraTracker(
         url=tracker.url,
         project=tracker.project,
-        conventions=settings.conventions_value(),
+        conventions=conventions,
         deployment=tracker.deployment,
         email=tracker.email,
         token=tracker.secret(),

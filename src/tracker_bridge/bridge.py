@@ -1,0 +1,413 @@
+"""``Bridge``: the one object a script, the CLI and the HTTP service use.
+
+Built from settings (``Bridge.from_config()`` finds them as the CLI does), used in a with-block;
+each method is one operation of ``workflows`` with the values it needs taken from the settings
+(conventions, thresholds, team definitions, directories), and returns an immutable typed result.
+Trackers are built on first use through the registry (``trackers.build``) and closed on exit, so
+importing this module loads no tracker library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from tracker_bridge.domain.links import delegated
+from tracker_bridge.domain.tickets import utcnow
+from tracker_bridge.domain.times import as_utc, parse_moment
+from tracker_bridge.errors import UsageError
+
+if TYPE_CHECKING:
+    from tracker_bridge.domain.fingerprint import Fingerprint
+    from tracker_bridge.domain.matching import StreamGrouper
+    from tracker_bridge.domain.rules import Rule, Severity
+    from tracker_bridge.settings import Settings
+    from tracker_bridge.trackers.base import Tracker
+    from tracker_bridge.workflows.check import Report
+    from tracker_bridge.workflows.delegate import Result as Delegated
+    from tracker_bridge.workflows.evidence import Added
+    from tracker_bridge.workflows.observe import Result as Observed
+    from tracker_bridge.workflows.postmortem import Draft
+    from tracker_bridge.workflows.report import DefectReport
+    from tracker_bridge.workflows.show import Shown
+    from tracker_bridge.workflows.sync import Synced
+
+Progress = Callable[[int], None]
+
+
+class Bridge:
+    """The operations of tracker-bridge on the configured tracker.
+
+    >>> with Bridge.from_config() as bridge:          # doctest: +SKIP
+    ...     result = bridge.observe("Disk full", instance="db-1")
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        if settings is None:
+            from tracker_bridge.settings import Settings
+
+            settings = Settings.load()
+        self.settings = settings
+        self._tracker: Tracker | None = None
+
+    @classmethod
+    def from_config(cls, path: Path | str | None = None) -> Bridge:
+        """Settings from ``path``, else ``$BRIDGE_CONFIG``, else ``./bridge.toml``, else defaults."""
+        from tracker_bridge.settings import Settings
+
+        return cls(Settings.load(path))
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def __enter__(self) -> Bridge:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the tracker connection, if one was opened; the bridge can be used again."""
+        tracker, self._tracker = self._tracker, None
+        if tracker is not None:
+            tracker.close()
+
+    @property
+    def tracker(self) -> Tracker:
+        """The configured tracker, built on first use."""
+        if self._tracker is None:
+            from tracker_bridge import trackers
+
+            self._tracker = trackers.build(self.settings.tracker, self.settings.conventions_value())
+        return self._tracker
+
+    def team_tracker(self, team: str) -> tuple[Tracker, bool]:
+        """A new tracker for ``team``'s project (close it), and whether it is our site."""
+        from tracker_bridge import trackers
+
+        conf, same_site = self.settings.team_tracker(team)
+        return trackers.build(conf, self.settings.conventions_value()), same_site
+
+    # -- sightings -------------------------------------------------------------------------
+
+    def observe(
+        self,
+        message: str,
+        *,
+        instance: str,
+        evidence: Iterable[Path | str] = (),
+        capture: Sequence[str] = (),
+        actions: Iterable[str] = (),
+        at: datetime | str | None = None,
+        impact: str = "",
+        event_id: str = "",
+        defect: str | None = None,
+        new_defect: bool = False,
+        sensitive: bool = False,
+        redact: bool = True,
+        dry_run: bool = False,
+    ) -> Observed:
+        """Record a sighting of ``message`` on ``instance`` under its (known or new) defect.
+
+        Everything that can be refused (message, instance, time, capture commands, evidence
+        paths) is refused before any ``capture`` command runs; the commands then run first, and
+        their output, exit status and time become evidence. When the tracker stays down the
+        observation is kept for ``replay`` and the ``TrackerUnavailable`` error says where.
+        """
+        from tracker_bridge.workflows import evidence as ev
+        from tracker_bridge.workflows import observe as flow
+
+        if defect and new_defect:
+            raise UsageError("--defect and --new-defect contradict each other; pass one.")
+        when = self._moment(at)
+        flow.check_input(message, instance, self.settings.conventions_value())
+        for command in capture:
+            ev.check_capture(command)
+        files = ev.read_paths(evidence, sensitive=sensitive)
+        captured = [ev.capture(cmd, i) for i, cmd in enumerate(capture, start=1)]
+        if not redact:
+            self._log(
+                f"observe --no-redact: {len(files) + len(captured)} evidence item(s) unscrubbed"
+            )
+        items = ev.scrub([c.evidence for c in captured] + files, redact=redact)
+        request = flow.Request(
+            message=message,
+            instance=instance,
+            evidence=tuple(items),
+            actions=tuple(actions),
+            observed_at=when,
+            impact=impact,
+            event_id=event_id,
+            defect=defect,
+            new_defect=new_defect,
+            dry_run=dry_run,
+        )
+        result = flow.run(
+            self.tracker,
+            self.settings.conventions_value(),
+            request,
+            threshold=self.settings.matching.threshold,
+            spool_dir=self.settings.spool_dir,
+        )
+        return replace(result, captures=tuple(captured))
+
+    def pending(self) -> list[Path]:
+        """Observations kept while the tracker was down, oldest first."""
+        from tracker_bridge.workflows import spool
+
+        return spool.pending(self.settings.spool_dir)
+
+    def replay(self, paths: Iterable[Path] | None = None) -> list[Observed]:
+        """Send kept observations (default: all pending); each sent one leaves the spool.
+
+        Safe to repeat: each keeps its event id, so what already reached the tracker is found,
+        not created twice.
+        """
+        from tracker_bridge.workflows import observe as flow
+        from tracker_bridge.workflows import spool
+
+        results = []
+        for path in self.pending() if paths is None else list(paths):
+            result = flow.run(
+                self.tracker,
+                self.settings.conventions_value(),
+                spool.load(path),
+                threshold=self.settings.matching.threshold,
+            )
+            path.unlink()
+            results.append(result)
+        return results
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def show(self, key: str) -> Shown:
+        """``key`` with its observations and remediations (also those delegated elsewhere)."""
+        from tracker_bridge.workflows import show as flow
+
+        tree = flow.run(self.tracker, key)
+        elsewhere = flow.remote_remediations(tree.ticket, lambda team: self.team_tracker(team)[0])
+        return flow.Shown(tree=tree, elsewhere=tuple(elsewhere))
+
+    def report(
+        self, defect: str | None = None, *, progress: Progress | None = None
+    ) -> tuple[DefectReport, ...]:
+        """How often each defect (or ``defect``) strikes, where, and when it is due again."""
+        from tracker_bridge.workflows import report as flow
+
+        return tuple(
+            flow.run(
+                self.tracker, self.settings.conventions_value(), defect=defect, progress=progress
+            )
+        )
+
+    def postmortem(
+        self,
+        defect: str,
+        *,
+        variables: Mapping[str, str] | None = None,
+        template: str = "postmortem",
+    ) -> Draft:
+        """A washup draft of ``defect`` from its tickets (Markdown)."""
+        from tracker_bridge.workflows import postmortem as flow
+
+        return flow.run(
+            self.tracker,
+            defect,
+            variables=dict(variables or {}),
+            templates_dir=self.settings.templates_dir,
+            template=template,
+        )
+
+    # -- the convention check --------------------------------------------------------------
+
+    def rules(self, only: Sequence[str] = ()) -> list[tuple[Rule, Severity | None]]:
+        """The rule catalogue with each rule's severity under this configuration."""
+        from tracker_bridge.domain.rules import RULES
+
+        levels = self._levels(only)
+        return [(rule, levels.get(rule.id, rule.severity)) for rule in RULES]
+
+    def check(
+        self,
+        *,
+        rules: Sequence[str] = (),
+        fix: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> Report:
+        """Check the tracker against the conventions; with ``fix``, apply the safe fixes.
+
+        ``dry_run`` (with ``fix``) lists the fixes without making them. Raises
+        ``IncompleteScan`` when the tracker cannot be read to the end.
+        """
+        from tracker_bridge.workflows import check as flow
+
+        if dry_run and not fix:
+            raise UsageError("--dry-run only makes sense with --fix.")
+        conventions = self.settings.conventions_value()
+        report = flow.run(
+            self.tracker,
+            conventions,
+            levels=self._levels(rules),
+            stale_days=self.settings.check.stale_days,
+            progress=progress,
+        )
+        if fix:
+            report = flow.fix(
+                self.tracker,
+                report,
+                conventions,
+                dry_run=dry_run,
+                threshold=self.settings.matching.threshold,
+            )
+        return report
+
+    # -- remediation -----------------------------------------------------------------------
+
+    def delegate(
+        self,
+        defect: str,
+        *,
+        to: str,
+        template: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        again: bool = False,
+        dry_run: bool = False,
+    ) -> Delegated:
+        """File remediation of ``defect`` in team ``to``'s project, linked both ways.
+
+        Delegating again returns the ticket already filed unless ``again``. With ``dry_run``
+        the ticket is rendered and validated against their project, and nothing is filed.
+        """
+        from tracker_bridge.workflows import delegate as flow
+
+        team = self.settings.team(to).domain(to)
+        target, same_site = self.team_tracker(to)
+        try:
+            return flow.run(
+                self.tracker,
+                target,
+                team=team,
+                conventions=self.settings.conventions_value(),
+                request=flow.Request(
+                    defect=defect,
+                    team=to,
+                    template=template,
+                    variables=dict(variables or {}),
+                    dry_run=dry_run,
+                    again=again,
+                ),
+                same_site=same_site,
+                templates_dir=self.settings.templates_dir,
+            )
+        finally:
+            target.close()
+
+    # -- evidence --------------------------------------------------------------------------
+
+    def evidence_add(
+        self,
+        key: str,
+        paths: Iterable[Path | str],
+        *,
+        sensitive: bool = False,
+        redact: bool = True,
+    ) -> Added:
+        """Attach files or directories to ``key``, scrubbed; content already there is skipped."""
+        from tracker_bridge.workflows import evidence as flow
+
+        files = flow.read_paths(paths, sensitive=sensitive)
+        if not redact:
+            self._log(f"evidence add {key} --no-redact: {len(files)} file(s) unscrubbed")
+        return flow.add(self.tracker, key, flow.scrub(files, redact=redact))
+
+    def evidence_sync(self, defect: str, *, to: str | None = None) -> Synced:
+        """One evidence index on ``defect``; with ``to``, copy the files into that ticket once.
+
+        ``to`` may be a ticket delegated to a team on another site: the defect's link to it
+        names the team, and the copy goes to that team's tracker (sensitive files only
+        referenced).
+        """
+        from tracker_bridge.workflows import sync as flow
+
+        if to is None:
+            return flow.roll_up(self.tracker, defect)
+        team = next(
+            (d.team for d in delegated(self.tracker.get(defect).links) if d.key == to), None
+        )
+        if team is None:
+            other_team = bool(self.tracker.get(to).team)
+            return flow.copy_to(self.tracker, defect, self.tracker, to, other_team=other_team)
+        target, _ = self.team_tracker(team)
+        try:
+            return flow.copy_to(self.tracker, defect, target, to, other_team=True)
+        finally:
+            target.close()
+
+    # -- messages --------------------------------------------------------------------------
+
+    @property
+    def threshold(self) -> float:
+        """The similarity at or above which a message joins a known defect."""
+        from tracker_bridge.domain.matching import DEFAULT_THRESHOLD
+
+        return self.settings.matching.threshold or DEFAULT_THRESHOLD
+
+    def fingerprint(self, message: str) -> Fingerprint:
+        """The fingerprint (template and key) that groups ``message`` with its kind."""
+        from tracker_bridge.domain.fingerprint import fingerprint
+
+        if not message.strip():
+            raise UsageError("give a MESSAGE to fingerprint.")
+        return fingerprint(message)
+
+    def explain(self, message: str, *, threshold: float | None = None) -> list[str]:
+        """How ``message`` is fingerprinted and matched, step by step."""
+        from tracker_bridge.domain.matching import Matcher
+
+        return Matcher(threshold or self.threshold).explain(message)
+
+    def grouper(self, *, threshold: float | None = None) -> StreamGrouper:
+        """Groups a stream of messages online, exactly as ``observe`` matches defects."""
+        from tracker_bridge.domain.matching import StreamGrouper
+
+        return StreamGrouper(threshold or self.threshold)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _levels(self, only: Sequence[str]) -> dict[str, Severity | None]:
+        from tracker_bridge.workflows import check as flow
+
+        return flow.severities(dict(self.settings.check.rules), tuple(only))
+
+    @staticmethod
+    def _moment(at: datetime | str | None) -> datetime | None:
+        if at is None:
+            return None
+        if isinstance(at, datetime):
+            return as_utc(at)
+        try:
+            return parse_moment(at)
+        except UsageError as exc:
+            raise UsageError(f"--at {exc.message}", hint=exc.hint) from None
+
+    def _log(self, line: str) -> None:
+        """Append to .bridge/bridge.log: opt-outs such as --no-redact are recorded there."""
+        path = self.settings.spool_dir.parent / "bridge.log"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{utcnow().isoformat()} {line}\n")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot record the opt-out in {path}: {exc.strerror}.",
+                hint="Make .bridge/ writable, or drop --no-redact.",
+            ) from None

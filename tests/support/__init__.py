@@ -1,0 +1,4 @@
+"""Helpers the tests share: the tracker contract suite (``contract``), running the CLI in-process
+(``cli``) and prepared trackers (``trackers``). Test modules import from here, never from each
+other; the fake servers live beside this package in ``fakes``.
+"""
