@@ -114,9 +114,11 @@ class LocalTracker:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
             self._migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise TrackerUnavailable(
-                f"cannot open the local tracker at {self.path}: {exc}.",
+        except sqlite3.Error as exc:
+            raise _store_error(self.name, exc, "cannot open") from exc
+        except OSError as exc:
+            raise LocalStoreError(
+                f"cannot open the local tracker at {self.path}: {exc.strerror}.",
                 hint="Check that the directory is writable, or set [tracker] path.",
             ) from exc
 
@@ -504,7 +506,7 @@ class _Transaction:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise _write_error(self._name, exc) from exc
+            raise _store_error(self._name, exc) from exc
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
@@ -512,18 +514,18 @@ class _Transaction:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise _write_error(self._name, exc) from exc
+                raise _store_error(self._name, exc) from exc
             return
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as failed:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-            raise _write_error(self._name, failed) from failed
+            raise _store_error(self._name, failed) from failed
 
 
-def _write_error(name: str, exc: sqlite3.Error) -> BridgeError:
-    """A failed write as an error that says what to do; nothing of it was kept."""
+def _store_error(name: str, exc: sqlite3.Error, doing: str = "failed to write") -> BridgeError:
+    """A failed SQLite operation as an error that says what to do; nothing of it was kept."""
     text = str(exc)
     if "locked" in text or "busy" in text:
         return TrackerUnavailable(
@@ -536,7 +538,7 @@ def _write_error(name: str, exc: sqlite3.Error) -> BridgeError:
             hint="Make the file and its directory writable, or point [tracker] path elsewhere.",
         )
     return LocalStoreError(
-        f"the local tracker {name} failed to write: {text}. Nothing was recorded.",
+        f"the local tracker {name} {doing}: {text}. Nothing was recorded.",
         hint="The database file may be damaged or the disk full: check it with "
         "`sqlite3 FILE 'PRAGMA integrity_check'`, or point [tracker] path at a new file.",
     )
