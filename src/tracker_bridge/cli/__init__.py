@@ -1,10 +1,11 @@
-"""The ``bridge`` command: parse, call one workflow, render. Nothing else lives here.
+"""The ``bridge`` command: parse, call one ``Bridge`` method, render. Nothing else lives here.
 
-One module per command (``cli/observe.py``, ...), registered on the group in ``cli/base.py``.
-Workflows, settings and tracker libraries are imported inside commands so ``bridge --help``
-stays fast. ``main`` is the one error boundary: a ``BridgeError`` prints one line and exits with
-its code (2 bad input or config, 3 tracker unavailable), Ctrl-C exits 130, and an unexpected
-error exits 70 with the traceback written to ``.bridge/last-error.log``.
+One module per command (``cli/observe.py``, ...), registered on the group in ``cli/base.py``;
+output lives beside them (``render``, ``check_formats``, ``report_formats``). The facade,
+settings and tracker libraries are imported inside commands so ``bridge --help`` stays fast.
+``main`` is the one error boundary: a ``BridgeError`` prints one line and exits with its code
+(2 bad input or config, 3 tracker unavailable), Ctrl-C exits 130, and an unexpected error exits
+70 with the traceback written to ``.bridge/last-error.log``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Workflows: one function per operation, taking a tracker and settings, returning a value.
+"""Workflows: one function per operation, taking a ``Tracker`` and values, returning a value.
 
 Nothing here prints or imports click; the CLI renders what these return.
 """

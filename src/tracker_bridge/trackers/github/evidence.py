@@ -4,7 +4,7 @@
   ``<details>`` section per file. A file longer than one comment is split into numbered parts
   (up to ``MAX_TEXT_PARTS`` comments); a longer one is committed like a binary file and the comment
   shows its head with a visible note and the link.
-- **Binary** files (screenshots) are committed to the evidence branch (``github_branch``) and
+- **Binary** files (screenshots) are committed to the evidence branch (``branch``) and
   linked from a section here.
 - All sections of one ``attach`` call are packed into as few comments as fit (each body within
   65,536 characters), each marked ``<!-- bridge:evidence BATCH i/n -->`` so a retried POST can

@@ -9,14 +9,14 @@ in short, labels carry what must be *found* by listing, never by the search API 
 
 This module is the ``Tracker`` facade; each of the others is one idea:
 
-- ``github_client``: the one request path (PyGithub's requester with its retries and sleeps off,
+- ``client``: the one request path (PyGithub's requester with its retries and sleeps off,
   our retries honouring ``Retry-After``/``x-ratelimit-reset``, error translation, round trips);
-- ``github_issues``: issue requests and the issue JSON remembered for the run;
-- ``github_mapping``: issue JSON <-> ``Ticket``, keys, labels, titles (pure);
-- ``github_body``: body layout, the hidden record, GitHub's size limits (pure);
-- ``github_marks``: issue types, kind label styling, labels and types GitHub silently dropped;
-- ``github_parents``: parent label, body reference and sub-issue (the 100 cap), ``set_parent``;
-- ``github_evidence``: evidence comments (pure); ``github_branch``: the evidence branch.
+- ``issues``: issue requests and the issue JSON remembered for the run;
+- ``mapping``: issue JSON <-> ``Ticket``, keys, labels, titles (pure);
+- ``body``: body layout, the hidden record, GitHub's size limits (pure);
+- ``marks``: issue types, kind label styling, labels and types GitHub silently dropped;
+- ``parents``: parent label, body reference and sub-issue (the 100 cap), ``set_parent``;
+- ``evidence``: evidence comments (pure); ``branch``: the evidence branch.
 
 A create whose answer was lost is looked up by its event label before it is sent again, a comment
 by its hidden marker; defect lookups by fingerprint and event are remembered for the run.
@@ -439,7 +439,7 @@ class GitHubTracker:
 
     def set_parent(self, key: str, parent: str) -> None:
         """Tie ``key`` to defect ``parent`` as ``create`` does (label, body reference, sub-issue
-        under the cap); a previous parent is let go. Idempotent; see ``github_parents``."""
+        under the cap); a previous parent is let go. Idempotent; see ``parents``."""
         self._parents.set_parent(self._map.number(key), self._map.number(parent))
 
     def close(self) -> None:

@@ -6,14 +6,14 @@ Pure functions, no requests. What is stored where on an ordinary Jira issue:
 - fingerprints: one label each, ``Conventions.fingerprint_label(fp)``;
 - idempotency marker: the label ``Conventions.event_label(event_id)``;
 - message, instance, observed-at, impact, actions, event id, team, related ticket: the
-  description, a human section plus a machine-readable block (``jira_markup``);
+  description, a human section plus a machine-readable block (``markup``);
 - parent: depends on ``[conventions] link``: ``issue-link`` creates the child with
   ``update.issuelinks`` (type ``link_type``; the defect is the outward end) in the same POST,
   ``sub-task`` sets ``parent`` and the sub-task issue type, ``parent`` sets the hierarchy parent.
   A ticket for another project (delegated work) is always linked, never parented;
 - related tickets (a new defect opened for a recurrence): an issue link of ``link_type`` in the
   create POST, the new ticket being the outward end;
-- evidence: attachments (``jira_evidence``);
+- evidence: attachments (``evidence``);
 - links to other trackers: remote links (``globalId`` upserts), copied into the data block so
   that a search page, which cannot return remote links, still yields them.
 """

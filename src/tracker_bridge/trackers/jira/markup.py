@@ -13,7 +13,7 @@ REST v2 takes wiki markup. A description written by the bridge reads::
 
 The JSON block is what the bridge reads back; the human section is a rendering of it (user text
 escaped for wiki markup). The block also holds the evidence index (provenance of each attachment
-by content hash, see ``jira_evidence``) and a copy of the ticket's remote links (``links``: Jira
+by content hash, see ``evidence``) and a copy of the ticket's remote links (``links``: Jira
 search cannot return remote links, so a search page yields them only from here), so one read of
 the issue, or one search page, yields both. Jira keeps at most 32,767 characters: when the whole
 would be longer, the full message goes to an attachment (``MESSAGE_FILE``), the block keeps a

@@ -2,13 +2,13 @@
 
 The tracker is assembled from four parts, each one idea:
 
-- ``jira_session``: authentication, requests, retries, error mapping, search paging;
-- ``jira_setup``: what the project must offer, checked once per run before the first write;
-- ``jira_fields``: issue JSON to ``Ticket`` and ``NewTicket`` to create bodies (what is stored
+- ``session``: authentication, requests, retries, error mapping, search paging;
+- ``setup``: what the project must offer, checked once per run before the first write;
+- ``fields``: issue JSON to ``Ticket`` and ``NewTicket`` to create bodies (what is stored
   where on an ordinary Jira issue);
-- ``jira_evidence``: attachments named by content hash, uploaded together, never twice;
+- ``evidence``: attachments named by content hash, uploaded together, never twice;
 
-plus ``jira_markup`` (the description) and ``jira_jql`` (queries built from data).
+plus ``markup`` (the description) and ``jql`` (queries built from data).
 ``deployment = "auto"`` means Cloud for ``*.atlassian.net`` / ``*.jira.com`` and otherwise asks
 ``/serverInfo`` once.
 
@@ -22,7 +22,7 @@ link is one POST plus, when the ticket's data block does not record it yet, one 
 description (so that search pages, which cannot return remote links, carry it).
 
 Memory. ``scan`` and ``defects`` stream: nothing is kept per ticket they yield. Only tickets this
-run created or read one by one are remembered (``jira_evidence``, bounded).
+run created or read one by one are remembered (``evidence``, bounded).
 
 Failures. Connection errors, timeouts, 429, 503 and other 5xx are retried within
 ``max_retry_wait`` seconds, honouring ``Retry-After``; a create, attachment, transition or
