@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import click
+import pytest
 
 from tracker_bridge.cli import cli
 
@@ -51,3 +52,12 @@ def test_example_config_documents_every_section() -> None:
     example = (ROOT / "config" / "bridge.example.toml").read_text(encoding="utf-8")
     for section in ("[tracker]", "[conventions]", "[matching]", "[check]", "[teams."):
         assert section in example
+
+
+def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    [example] = re.findall(r"```python\n(from tracker_bridge import Bridge.*?)```", README, re.S)
+    Path("df.txt").write_text("/dev/sda1 100%\n")
+    Path("app.log").write_text("ERROR No space left on device\n")
+    Path("bridge.toml").write_text('[teams.platform]\nproject = "PLAT"\n')
+    exec(compile(example, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "OPS-1 OPS-2 new\n"
