@@ -22,6 +22,7 @@ from tracker_bridge.cli import (
     observe,
     postmortem,
     report,
+    serve,
     show,
 )
 from tracker_bridge.cli.base import EXIT_INTERNAL, cli
@@ -36,6 +37,7 @@ __all__ = [
     "observe",
     "postmortem",
     "report",
+    "serve",
     "show",
 ]
 

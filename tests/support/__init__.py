@@ -1,0 +1,1 @@
+"""Helpers for tests that use real components (binaries, services) and local processes."""
