@@ -23,7 +23,10 @@ def fixture(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
-def mapping(defaults: Defaults = Defaults(), **expressions: str) -> AlertMapping:
+PROMETHEUS = Defaults()
+
+
+def mapping(defaults: Defaults = PROMETHEUS, **expressions: str) -> AlertMapping:
     return AlertMapping.build(AlertMappingSettings(**expressions), "test", defaults)
 
 
@@ -143,7 +146,9 @@ def test_grafana_docs_payload() -> None:
     assert first.instance == "unknown"  # the docs' alerts carry no instance/pod/host/node label
     assert first.values == {"B": 44.23943737541908, "C": 1}
     assert first.event_id == "grafana-c6eadffa33fcdf37-20211012T075103Z"
-    assert [link.url for link in first.links] == ["https://play.grafana.org/alerting/1afz29v7z/edit"]
+    assert [link.url for link in first.links] == [
+        "https://play.grafana.org/alerting/1afz29v7z/edit"
+    ]
     assert second.labels["zone"] == "eu-1"
 
 

@@ -36,7 +36,5 @@ def serve(
     settings = load_settings(config_path)
     update = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if update:
-        settings = settings.model_copy(
-            update={"serve": settings.serve.model_copy(update=update)}
-        )
+        settings = settings.model_copy(update={"serve": settings.serve.model_copy(update=update)})
     server.run(settings, insecure_no_auth=insecure_no_auth)

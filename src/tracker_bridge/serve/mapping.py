@@ -15,7 +15,6 @@ from tracker_bridge.errors import AlertPayloadError, ConfigError
 from tracker_bridge.settings import AlertMappingSettings
 
 
-
 @dataclass(frozen=True)
 class Defaults:
     """A source's own expressions, used where the configuration leaves one empty."""

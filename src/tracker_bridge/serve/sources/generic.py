@@ -91,7 +91,9 @@ def _alert(index: int, event: GenericEvent, mapping: AlertMapping, received: dat
     instance = event.instance or pd.source
     event_id = event.event_id or (f"pd-{event.dedup_key}" if event.dedup_key else "")
     if status == "firing" and not (message and instance):
-        missing = " and ".join(n for n, v in (("message", message), ("instance", instance)) if not v)
+        missing = " and ".join(
+            n for n, v in (("message", message), ("instance", instance)) if not v
+        )
         raise AlertPayloadError(
             f"alert {where}: {missing} missing.",
             hint="A firing alert needs message and instance (PagerDuty: payload.summary and "
