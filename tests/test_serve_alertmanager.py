@@ -29,6 +29,7 @@ from support.components import free_port, need_binary, read_log, wait_for
 
 TOKEN = "e2e-token-9f8e7d"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+BRIDGE = (sys.executable, "-c", "from tracker_bridge.cli import main; main()")
 
 
 @dataclass
@@ -84,8 +85,7 @@ def start_bridge(tmp_path: Path, *args: str, token: str | None = TOKEN) -> Bridg
         env["BRIDGE_SERVE__TOKEN"] = token
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from tracker_bridge.cli import main; main()", "serve"]
-            + ["--port", str(port), *args],
+            [*BRIDGE, "serve", "--port", str(port), *args],
             cwd=tmp_path,
             env=env,
             stdout=out,
@@ -281,8 +281,7 @@ def test_truncated_alerts_reported_and_wrong_token_refused(
 def test_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     result = subprocess.run(
-        [sys.executable, "-c", "from tracker_bridge.cli import main; main()", "serve"]
-        + ["--host", "0.0.0.0", "--port", str(free_port())],
+        [*BRIDGE, "serve", "--host", "0.0.0.0", "--port", str(free_port())],
         cwd=tmp_path,
         env=env,
         capture_output=True,
