@@ -239,6 +239,24 @@ def test_store_unwritable_is_journal_unavailable(tmp_path: Path) -> None:
         SqliteIntakeStore(blocked / "intake.db")
 
 
+def test_a_failed_commit_fails_every_request_in_it_and_records_none(tmp_path: Path) -> None:
+    store = SqliteIntakeStore(tmp_path / "intake.db")
+    client = TestClient(create_app(settings(), store.accept, store.ready))
+    event = {"message": "m", "instance": "i", "event_id": "e-1"}
+    assert client.post("/alerts/generic", json=event, headers=AUTH).status_code == 202
+    store._db.execute("PRAGMA query_only = 1")  # the disk refuses writes from now on
+    r = client.post(
+        "/alerts/generic",
+        json=[{**event, "event_id": "e-2"}, {**event, "event_id": "e-3"}],
+        headers=AUTH,
+    )
+    assert r.status_code == 503 and "cannot take alerts" in r.json()["error"]
+    store._db.execute("PRAGMA query_only = 0")
+    assert [rec["event_id"] for rec in store.records()] == ["e-1"]
+    assert client.post("/alerts/generic", json=event, headers=AUTH).status_code == 202
+    store.close()
+
+
 def test_accepts_run_concurrently_without_losing_any(tmp_path: Path) -> None:
     store = SqliteIntakeStore(tmp_path / "intake.db")
     app = create_app(settings(), store.accept, store.ready)

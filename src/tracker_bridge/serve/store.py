@@ -51,8 +51,24 @@ class IntakeStore(Protocol):
         ...
 
 
+class _Pending:
+    """One ``accept`` call waiting for a commit that includes its rows."""
+
+    __slots__ = ("done", "error", "rows")
+
+    def __init__(self, rows: list[tuple[str, str, str, str, str]]) -> None:
+        self.rows = rows
+        self.done = False
+        self.error: sqlite3.Error | None = None
+
+
 class SqliteIntakeStore:
-    """Accepted alerts in one SQLite table; a repeat of (event id, status) is a no-op."""
+    """Accepted alerts in one SQLite table; a repeat of (event id, status) is a no-op.
+
+    Group commit: concurrent ``accept`` calls share one transaction and one fsync. Whoever holds
+    the write lock commits everything pending; the others find their rows already durable. A
+    failed commit fails every call in it, so each request is still all or none.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -69,29 +85,47 @@ class SqliteIntakeStore:
                 hint="Check that the directory is writable, or set [serve] intake_path.",
             ) from exc
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._pending: list[_Pending] = []
 
     def accept(self, alerts: Sequence[Alert]) -> None:
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        rows = [
-            (a.event_id, a.status, a.source, now, json.dumps(a.to_record(), ensure_ascii=False))
-            for a in alerts
-        ]
+        mine = _Pending(
+            [
+                (a.event_id, a.status, a.source, now, json.dumps(a.to_record(), ensure_ascii=False))
+                for a in alerts
+            ]
+        )
+        with self._queue_lock:
+            self._pending.append(mine)
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO intake (event_id, status, source, received_at, record) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise JournalUnavailable(
-                    f"the intake store {self.path} cannot take alerts: {exc}.",
-                    hint="The sender will retry; check disk space and permissions.",
-                ) from exc
+            if not mine.done:
+                with self._queue_lock:
+                    batch, self._pending = self._pending, []
+                self._commit(batch)
+        if mine.error is not None:
+            raise JournalUnavailable(
+                f"the intake store {self.path} cannot take alerts: {mine.error}.",
+                hint="The sender will retry; check disk space and permissions.",
+            ) from mine.error
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        error: sqlite3.Error | None = None
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO intake (event_id, status, source, received_at, record) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [row for pending in batch for row in pending.rows],
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            error = exc
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        for pending in batch:
+            pending.error = error
+            pending.done = True
 
     def ready(self) -> bool:
         with self._lock:
