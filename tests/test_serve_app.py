@@ -274,3 +274,44 @@ def test_accepts_run_concurrently_without_losing_any(tmp_path: Path) -> None:
         t.join()
     assert store.depth() == 40
     store.close()
+
+
+def test_serve_settings_from_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "bridge.toml"
+    cfg.write_text(
+        "[serve]\nport = 9000\nclose_on_resolve = true\n"
+        '[serve.mapping.grafana]\ninstance = "labels.zone"\n'
+    )
+    monkeypatch.setenv("BRIDGE_SERVE__TOKEN", "from-env")
+    monkeypatch.setenv("BRIDGE_SERVE__HOST", "0.0.0.0")
+    s = Settings.load(cfg)
+    assert (s.serve.host, s.serve.port, s.serve.close_on_resolve) == ("0.0.0.0", 9000, True)
+    assert s.serve.token is not None and s.serve.token.get_secret_value() == "from-env"
+    assert s.serve.mapping_for("grafana").instance == "labels.zone"
+    assert "from-env" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[serve]\ntoken = "x"\n', "BRIDGE_SERVE__TOKEN"),
+        ('[serve.grafana]\nsecret = "x"\n', "BRIDGE_SERVE__GRAFANA__SECRET"),
+        ('[serve.mapping.nagios]\nmessage = "x"\n', "serve.mapping"),
+        ("[serve]\nport = 70000\n", "port"),
+    ],
+)
+def test_bad_serve_settings_are_refused_at_load(tmp_path: Path, text: str, needle: str) -> None:
+    cfg = tmp_path / "bridge.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=needle):
+        Settings.load(cfg)
+
+
+def test_bad_mapping_expression_stops_the_app_at_start(rec: Recorder) -> None:
+    from tracker_bridge.settings import AlertMappingSettings
+
+    bad = settings(mapping={"alertmanager": AlertMappingSettings(message="labels[")})
+    with pytest.raises(ConfigError, match=r"alertmanager message"):
+        create_app(bad, rec.accept, rec.ready)
