@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 
 JIRA_WRITES_PER_SECOND = 10.0
 TOKEN = "bench-token"
