@@ -1,10 +1,12 @@
 """Accept rate and latency of one `bridge serve` replica on the embedded store, beside a baseline.
 
-    python benchmarks/serve_accept.py [SECONDS_PER_CASE] [CLIENTS]
+    python benchmarks/serve_accept.py [SECONDS_PER_ROUND] [CLIENTS] [ROUNDS]
 
 Starts a real `bridge serve` (uvicorn, SQLite intake with synchronous=FULL) on a loopback port and
 posts Alertmanager version-4 payloads of 1 and of 50 alerts from CLIENTS concurrent keep-alive
-clients (default 4) for SECONDS_PER_CASE each (default 5). Every alert is new (its own
+clients (default 4), ROUNDS rounds (default 3) of SECONDS_PER_ROUND (default 3) per case, rounds
+of the cases interleaved so that load from elsewhere on the machine falls on all of them; rates
+are the median over rounds. Every alert is new (its own
 fingerprint), so each request is a real durable insert. Prints requests/s, alerts/s and the
 p50/p99 latency each client saw, beside two baselines measured in the same run: GET /healthz on
 the same server (the HTTP floor) and the write rate one Jira Cloud user is allowed. Because the
@@ -109,8 +111,9 @@ def p(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     counter_lock = threading.Lock()
@@ -154,7 +157,8 @@ def main() -> None:
                 return send
 
             print(
-                f"one replica, embedded SQLite store, {clients} clients, {seconds:g}s per case, "
+                f"one replica, embedded SQLite store, {clients} clients, {rounds} rounds of "
+                f"{seconds:g}s per case, "
                 f"{os.cpu_count()} CPUs\n"
             )
             print(
@@ -166,11 +170,21 @@ def main() -> None:
                 ("Alertmanager payload, 1 alert", alerts(1), 1),
                 ("Alertmanager payload, 50 alerts", alerts(50), 50),
             ]
-            for name, send, size in cases:
-                cpu_before = cpu_seconds(proc.pid)
-                lat = run_case(url, seconds, clients, send)
-                cpu_ms = (cpu_seconds(proc.pid) - cpu_before) * 1000 / len(lat)
-                rps = len(lat) / seconds
+            results: dict[str, tuple[list[float], list[float], list[float]]] = {
+                name: ([], [], []) for name, _, _ in cases
+            }
+            for _ in range(rounds):
+                for name, send, _ in cases:
+                    rates, cpu, lat = results[name]
+                    cpu_before = cpu_seconds(proc.pid)
+                    got = run_case(url, seconds, clients, send)
+                    cpu.append((cpu_seconds(proc.pid) - cpu_before) * 1000 / len(got))
+                    rates.append(len(got) / seconds)
+                    lat.extend(got)
+            for name, _, size in cases:
+                rates, cpu, lat = results[name]
+                rps = statistics.median(rates)
+                cpu_ms = statistics.median(cpu)
                 aps = rps * size
                 ratio = f"{aps / JIRA_WRITES_PER_SECOND:,.0f}" if size else "-"
                 per_core = f"{size * 1000 / cpu_ms:,.0f}" if size else "-"
