@@ -418,6 +418,6 @@ def test_alertmanager_retries_cover_a_service_that_was_down(
     try:
         wait_for(bridge.rows, 30, "the retried delivery")
         assert [status for status, _ in bridge.rows()] == ["firing"]
-        assert "Notify success" in read_log(am_log)
+        wait_for(lambda: "Notify success" in read_log(am_log), 10, "Alertmanager to log success")
     finally:
         stop(bridge.proc)
