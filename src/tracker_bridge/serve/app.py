@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -72,6 +72,112 @@ def auth_token(settings: ServeSettings, *, insecure_no_auth: bool = False) -> st
     )
 
 
+class AlertIntake:
+    """``POST /alerts/{source}``: authenticate, read, map, accept; one answer per outcome."""
+
+    def __init__(
+        self, settings: ServeSettings, accept: Accept, metrics: ServeMetrics, token: str | None
+    ) -> None:
+        self.settings = settings
+        self.accept = accept
+        self.metrics = metrics
+        self.expected = f"Bearer {token}".encode() if token else None
+        self.parsers: dict[str, tuple[Parser, AlertMapping]] = {
+            name: (
+                parse,
+                AlertMapping.build(settings.mapping_for(name), name, defaults),  # type: ignore[arg-type]
+            )
+            for name, (parse, defaults) in SOURCES.items()
+        }
+        secret = settings.grafana.secret
+        self.grafana_secret = secret.get_secret_value() if secret is not None else ""
+
+    async def handle(self, request: Request) -> Response:
+        source = request.path_params["source"]
+        if source not in self.parsers:
+            return JSONResponse(
+                {"error": f"unknown source {source!r}; use one of {sorted(self.parsers)}."},
+                status_code=404,
+            )
+        started = time.perf_counter()
+        if self.expected is not None:
+            given = request.headers.get("authorization", "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, self.expected):
+                return self.refuse(source, "auth", 401, "missing or wrong bearer token.")
+        limit = self.settings.max_body_bytes
+        body = await _read_body(request, limit)
+        if body is None:
+            return self.refuse(source, "size", 413, f"the body is larger than {limit} bytes.")
+        try:
+            parsed = self.read(source, body, request.headers)
+        except AlertPayloadError as exc:
+            reason = "signature" if exc.status == 401 else "payload"
+            return self.refuse(source, reason, exc.status, str(exc), details=list(exc.details))
+        self.count(source, parsed)
+        try:
+            if parsed.alerts:
+                await run_in_threadpool(self.accept, parsed.alerts)
+        except JournalUnavailable as exc:
+            return self.refuse(source, "journal", 503, str(exc))
+        return self.accepted(source, parsed, time.perf_counter() - started)
+
+    def read(self, source: str, body: bytes, headers: Mapping[str, str]) -> Intake:
+        """Check the signature where one is configured, then parse and map the payload."""
+        grafana = self.settings.grafana
+        if source == "grafana" and self.grafana_secret:
+            verify_signature(
+                body,
+                headers,
+                secret=self.grafana_secret,
+                header=grafana.signature_header,
+                timestamp_header=grafana.timestamp_header,
+                max_skew=grafana.max_skew,
+            )
+        parse, mapping = self.parsers[source]
+        return parse(body, mapping)
+
+    def count(self, source: str, parsed: Intake) -> None:
+        self.metrics.received.labels(source).inc(len(parsed.alerts))
+        if parsed.truncated:
+            self.metrics.truncated.labels(source).inc(parsed.truncated)
+        if parsed.ignored:
+            self.metrics.ignored.labels(source).inc(parsed.ignored)
+
+    def accepted(self, source: str, parsed: Intake, elapsed: float) -> JSONResponse:
+        alerts = parsed.alerts
+        self.metrics.accepted.labels(source).inc(len(alerts))
+        self.metrics.latency.labels(source).observe(elapsed)
+        answer = {
+            "accepted": len(alerts),
+            "truncated": parsed.truncated,
+            "ignored": parsed.ignored,
+            "event_ids": [a.event_id for a in alerts],
+        }
+        fields = {
+            "source": source,
+            **answer,
+            "event_ids": answer["event_ids"][:50],  # type: ignore[index]
+            "ms": round(elapsed * 1000, 2),
+        }
+        if parsed.truncated:
+            log.warning("sender truncated alerts", extra={"fields": fields})
+        log.info("alerts accepted", extra={"fields": fields})
+        return JSONResponse(answer, status_code=202)
+
+    def refuse(self, source: str, reason: str, status: int, error: str, **extra: Any) -> Response:
+        self.metrics.rejected.labels(source, reason).inc()
+        log.warning(
+            "alert request refused",
+            extra={"fields": {"source": source, "reason": reason, "status": status, **extra}},
+        )
+        headers = None
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif status == 503:
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"error": error, **extra}, status_code=status, headers=headers)
+
+
 def create_app(
     settings: ServeSettings,
     accept: Accept,
@@ -83,96 +189,8 @@ def create_app(
 ) -> Starlette:
     """The intake app; mappings compile and the auth policy is checked now, not per request."""
     token = auth_token(settings, insecure_no_auth=insecure_no_auth)
-    expected = f"Bearer {token}".encode() if token else None
     metrics = metrics or ServeMetrics(depth)
-    parsers: dict[str, tuple[Parser, AlertMapping]] = {
-        name: (
-            parse,
-            AlertMapping.build(settings.mapping_for(name), name, defaults),  # type: ignore[arg-type]
-        )
-        for name, (parse, defaults) in SOURCES.items()
-    }
-    grafana = settings.grafana
-    grafana_secret = grafana.secret.get_secret_value() if grafana.secret is not None else ""
-
-    def refuse(source: str, reason: str, status: int, error: str, **extra: Any) -> JSONResponse:
-        metrics.rejected.labels(source, reason).inc()
-        log.warning(
-            "alert request refused",
-            extra={"fields": {"source": source, "reason": reason, "status": status, **extra}},
-        )
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status == 503:
-            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        body: dict[str, Any] = {"error": error, **extra}
-        return JSONResponse(body, status_code=status, headers=headers)
-
-    async def intake(request: Request) -> Response:
-        source = request.path_params["source"]
-        if source not in parsers:
-            return JSONResponse(
-                {"error": f"unknown source {source!r}; use one of {sorted(parsers)}."},
-                status_code=404,
-            )
-        started = time.perf_counter()
-        if expected is not None:
-            given = request.headers.get("authorization", "").encode("utf-8", "replace")
-            if not hmac.compare_digest(given, expected):
-                return refuse(source, "auth", 401, "missing or wrong bearer token.")
-        body = await _read_body(request, settings.max_body_bytes)
-        if body is None:
-            return refuse(
-                source, "size", 413, f"the body is larger than {settings.max_body_bytes} bytes."
-            )
-        parse, mapping = parsers[source]
-        try:
-            if source == "grafana" and grafana_secret:
-                verify_signature(
-                    body,
-                    request.headers,
-                    secret=grafana_secret,
-                    header=grafana.signature_header,
-                    timestamp_header=grafana.timestamp_header,
-                    max_skew=grafana.max_skew,
-                )
-            parsed: Intake = parse(body, mapping)
-        except AlertPayloadError as exc:
-            reason = "signature" if exc.status == 401 else "payload"
-            return refuse(source, reason, exc.status, str(exc), details=list(exc.details))
-        alerts = parsed.alerts
-        metrics.received.labels(source).inc(len(alerts))
-        if parsed.truncated:
-            metrics.truncated.labels(source).inc(parsed.truncated)
-        if parsed.ignored:
-            metrics.ignored.labels(source).inc(parsed.ignored)
-        try:
-            if alerts:
-                await run_in_threadpool(accept, alerts)
-        except JournalUnavailable as exc:
-            return refuse(source, "journal", 503, str(exc))
-        metrics.accepted.labels(source).inc(len(alerts))
-        elapsed = time.perf_counter() - started
-        metrics.latency.labels(source).observe(elapsed)
-        fields = {
-            "source": source,
-            "accepted": len(alerts),
-            "truncated": parsed.truncated,
-            "ignored": parsed.ignored,
-            "event_ids": [a.event_id for a in alerts][:50],
-            "ms": round(elapsed * 1000, 2),
-        }
-        if parsed.truncated:
-            log.warning("sender truncated alerts", extra={"fields": fields})
-        log.info("alerts accepted", extra={"fields": fields})
-        return JSONResponse(
-            {
-                "accepted": len(alerts),
-                "truncated": parsed.truncated,
-                "ignored": parsed.ignored,
-                "event_ids": [a.event_id for a in alerts],
-            },
-            status_code=202,
-        )
+    intake = AlertIntake(settings, accept, metrics, token)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -189,7 +207,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/alerts/{source}", intake, methods=["POST"]),
+            Route("/alerts/{source}", intake.handle, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
