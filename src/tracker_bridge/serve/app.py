@@ -85,7 +85,7 @@ class AlertIntake:
         self.parsers: dict[str, tuple[Parser, AlertMapping]] = {
             name: (
                 parse,
-                AlertMapping.build(settings.mapping_for(name), name, defaults),  # type: ignore[arg-type]
+                AlertMapping.build(settings.mapping_for(name), name, defaults),
             )
             for name, (parse, defaults) in SOURCES.items()
         }
@@ -147,18 +147,11 @@ class AlertIntake:
         alerts = parsed.alerts
         self.metrics.accepted.labels(source).inc(len(alerts))
         self.metrics.latency.labels(source).observe(elapsed)
-        answer = {
-            "accepted": len(alerts),
-            "truncated": parsed.truncated,
-            "ignored": parsed.ignored,
-            "event_ids": [a.event_id for a in alerts],
-        }
-        fields = {
-            "source": source,
-            **answer,
-            "event_ids": answer["event_ids"][:50],  # type: ignore[index]
-            "ms": round(elapsed * 1000, 2),
-        }
+        event_ids = [a.event_id for a in alerts]
+        counts = {"accepted": len(alerts), "truncated": parsed.truncated, "ignored": parsed.ignored}
+        answer = {**counts, "event_ids": event_ids}
+        fields = {"source": source, **counts, "event_ids": event_ids[:50]}
+        fields["ms"] = round(elapsed * 1000, 2)
         if parsed.truncated:
             log.warning("sender truncated alerts", extra={"fields": fields})
         log.info("alerts accepted", extra={"fields": fields})

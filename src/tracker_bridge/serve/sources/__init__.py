@@ -10,10 +10,11 @@ from collections.abc import Callable
 from tracker_bridge.serve.mapping import AlertMapping, Defaults
 from tracker_bridge.serve.sources import alertmanager, generic, grafana
 from tracker_bridge.serve.sources.common import Intake
+from tracker_bridge.settings import AlertSource
 
 Parser = Callable[[bytes, AlertMapping], Intake]
 
-SOURCES: dict[str, tuple[Parser, Defaults]] = {
+SOURCES: dict[AlertSource, tuple[Parser, Defaults]] = {
     alertmanager.NAME: (alertmanager.parse, Defaults()),
     grafana.NAME: (grafana.parse, Defaults()),
     generic.NAME: (generic.parse, generic.DEFAULTS),

@@ -9,7 +9,7 @@ Alertmanager sends them again on the group's next notification.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -25,7 +25,7 @@ from tracker_bridge.serve.sources.common import (
     validate,
 )
 
-NAME = "alertmanager"
+NAME: Final = "alertmanager"
 VERSION = "4"
 
 

@@ -15,7 +15,7 @@ repeats add nothing and a resolve finds its firing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -31,7 +31,7 @@ from tracker_bridge.serve.sources.common import (
     validate,
 )
 
-NAME = "generic"
+NAME: Final = "generic"
 DEFAULTS = Defaults(message="message", instance="instance", impact="impact")
 
 

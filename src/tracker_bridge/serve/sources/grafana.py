@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -31,7 +31,7 @@ from tracker_bridge.serve.sources.common import (
     validate,
 )
 
-NAME = "grafana"
+NAME: Final = "grafana"
 
 
 class GrafanaAlert(Payload):
