@@ -11,6 +11,8 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     ├── NotFoundError                a ticket key that the tracker does not know
     ├── CaptureError                 a --capture command that could not be started
     ├── LocalStoreError              the local tracker's file cannot be written (read-only, damaged)
+    ├── AlertPayloadError            an alert webhook body that cannot be read (HTTP 400/422)
+    ├── JournalUnavailable           the durable intake store cannot take alerts now (HTTP 503)
     └── TrackerError                 exit 3: the tracker is unreachable or refused after retries
         ├── TrackerUnavailable       connection failures, 5xx, rate limits past the retry budget
         ├── TrackerRefused           the tracker answered but will not do it (permission, validation)
@@ -63,6 +65,32 @@ class CaptureError(BridgeError):
 
 class LocalStoreError(BridgeError):
     """The embedded tracker's SQLite file refused a write: read-only, damaged, or disk full."""
+
+
+class AlertPayloadError(BridgeError):
+    """An alert webhook body that is not valid JSON or not the source's format; nothing recorded.
+
+    ``status`` is the HTTP answer: 400 for a body that is not JSON, 422 for JSON of the wrong shape.
+    ``details`` lists the problems found, each with where in the payload it is.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int = 422,
+        details: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.details = details
+
+
+class JournalUnavailable(BridgeError):
+    """The durable store behind ``bridge serve`` cannot take alerts now; the sender should retry."""
+
+    exit_code = 3
 
 
 class TrackerError(BridgeError):

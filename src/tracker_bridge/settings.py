@@ -147,6 +147,59 @@ class TeamSettings(_Section):
         )
 
 
+AlertSource = Literal["alertmanager", "grafana", "generic"]
+
+
+class AlertMappingSettings(_Section):
+    """How one alert becomes a sighting: small sandboxed Jinja2 expressions over the alert.
+
+    Names available: ``labels``, ``annotations``, ``status``, ``fingerprint``, ``starts_at``,
+    ``ends_at``, ``generator_url``, ``values``, ``source``. An empty string keeps the default.
+    """
+
+    message: str = ""
+    """Default: ``annotations.summary or labels.alertname``."""
+    instance: str = ""
+    """Default: ``labels.instance or labels.pod or labels.host or labels.node``."""
+    event_id: str = ""
+    """Default: the alert's fingerprint and its start time, so repeats map to one sighting."""
+    impact: str = ""
+    """Default: ``annotations.impact`` when present."""
+
+
+class GrafanaSettings(_Section):
+    """Grafana contact points may sign their webhooks with HMAC-SHA256 over the raw body."""
+
+    secret: SecretStr | None = None
+    """The HMAC secret (environment only: BRIDGE_SERVE__GRAFANA__SECRET); unset: no signature check."""
+    signature_header: str = "X-Grafana-Alert-Signature"
+    """Grafana's default header for the hex signature; configurable on the contact point."""
+    timestamp_header: str = ""
+    """Set when the contact point sends a timestamp: then ``timestamp:body`` is what is signed."""
+    max_skew: float = Field(default=300.0, gt=0)
+    """Seconds a signed timestamp may be away from now before the request is refused (replay)."""
+
+
+class ServeSettings(_Section):
+    """``bridge serve``: the HTTP intake of alerts."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    token: SecretStr | None = None
+    """Bearer token the alert endpoints require (environment only: BRIDGE_SERVE__TOKEN)."""
+    close_on_resolve: bool = False
+    """Close an observation when its alert resolves (default: only record when it ended)."""
+    intake_path: Path = Path(".bridge/intake.db")
+    """SQLite file where accepted alerts are made durable before the 202."""
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    mapping: dict[AlertSource, AlertMappingSettings] = Field(default_factory=dict)
+    """Per source: ``[serve.mapping.alertmanager] message = "annotations.title"``."""
+    grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
+
+    def mapping_for(self, source: AlertSource) -> AlertMappingSettings:
+        return self.mapping.get(source, AlertMappingSettings())
+
+
 class Settings(BaseSettings):
     """Everything the bridge is configured with."""
 
@@ -159,6 +212,7 @@ class Settings(BaseSettings):
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     check: CheckSettings = Field(default_factory=CheckSettings)
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     templates_dir: Path | None = None
     """A directory of user templates that override the shipped ones by name."""
     spool_dir: Path = Path(".bridge/spool")
@@ -296,6 +350,19 @@ def _refuse_inline_secrets(data: dict[str, Any], path: Path) -> None:
             f"{path}: [tracker] token must not be written in the configuration file.",
             hint="Set BRIDGE_TRACKER__TOKEN in the environment or point token_file at a secret.",
         )
+    serve = data.get("serve")
+    if isinstance(serve, dict):
+        if "token" in serve:
+            raise ConfigError(
+                f"{path}: [serve] token must not be written in the configuration file.",
+                hint="Set BRIDGE_SERVE__TOKEN in the environment.",
+            )
+        grafana = serve.get("grafana")
+        if isinstance(grafana, dict) and "secret" in grafana:
+            raise ConfigError(
+                f"{path}: [serve.grafana] secret must not be written in the configuration file.",
+                hint="Set BRIDGE_SERVE__GRAFANA__SECRET in the environment.",
+            )
 
 
 def _describe(exc: ValidationError, path: Path | None) -> str:

@@ -23,6 +23,7 @@ from tracker_bridge.cli import (
     observe,
     postmortem,
     report,
+    serve,
     show,
 )
 from tracker_bridge.cli.base import EXIT_INTERNAL, cli
@@ -37,6 +38,7 @@ __all__ = [
     "observe",
     "postmortem",
     "report",
+    "serve",
     "show",
 ]
 
