@@ -27,6 +27,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "/repos/{owner}/{repo}/issues/{issue_number}": ("get", "patch"),
     "/repos/{owner}/{repo}/issues/{issue_number}/comments": ("get", "post"),
     "/repos/{owner}/{repo}/issues/{issue_number}/labels": ("post",),
+    "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}": ("delete",),
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue": ("delete",),
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues": ("get", "post"),
     "/repos/{owner}/{repo}/issues/{issue_number}/parent": ("get",),

@@ -13,6 +13,7 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     ├── LocalStoreError              the local tracker's file cannot be written (read-only, damaged)
     ├── AlertPayloadError            an alert webhook body that cannot be read (HTTP 400/422)
     ├── JournalUnavailable           the durable intake store cannot take alerts now (HTTP 503)
+    ├── FinalisationError            exit 1: a defect closed with no remediation and no reason
     └── TrackerError                 exit 3: the tracker is unreachable or refused after retries
         ├── TrackerUnavailable       connection failures, 5xx, rate limits past the retry budget
         ├── TrackerRefused           the tracker answered but will not do it (permission, validation)
@@ -91,6 +92,13 @@ class JournalUnavailable(BridgeError):
     """The durable store behind ``bridge serve`` cannot take alerts now; the sender should retry."""
 
     exit_code = 3
+
+
+class FinalisationError(BridgeError):
+    """A defect asked to close with no remediation and no recorded reason (exit 1: the command
+    ran and the finalisation rule refused)."""
+
+    exit_code = 1
 
 
 class TrackerError(BridgeError):

@@ -314,6 +314,13 @@ class FakeGitHub(FakeServer):
                 names = data if isinstance(data, list) else (data or {}).get("labels", [])
                 self._add_labels(issue, names)
                 return self._json([self._label_json(n) for n in issue.labels])
+            case "DELETE", ["issues", number, "labels", name]:
+                issue = self._issue(number)
+                kept = [n for n in issue.labels if n.lower() != name.lower()]
+                if len(kept) == len(issue.labels):
+                    raise ApiError(404, "Label does not exist")
+                issue.labels = kept
+                return self._json([self._label_json(n) for n in issue.labels])
             case "GET", ["issues", number, "sub_issues"]:
                 issue = self._issue(number)
                 children = [self._issue_json(self.issues[c]) for c in issue.children]

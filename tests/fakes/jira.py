@@ -462,6 +462,8 @@ class FakeJira(FakeServer):
             return self._json({"issueLinkTypes": [self._link_type(t) for t in self.link_types]})
         if head == "issueLink" and method == "POST":
             return self._create_link(data or {})
+        if head == "issueLink" and len(rest) == 2 and method == "DELETE":
+            return self._delete_link(rest[1])
         if head == "mypermissions" and method == "GET":
             return self._json(self._my_permissions(request))
         if head == "attachment" and rest[1:] == ["meta"] and method == "GET":
@@ -839,6 +841,16 @@ class FakeJira(FakeServer):
         if not exists:  # Jira answers 201 for a link that already exists, and keeps one
             self.links.append(Link(str(next(self._ids)), link_type, inward.key, outward.key))
         return Response(b"", 201)
+
+    def _delete_link(self, link_id: str) -> Response:
+        link = next((x for x in self.links if x.id == link_id), None)
+        if link is None:
+            raise ApiError(404, f"No issue link with id '{link_id}' exists.")
+        if not self.can("LINK_ISSUES", self.issues[link.source].project):
+            raise ApiError(403, "You do not have the permission to link issues.")
+        # a new list, so the link index (built for appends only) is rebuilt
+        self.links = [x for x in self.links if x.id != link_id]
+        return Response(b"", 204)
 
     def _edit(self, issue: FakeIssue, data: dict[str, Any]) -> None:
         if not self.can("EDIT_ISSUES", issue.project):

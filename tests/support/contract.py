@@ -13,7 +13,7 @@ import pytest
 
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, Status
-from tracker_bridge.errors import NotFoundError
+from tracker_bridge.errors import FinalisationError, NotFoundError
 from tracker_bridge.trackers.base import Tracker
 
 WHEN = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
@@ -208,3 +208,128 @@ class TrackerContract:
         assert got.message == message
         assert got.title == format_title(message, "db-1")
         assert tracker.get(defect.key).message == message
+
+    # -- the lifecycle (issue 16): what move, merge, resolve and reopen need ----------------
+
+    def test_set_parent_replaces_the_earlier_parent(
+        self, tracker: Tracker, conventions: Conventions
+    ) -> None:
+        old = tracker.create(new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa"))
+        new = tracker.create(new_defect(conventions, "Inode table full", fp="bbbbbbbbbbbbbbbb"))
+        obs = tracker.create(new_observation(conventions, old.key, "Inode table full", "db-1"))
+        tracker.set_parent(obs.key, new.key)
+        tracker.set_parent(obs.key, new.key)
+        assert tracker.get(obs.key).parent == new.key
+        assert [t.key for t in tracker.tree(new.key).observations] == [obs.key]
+        assert tracker.tree(old.key).observations == ()
+        scanned = {t.key: t for t in tracker.scan(conventions.observation_prefix)}
+        assert scanned[obs.key].parent == new.key
+
+    def test_remove_fingerprint(self, tracker: Tracker, conventions: Conventions) -> None:
+        defect = tracker.create(new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa"))
+        tracker.add_fingerprint(defect.key, "cccccccccccccccc")
+        tracker.remove_fingerprint(defect.key, "cccccccccccccccc")
+        tracker.remove_fingerprint(defect.key, "cccccccccccccccc")
+        assert tracker.find_by_fingerprint("cccccccccccccccc") is None
+        assert tracker.get(defect.key).fingerprints == ("aaaaaaaaaaaaaaaa",)
+
+    def test_resolve_without_remediation_is_recorded(
+        self, tracker: Tracker, conventions: Conventions
+    ) -> None:
+        defect = tracker.create(new_defect(conventions, "Disk full"))
+        tracker.resolve(defect.key, without_remediation="hardware retired")
+        got = tracker.get(defect.key)
+        assert got.is_done
+        assert got.without_remediation == "hardware retired"
+        tracker.reopen(defect.key)
+        again = tracker.get(defect.key)
+        assert not again.is_done
+        assert again.without_remediation == ""
+
+    def test_mark_duplicate(self, tracker: Tracker, conventions: Conventions) -> None:
+        survivor = tracker.create(new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa"))
+        dup = tracker.create(new_defect(conventions, "Disk is full", fp="bbbbbbbbbbbbbbbb"))
+        tracker.mark_duplicate(dup.key, survivor.key)
+        tracker.mark_duplicate(dup.key, survivor.key)
+        got = tracker.get(dup.key)
+        assert got.is_done
+        assert got.duplicate_of == survivor.key
+        scanned = {t.key: t for t in tracker.scan(conventions.observation_prefix)}
+        assert scanned[dup.key].duplicate_of == survivor.key
+        assert scanned[survivor.key].duplicate_of is None
+
+    def test_lifecycle(self, tracker: Tracker, conventions: Conventions) -> None:
+        """Move, merge, resolve, reopen through the workflows; then check flags nothing."""
+        from tracker_bridge.domain.fingerprint import fingerprint
+        from tracker_bridge.domain.rules import Checker
+        from tracker_bridge.workflows import merge, move, resolve
+
+        def fp(message: str) -> str:
+            return fingerprint(message).key
+
+        disk, inode, dup = "Disk full on /var", "Inode table full on /var", "No space left on /var"
+        a = tracker.create(new_defect(conventions, disk, fp=fp(disk)))
+        b = tracker.create(new_defect(conventions, dup, fp=fp(dup)))
+        kept = tracker.create(new_observation(conventions, a.key, disk, "db-1", **_HANDLED))
+        wrong = tracker.create(new_observation(conventions, a.key, inode, "db-2", **_HANDLED))
+        seen = tracker.create(new_observation(conventions, b.key, dup, "db-3", **_HANDLED))
+        for obs in (kept, wrong, seen):
+            tracker.attach(obs.key, [evidence(f"{obs.key}.txt", f"df for {obs.key}")])
+
+        # move: a new defect for the inode sighting, which the matcher then files there
+        c = tracker.create(new_defect(conventions, inode, fp="dddddddddddddddd"))
+        tracker.add_fingerprint(a.key, fp(inode))  # the matcher's earlier mistake
+        moved = move.run(tracker, conventions, [wrong.key], c.key)
+        assert moved.changes
+        assert tracker.get(wrong.key).parent == c.key
+        assert fp(inode) in tracker.get(c.key).fingerprints
+        assert fp(inode) not in tracker.get(a.key).fingerprints
+        assert fp(disk) in tracker.get(a.key).fingerprints
+        found = tracker.find_by_fingerprint(fp(inode))
+        assert found is not None and found.key == c.key
+        assert move.run(tracker, conventions, [wrong.key], c.key).changes == ()
+
+        # merge: b folds into a; b's message now finds a
+        dry = merge.run(tracker, [b.key], a.key, dry_run=True)
+        assert dry.changes and tracker.get(b.key).duplicate_of is None
+        merged = merge.run(tracker, [b.key], a.key)
+        assert merged.changes
+        assert tracker.get(seen.key).parent == a.key
+        assert tracker.get(b.key).duplicate_of == a.key
+        assert tracker.get(b.key).is_done
+        found = tracker.find_by_fingerprint(fp(dup))
+        assert found is not None and found.key == a.key
+        assert merge.run(tracker, [b.key], a.key).changes == (), merge.plan(tracker, [b.key], a.key)
+
+        # resolve: the rule refuses a defect without remediation, a reason lets it close
+        with pytest.raises(FinalisationError):
+            resolve.run(tracker, c.key)
+        assert not tracker.get(c.key).is_done
+        resolve.run(tracker, c.key, without_remediation="inode limit raised fleet-wide")
+        assert tracker.get(c.key).is_done
+        assert tracker.get(wrong.key).is_done
+        assert resolve.run(tracker, c.key).changes == ()
+        tracker.create(
+            NewTicket(
+                kind=Kind.REMEDIATION,
+                title="Alert at 80% disk",
+                parent=a.key,
+                labels=(conventions.remediation_label,),
+            )
+        )
+        resolve.run(tracker, a.key, note="fixed by log rotation")
+        assert tracker.get(a.key).is_done and tracker.get(kept.key).is_done
+        resolve.reopen(tracker, a.key)
+        assert not tracker.get(a.key).is_done
+        assert resolve.reopen(tracker, a.key).changes == ()
+        resolve.run(tracker, a.key)
+
+        checker = Checker(now=WHEN, conventions=conventions)
+        findings = [
+            f for t in tracker.scan(conventions.observation_prefix) for f in checker.feed(t)
+        ]
+        findings += checker.finish()
+        assert [(f.rule, f.key) for f in findings if f.rule != "wrong-issue-type"] == []
+
+
+_HANDLED: dict[str, object] = {"actions": ("wiped /tmp",), "impact": "writes failed"}

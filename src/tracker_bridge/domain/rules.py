@@ -298,8 +298,10 @@ class Checker:
 
     def _defect(self, ticket: Ticket, found: list[Finding]) -> None:
         key = ticket.key
+        if ticket.duplicate_of and ticket.status is Status.DONE:
+            return  # merged: its sightings and remediations live on the survivor now
         self._defects[key] = ticket.url
-        if ticket.status is Status.DONE:
+        if ticket.status is Status.DONE and not ticket.without_remediation:
             self._closed.add(key)
         if any(is_delegate_link(link) for link in ticket.links):
             self._remediated.add(key)

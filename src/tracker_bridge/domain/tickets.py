@@ -121,6 +121,10 @@ class Ticket:
     """Links to tickets elsewhere (delegated remediations, or the defect they came from)."""
     updated: datetime | None = None
     resolved: datetime | None = None
+    duplicate_of: str | None = None
+    """For a defect closed by ``merge``: the defect that survived it."""
+    without_remediation: str = ""
+    """For a defect resolved with ``--without-remediation``: the reason recorded."""
 
     @property
     def is_done(self) -> bool:

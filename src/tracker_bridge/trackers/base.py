@@ -93,12 +93,32 @@ class Tracker(Protocol):
         """Remember that a defect was also matched under this fingerprint."""
         ...
 
+    def remove_fingerprint(self, key: str, fingerprint: str) -> None:
+        """Forget that a defect carries this fingerprint (``move``, ``merge``); idempotent.
+
+        Afterwards ``find_by_fingerprint(fingerprint)`` no longer answers ``key``.
+        """
+        ...
+
     def reopen(self, key: str) -> None:
         """Move a done ticket back to open."""
         ...
 
-    def resolve(self, key: str) -> None:
-        """Move a ticket to done (its tracker's resolved state)."""
+    def resolve(self, key: str, *, without_remediation: str = "") -> None:
+        """Move a ticket to done (its tracker's resolved state); a no-op when done.
+
+        ``without_remediation`` (defects) records on the ticket why it was finalised with no
+        remediation, so that ``get(key).without_remediation`` reads it back and ``check`` accepts
+        the closure.
+        """
+        ...
+
+    def mark_duplicate(self, key: str, of: str) -> None:
+        """Close defect ``key`` as a duplicate of defect ``of``, linked to it the tracker's way
+        (Jira: the site's duplicate link type when it has one; GitHub: closed as duplicate).
+
+        Afterwards ``get(key).duplicate_of == of`` and ``get(key).is_done``. Idempotent.
+        """
         ...
 
     def comment(self, key: str, text: str) -> None:
@@ -118,8 +138,8 @@ class Tracker(Protocol):
         to ``NewTicket.parent`` under the configured link style (``check --fix``).
 
         Afterwards ``get(key).parent == parent`` and ``tree(parent)`` lists ``key``. Idempotent.
-        A ticket has one parent, so an earlier parent relation is replaced where the tracker
-        models it as one (GitHub); other links (remote, related) are never removed.
+        A ticket has one parent, so an earlier parent relation is replaced (``move``): the old
+        parent's ``tree`` no longer lists ``key``; other links (remote, related) are never removed.
         ``NotFoundError`` when either key is unknown.
         """
         ...

@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS tickets (
     event_id TEXT UNIQUE,
     team TEXT NOT NULL DEFAULT '',
     issue_type TEXT NOT NULL DEFAULT '',
-    extra TEXT NOT NULL DEFAULT '{}'
+    extra TEXT NOT NULL DEFAULT '{}',
+    duplicate_of TEXT,
+    without_remediation TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tickets_parent ON tickets(parent);
 CREATE TABLE IF NOT EXISTS labels (key TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (key, label));
@@ -127,6 +129,12 @@ class LocalTracker:
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(tickets)")}
         if "extra" not in columns:
             self._db.execute("ALTER TABLE tickets ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
+        if "duplicate_of" not in columns:
+            self._db.execute("ALTER TABLE tickets ADD COLUMN duplicate_of TEXT")
+        if "without_remediation" not in columns:
+            self._db.execute(
+                "ALTER TABLE tickets ADD COLUMN without_remediation TEXT NOT NULL DEFAULT ''"
+            )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -138,7 +146,8 @@ class LocalTracker:
         if row is None:
             raise NotFoundError(
                 f"{key} is not a ticket on {self.name}.",
-                hint="Check the key; `bridge check` lists the tickets the bridge knows.",
+                hint="Check the key; `bridge list --kind all --status all` lists the tickets "
+                "the bridge knows.",
             )
         return self._tickets([row])[0]
 
@@ -313,21 +322,47 @@ class LocalTracker:
             self._require(key)
             self._db.execute("INSERT OR IGNORE INTO fingerprints VALUES (?, ?)", (key, fingerprint))
 
-    def reopen(self, key: str) -> None:
+    def remove_fingerprint(self, key: str, fingerprint: str) -> None:
         with self._write():
             self._require(key)
             self._db.execute(
-                "UPDATE tickets SET status = 'open', resolved = NULL, updated = ? WHERE key = ?",
+                "DELETE FROM fingerprints WHERE key = ? AND fingerprint = ?", (key, fingerprint)
+            )
+
+    def reopen(self, key: str) -> None:
+        """Open again; a reopened defect is no longer a duplicate nor finalised without fix."""
+        with self._write():
+            self._require(key)
+            self._db.execute(
+                "UPDATE tickets SET status = 'open', resolved = NULL, duplicate_of = NULL,"
+                " without_remediation = '', updated = ? WHERE key = ? AND status = 'done'",
                 (utcnow().isoformat(), key),
             )
 
-    def resolve(self, key: str) -> None:
+    def resolve(self, key: str, *, without_remediation: str = "") -> None:
         with self._write():
             self._require(key)
             now = utcnow().isoformat()
             self._db.execute(
-                "UPDATE tickets SET status = 'done', resolved = ?, updated = ? WHERE key = ?",
+                "UPDATE tickets SET status = 'done', resolved = ?, updated = ?"
+                " WHERE key = ? AND status != 'done'",
                 (now, now, key),
+            )
+            if without_remediation:
+                self._db.execute(
+                    "UPDATE tickets SET without_remediation = ? WHERE key = ?",
+                    (without_remediation, key),
+                )
+
+    def mark_duplicate(self, key: str, of: str) -> None:
+        with self._write():
+            self._require(key)
+            self._require(of)
+            now = utcnow().isoformat()
+            self._db.execute(
+                "UPDATE tickets SET status = 'done', resolved = COALESCE(resolved, ?),"
+                " duplicate_of = ?, updated = ? WHERE key = ? AND duplicate_of IS NOT ?",
+                (now, of, now, key, of),
             )
 
     def comment(self, key: str, text: str) -> None:
@@ -445,6 +480,8 @@ class LocalTracker:
                 updated=_when(r["updated"]),
                 resolved=_when(r["resolved"]),
                 related=r["related"],
+                duplicate_of=r["duplicate_of"],
+                without_remediation=r["without_remediation"],
                 links=tuple(
                     RemoteLink(
                         url=x["url"],

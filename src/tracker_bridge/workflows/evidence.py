@@ -16,7 +16,7 @@ from typing import Any
 from tracker_bridge.domain import humanize
 from tracker_bridge.domain.redaction import redact_bytes
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, utcnow
-from tracker_bridge.errors import CaptureError, UsageError
+from tracker_bridge.errors import CaptureError, NotFoundError, UsageError
 from tracker_bridge.trackers.base import Tracker
 
 CAPTURE_TIMEOUT = 120.0
@@ -212,3 +212,28 @@ def ref_json(ref: EvidenceRef) -> dict[str, Any]:
         "sensitive": ref.sensitive,
         "url": ref.url,
     }
+
+
+def cat(tracker: Tracker, key: str, name: str) -> tuple[EvidenceRef, bytes]:
+    """The stored bytes of evidence ``name`` on ticket ``key`` (as stored: scrubbed).
+
+    ``name`` is the evidence's name, or the start of its SHA-256 (at least 8 characters) when
+    names repeat. ``NotFoundError`` lists the names the ticket holds.
+    """
+    ticket = tracker.get(key)
+    refs = [r for r in ticket.evidence if r.name == name]
+    if not refs and len(name) >= 8:
+        refs = [r for r in ticket.evidence if r.sha256.startswith(name.lower())]
+    if not refs:
+        held = ", ".join(r.name for r in ticket.evidence) or "none"
+        raise NotFoundError(
+            f"{key} holds no evidence named {name!r} (it holds: {held}).",
+            hint=f"`bridge show {key}` lists each observation's evidence.",
+        )
+    if len(refs) > 1:
+        shas = ", ".join(r.sha256[:12] for r in refs)
+        raise UsageError(
+            f"{key} holds {len(refs)} items named {name!r} ({shas}).",
+            hint="Name one by the start of its SHA-256 instead.",
+        )
+    return refs[0], tracker.fetch_evidence(key, refs[0])

@@ -147,6 +147,8 @@ class IssueMapper:
             event_id=str(block.get("event_id", "")),
             team=str(block.get("team", "")),
             related=str(block["related"]) if block.get("related") else None,
+            duplicate_of=str(block["duplicate_of"]) if block.get("duplicate_of") else None,
+            without_remediation=str(block.get("without_remediation") or ""),
             links=tuple(link_from_json(x) for x in block.get("links", []) if isinstance(x, dict)),
             updated=parse_time(issue.get("updated_at")),
             resolved=parse_time(issue.get("closed_at")),

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from tracker_bridge.domain.conventions import Conventions, is_observation_title
 from tracker_bridge.domain.tickets import (
@@ -406,14 +407,76 @@ class GitHubTracker:
             known["labels"] = response.data
         self._by_fingerprint[fingerprint] = number
 
-    def reopen(self, key: str) -> None:
-        """Open the issue again (PATCH state: idempotent)."""
-        self._issues.set_state(self._map.number(key), {"state": "open"})
+    def remove_fingerprint(self, key: str, fingerprint: str) -> None:
+        """Remove the fingerprint label (one DELETE; a label already gone is success), and from
+        the body's record when it was recorded there at create (one PATCH)."""
+        number = self._map.number(key)
+        issue = self._issues.cached(number)
+        block = gb.load_block(issue.get("body"))
+        if fingerprint in block.get("fingerprints", []):
+            block["fingerprints"] = [x for x in block["fingerprints"] if x != fingerprint]
+            self._issues.rewrite(issue, block)
+        label = self._map.label(self.conventions.fingerprint_label(fingerprint))
+        response = self._client.send(
+            "DELETE",
+            f"{self._issues.path}/issues/{number}/labels/{quote(label, safe='')}",
+            what=f"removing fingerprint {fingerprint} from {self._map.key(number)}",
+            allow=(404,),
+        )
+        known = self._issues.remembered(number)
+        if known is not None and response.status == 200:
+            known["labels"] = response.data
+        if self._by_fingerprint.get(fingerprint) == number:
+            del self._by_fingerprint[fingerprint]
 
-    def resolve(self, key: str) -> None:
-        """Close the issue as completed."""
-        self._issues.set_state(
-            self._map.number(key), {"state": "closed", "state_reason": "completed"}
+    def reopen(self, key: str) -> None:
+        """Open the issue again (PATCH state: idempotent); a duplicate or a defect finalised
+        without remediation stops being one, in the same PATCH."""
+        number = self._map.number(key)
+        issue = self._issues.cached(number)
+        block = gb.load_block(issue.get("body"))
+        change: dict[str, Any] = {"state": "open"}
+        if block.pop("duplicate_of", None) or block.pop("without_remediation", None):
+            block.pop("without_remediation", None)
+            change["body"] = self._issues.render(issue, block)
+        self._issues.edit(number, change, what=f"reopening {self._map.key(number)}")
+
+    def resolve(self, key: str, *, without_remediation: str = "") -> None:
+        """Close the issue as completed (one PATCH); ``without_remediation`` goes into the
+        body's record in the same PATCH."""
+        number = self._map.number(key)
+        change: dict[str, Any] = {"state": "closed", "state_reason": "completed"}
+        if without_remediation:
+            issue = self._issues.cached(number)
+            block = gb.load_block(issue.get("body"))
+            block["without_remediation"] = without_remediation
+            change["body"] = self._issues.render(issue, block)
+        self._issues.edit(number, change, what=f"closing {self._map.key(number)}")
+
+    def mark_duplicate(self, key: str, of: str) -> None:
+        """Close as a duplicate of ``of`` (state_reason ``duplicate``, GitHub's own link to the
+        canonical issue), with ``duplicate_of`` in the body's record: one PATCH (plus a GET of
+        ``of`` unless this run has read it). Idempotent."""
+        number = self._map.number(key)
+        survivor = self._issues.cached(self._map.number(of))
+        issue = self._issues.cached(number)
+        block = gb.load_block(issue.get("body"))
+        if (
+            issue.get("state") == "closed"
+            and issue.get("state_reason") == "duplicate"
+            and block.get("duplicate_of") == self._map.key(survivor["number"])
+        ):
+            return
+        block["duplicate_of"] = self._map.key(survivor["number"])
+        change: dict[str, Any] = {
+            "state": "closed",
+            "state_reason": "duplicate",
+            "body": self._issues.render(issue, block),
+        }
+        if isinstance(survivor.get("id"), int):
+            change["duplicate_issue_id"] = survivor["id"]
+        self._issues.edit(
+            number, change, what=f"closing {self._map.key(number)} as a duplicate of {of}"
         )
 
     def comment(self, key: str, text: str) -> None:

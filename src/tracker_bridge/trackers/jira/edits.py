@@ -48,6 +48,18 @@ class IssueEditor:
             not_found=key,
         )
 
+    def remove_fingerprint(self, key: str, fingerprint: str) -> None:
+        """Remove the fingerprint label (idempotent: Jira ignores removing a missing label)."""
+        self._setup.check(needs=("EDIT_ISSUES",))
+        fp_label = label(self.conventions.fingerprint_label(fingerprint))
+        self._session.send(
+            "PUT",
+            f"issue/{path(key)}",
+            f"removing fingerprint {fingerprint} from {key}",
+            body={"update": {"labels": [{"remove": fp_label}]}},
+            not_found=key,
+        )
+
     def retitle(self, key: str, title: str) -> None:
         """One PUT of the summary (clipped to 255, line breaks removed); repeating it is harmless."""
         self._setup.check(needs=("EDIT_ISSUES",))
@@ -60,34 +72,71 @@ class IssueEditor:
         )
 
     def set_parent(self, key: str, parent: str) -> None:
-        """Link ``key`` under ``parent``: the hierarchy parent with ``link = "parent"``, else an
-        issue link of ``link_type`` (Jira will not re-parent an existing issue as a sub-task).
+        """Put ``key`` under ``parent`` and let go of any earlier parent (``move``).
 
-        Jira accepts a link that already exists as success, so this is idempotent.
+        The ticket's links are read first (one GET). A hierarchy or sub-task parent is replaced
+        with one PUT of ``parent``; otherwise an issue link of ``link_type`` is made (Jira keeps
+        a link only once, so this is idempotent) and the ``link_type`` links to an earlier
+        parent are deleted, one DELETE each. Other links are never touched.
         """
-        parenting = self.conventions.link == "parent"
-        self._setup.check(
-            needs=("EDIT_ISSUES",) if parenting else ("LINK_ISSUES",), linking=not parenting
-        )
         for ref in (key, parent):
             if not fields.is_key(ref):
                 raise NotFoundError(f"{ref!r} is not a Jira issue key.")
         what = f"putting {key} under {parent}"
-        if self.conventions.link == "parent":
-            self._session.send(
-                "PUT",
-                f"issue/{path(key)}",
-                what,
-                body={"fields": {"parent": {"key": parent}}},
-                not_found=f"{key} or {parent}",
-            )
+        raw = self._session.get(
+            f"issue/{path(key)}",
+            what,
+            params={"fields": "parent,issuelinks"},
+            not_found=key,
+        )
+        current = raw.get("fields") or {}
+        hierarchy = isinstance(current.get("parent"), dict) and current["parent"].get("key")
+        if self.conventions.link == "parent" or hierarchy:
+            self._setup.check(needs=("EDIT_ISSUES",))
+            if hierarchy != parent:
+                self._session.send(
+                    "PUT",
+                    f"issue/{path(key)}",
+                    what,
+                    body={"fields": {"parent": {"key": parent}}},
+                    not_found=f"{key} or {parent}",
+                )
             return
+        self._setup.check(needs=("LINK_ISSUES",), linking=True)
         body = {
             "type": {"name": self.conventions.link_type},
             "inwardIssue": {"key": parent},
             "outwardIssue": {"key": key},
         }
         self._session.send("POST", "issueLink", what, body=body, not_found=f"{key} or {parent}")
+        for link in current.get("issuelinks") or []:
+            other = (link.get("inwardIssue") or {}).get("key")
+            named = (link.get("type") or {}).get("name") == self.conventions.link_type
+            if named and other and other != parent and link.get("id"):
+                self.delete_link(str(link["id"]), f"unlinking {key} from {other}")
+
+    def delete_link(self, link_id: str, what: str) -> None:
+        """Delete one issue link; one already gone (a retry after a lost answer) is success."""
+        try:
+            self._session.send("DELETE", f"issueLink/{path(link_id)}", what, not_found=link_id)
+        except NotFoundError:
+            return
+
+    def link_duplicate(self, key: str, of: str) -> bool:
+        """Link ``key`` as duplicating ``of`` with the site's duplicate link type; False when the
+        site has none (the record in the description then stands alone)."""
+        self._setup.check(needs=("LINK_ISSUES",))
+        link_type = self._setup.duplicate_link_type
+        if link_type is None:
+            return False
+        body = {
+            "type": {"name": link_type},
+            "inwardIssue": {"key": key},
+            "outwardIssue": {"key": of},
+        }
+        what = f"linking {key} as a duplicate of {of}"
+        self._session.send("POST", "issueLink", what, body=body, not_found=f"{key} or {of}")
+        return True
 
     def reopen(self, key: str) -> None:
         """Apply ``[conventions] reopen_transition`` (by name); a no-op when not done."""

@@ -138,6 +138,8 @@ def ticket(raw: Mapping[str, Any], conventions: Conventions, site: str) -> Ticke
         event_id=str(data.get("event_id", "")),
         team=str(data.get("team", "")),
         related=str(data["related"]) if data.get("related") else None,
+        duplicate_of=str(data["duplicate_of"]) if data.get("duplicate_of") else None,
+        without_remediation=str(data.get("without_remediation") or ""),
         links=markup.links_of(data),
         updated=jira_time(fields.get("updated")),
         resolved=jira_time(fields.get("resolutiondate")),

@@ -244,6 +244,17 @@ def with_data(text: str | None, data: dict[str, Any]) -> str:
     return text[:start] + _block(data) + rest
 
 
+def with_entries(text: str | None, **entries: str | None) -> str:
+    """``text`` with these entries set in its data block (None removes one)."""
+    data = dict(parse(text).data) or {"v": 1}
+    for name, value in entries.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return with_data(text, data)
+
+
 def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 time from the data block, or None."""
     if not isinstance(value, str):

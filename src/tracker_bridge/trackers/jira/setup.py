@@ -55,6 +55,8 @@ class ProjectSetup:
         self._granted: set[str] | None = None
         self._capabilities: Capabilities | None = None
         self._screens: dict[str, dict[str, dict[str, Any]]] = {}
+        self.duplicate_link_type: str | None = None
+        """The site's link type for duplicates (``duplicates`` / ``is duplicated by``), if any."""
 
     def check(
         self,
@@ -186,6 +188,7 @@ class ProjectSetup:
             "issueLinkTypes", []
         )
         names = sorted(str(t.get("name")) for t in link_types)
+        self.duplicate_link_type = duplicate_type(link_types)
         if conv.link_type not in names:
             self._link_problems.append(
                 f"issue link type {conv.link_type!r} does not exist on this site "
@@ -289,3 +292,13 @@ def _matches(value: Any, allowed: Mapping[str, Any]) -> bool:
     if isinstance(value, Mapping):
         return any(str(value[k]) in wanted for k in ("value", "name", "id") if k in value)
     return str(value) in wanted
+
+
+def duplicate_type(link_types: Sequence[Mapping[str, Any]]) -> str | None:
+    """The name of the site's duplicate link type: named ``Duplicate``, else any whose outward
+    phrase is ``duplicates`` (sites rename types; the phrases usually survive)."""
+    for field, wanted in (("name", "duplicate"), ("outward", "duplicates")):
+        for link_type in link_types:
+            if str(link_type.get(field, "")).casefold() == wanted:
+                return str(link_type.get("name"))
+    return None

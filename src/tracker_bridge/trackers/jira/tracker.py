@@ -379,25 +379,70 @@ class JiraTracker:
         """Add the fingerprint label (idempotent, one PUT)."""
         self._edits.add_fingerprint(key, fingerprint)
 
+    def remove_fingerprint(self, key: str, fingerprint: str) -> None:
+        """Remove the fingerprint label (idempotent, one PUT)."""
+        self._edits.remove_fingerprint(key, fingerprint)
+
     def retitle(self, key: str, title: str) -> None:
         """One PUT of the summary (clipped to 255, line breaks removed); repeating it is harmless."""
         self._edits.retitle(key, title)
 
     def set_parent(self, key: str, parent: str) -> None:
-        """Link ``key`` under ``parent`` the way the configured link style does (idempotent)."""
+        """Put ``key`` under ``parent`` the way the configured link style does, letting go of an
+        earlier parent: one GET, then one PUT or one POST plus a DELETE per old parent link."""
         self._edits.set_parent(key, parent)
 
     def reopen(self, key: str) -> None:
-        """Apply ``[conventions] reopen_transition`` (by name); a no-op when not done."""
-        self._edits.reopen(key)
+        """Apply ``[conventions] reopen_transition`` (by name); a no-op when not done.
 
-    def resolve(self, key: str) -> None:
-        """Apply the first transition into a Done-category status; a no-op when done."""
+        A duplicate or a defect finalised without remediation stops being one: its record in the
+        description is cleared (one PUT, none when there is nothing to clear).
+        """
+        self._edits.reopen(key)
+        self._evidence.rewrite_description(
+            key,
+            _cleared,
+            f"clearing the resolution record of {key}",
+        )
+
+    def resolve(self, key: str, *, without_remediation: str = "") -> None:
+        """Apply the first transition into a Done-category status; a no-op when done.
+
+        ``without_remediation`` is recorded in the description's data block first (one PUT).
+        """
+        if without_remediation:
+            self._setup.check(needs=("EDIT_ISSUES",))
+            self._evidence.rewrite_description(
+                key,
+                lambda text: markup.with_entries(text, without_remediation=without_remediation),
+                f"recording why {key} has no remediation",
+            )
+        self._edits.resolve(key)
+
+    def mark_duplicate(self, key: str, of: str) -> None:
+        """Record ``duplicate_of`` in the data block (one PUT), link ``key`` to ``of`` with the
+        site's duplicate link type where it has one (one POST), then resolve ``key``."""
+        if not fields.is_key(of):
+            raise NotFoundError(f"{of!r} is not a Jira issue key.")
+        self._setup.check(needs=("EDIT_ISSUES",))
+        self._evidence.rewrite_description(
+            key,
+            lambda text: markup.with_entries(text, duplicate_of=of),
+            f"recording {key} as a duplicate of {of}",
+        )
+        self._edits.link_duplicate(key, of)
         self._edits.resolve(key)
 
     def comment(self, key: str, text: str) -> None:
         """One POST; a lost response is checked against the latest comments before re-sending."""
         self._edits.comment(key, text)
+
+
+def _cleared(text: str | None) -> str | None:
+    data = markup.parse(text).data
+    if not data.get("duplicate_of") and not data.get("without_remediation"):
+        return None
+    return markup.with_entries(text, duplicate_of=None, without_remediation=None)
 
 
 def _linked(new: NewTicket) -> bool:

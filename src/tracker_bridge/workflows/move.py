@@ -1,0 +1,105 @@
+"""``move``: put observations under the right defect, and teach the matcher.
+
+The matcher files a sighting by its message's fingerprint. After a move, the target defect carries
+the fingerprint of every observation moved onto it, and a source defect forgets a fingerprint when
+none of its remaining observations has it, so the next sighting of that message lands on the
+target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tracker_bridge.domain.conventions import Conventions, parse_title
+from tracker_bridge.domain.fingerprint import fingerprint
+from tracker_bridge.domain.tickets import Kind, Ticket
+from tracker_bridge.errors import UsageError
+from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows.changes import Change, Outcome, carry_out
+
+
+def message_fingerprint(ticket: Ticket, conventions: Conventions) -> str | None:
+    """The fingerprint of an observation's message (read from its title when unmarked)."""
+    message = ticket.message
+    if not message:
+        parsed = parse_title(ticket.title, conventions.observation_prefix)
+        message = parsed.message if parsed else ""
+    return fingerprint(message).key if message.strip() else None
+
+
+def plan(
+    tracker: Tracker, conventions: Conventions, observations: Sequence[str], to: str
+) -> Outcome:
+    """The changes that put ``observations`` under defect ``to``; none for those already there."""
+    if not observations:
+        raise UsageError("name at least one observation to move.")
+    target = tracker.get(to)
+    if target.kind is not Kind.DEFECT:
+        raise UsageError(
+            f"{to} is {a_kind(target)}, not a defect: observations move to a defect.",
+            hint="Give the defect's key after --to (`bridge list` shows them).",
+        )
+    changes: list[Change] = []
+    unchanged: list[str] = []
+    gained = set(target.fingerprints)
+    moving: dict[str, list[tuple[str, str | None]]] = {}
+    """Source defect -> the observations leaving it, with their fingerprints."""
+    for key in dict.fromkeys(observations):
+        ticket = tracker.get(key)
+        if ticket.kind is not Kind.OBSERVATION:
+            hint = (
+                f"To fold one defect into another: bridge merge {key} --into {to}"
+                if ticket.kind is Kind.DEFECT
+                else "Only observations move; remediations go with their defect in a merge."
+            )
+            raise UsageError(f"{key} is {a_kind(ticket)}, not an observation.", hint=hint)
+        fp = message_fingerprint(ticket, conventions)
+        if ticket.parent == to:
+            unchanged.append(key)
+        else:
+            changes.append(Change("set-parent", key, to))
+            changes.append(
+                Change("comment", key, f"Moved from {ticket.parent or 'no defect'} to {to}.")
+            )
+            if ticket.parent:
+                moving.setdefault(ticket.parent, []).append((key, fp))
+        if fp and fp not in gained:
+            changes.append(Change("add-fingerprint", to, fp))
+            gained.add(fp)
+    for source, leaving in moving.items():
+        changes.extend(_forget(tracker, conventions, source, leaving))
+    return Outcome("move", to, tuple(changes), dry_run=True, unchanged=tuple(unchanged))
+
+
+def run(
+    tracker: Tracker,
+    conventions: Conventions,
+    observations: Sequence[str],
+    to: str,
+    *,
+    dry_run: bool = False,
+) -> Outcome:
+    """Move ``observations`` under ``to`` (or, with ``dry_run``, say what would change)."""
+    return carry_out(tracker, plan(tracker, conventions, observations, to), dry_run=dry_run)
+
+
+def _forget(
+    tracker: Tracker, conventions: Conventions, source: str, leaving: list[tuple[str, str | None]]
+) -> list[Change]:
+    """Fingerprints ``source`` keeps only for the observations leaving it."""
+    tree = tracker.tree(source)
+    gone = {key for key, _ in leaving}
+    staying = {message_fingerprint(t, conventions) for t in tree.observations if t.key not in gone}
+    carried = set(tree.ticket.fingerprints)
+    out = []
+    for fp in dict.fromkeys(fp for _, fp in leaving if fp):
+        if fp in carried and fp not in staying:
+            out.append(Change("remove-fingerprint", source, fp))
+    return out
+
+
+def a_kind(ticket: Ticket) -> str:
+    """``a defect``, ``an observation``: what a ticket is, for messages."""
+    if ticket.kind is None:
+        return "a ticket the bridge did not mark"
+    return f"an {ticket.kind.value}" if ticket.kind.value[0] in "aeiou" else f"a {ticket.kind}"
