@@ -9,6 +9,7 @@ importing this module loads no tracker library.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -19,17 +20,21 @@ from typing import TYPE_CHECKING
 from tracker_bridge.domain.links import delegated
 from tracker_bridge.domain.tickets import utcnow
 from tracker_bridge.domain.times import as_utc, parse_moment
-from tracker_bridge.errors import UsageError
+from tracker_bridge.errors import NoTrackerError, UsageError
 
 if TYPE_CHECKING:
     from tracker_bridge.domain.fingerprint import Fingerprint
     from tracker_bridge.domain.matching import StreamGrouper
     from tracker_bridge.domain.rules import Rule, Severity
+    from tracker_bridge.domain.tickets import EvidenceRef
     from tracker_bridge.settings import Settings
     from tracker_bridge.trackers.base import Tracker
+    from tracker_bridge.workflows.changes import Outcome
     from tracker_bridge.workflows.check import Report
     from tracker_bridge.workflows.delegate import Result as Delegated
     from tracker_bridge.workflows.evidence import Added
+    from tracker_bridge.workflows.listing import Filter as Listed
+    from tracker_bridge.workflows.listing import Row
     from tracker_bridge.workflows.observe import Result as Observed
     from tracker_bridge.workflows.postmortem import Draft
     from tracker_bridge.workflows.report import DefectReport
@@ -88,6 +93,24 @@ class Bridge:
 
             self._tracker = trackers.build(self.settings.tracker, self.settings.conventions_value())
         return self._tracker
+
+    @property
+    def existing(self) -> Tracker:
+        """The configured tracker for an operation that reads or changes tickets: an embedded
+        tracker that does not exist yet is not created (``NoTrackerError`` says so)."""
+        if self._tracker is None:
+            conf = self.settings.tracker
+            if conf.kind == "local" and not Path(conf.path).exists():
+                where = self.settings.config_path
+                raise NoTrackerError(
+                    f"no tracker here: {conf.path} does not exist "
+                    f"({f'configured in {where}' if where else 'no bridge.toml'}), so there is "
+                    "nothing to read or change.",
+                    hint="Run it where the tracker lives, point --config (or BRIDGE_CONFIG) at "
+                    'your bridge.toml, or start an embedded tracker: bridge observe "MESSAGE" '
+                    "--instance NAME.",
+                )
+        return self.tracker
 
     def team_tracker(self, team: str) -> tuple[Tracker, bool]:
         """A new tracker for ``team``'s project (close it), and whether it is our site."""
@@ -192,7 +215,7 @@ class Bridge:
         """``key`` with its observations and remediations (also those delegated elsewhere)."""
         from tracker_bridge.workflows import show as flow
 
-        tree = flow.run(self.tracker, key)
+        tree = flow.run(self.existing, key)
         elsewhere = flow.remote_remediations(tree.ticket, lambda team: self.team_tracker(team)[0])
         return flow.Shown(tree=tree, elsewhere=tuple(elsewhere))
 
@@ -204,7 +227,7 @@ class Bridge:
 
         return tuple(
             flow.run(
-                self.tracker, self.settings.conventions_value(), defect=defect, progress=progress
+                self.existing, self.settings.conventions_value(), defect=defect, progress=progress
             )
         )
 
@@ -219,16 +242,79 @@ class Bridge:
         from tracker_bridge.workflows import postmortem as flow
 
         return flow.run(
-            self.tracker,
+            self.existing,
             defect,
             variables=dict(variables or {}),
             templates_dir=self.settings.templates_dir,
             template=template,
         )
 
+    # ``list`` shadows the builtin inside this class: annotations below say ``builtins.list``.
+    def list(
+        self, wanted: Listed | None = None, *, progress: Progress | None = None
+    ) -> tuple[Row, ...]:
+        """The tickets ``wanted`` picks (default: open defects), most pressing first."""
+        from tracker_bridge.workflows import listing as flow
+
+        return tuple(
+            flow.run(
+                self.existing,
+                self.settings.conventions_value(),
+                wanted or flow.Filter(),
+                progress=progress,
+            )
+        )
+
+    def evidence_cat(self, key: str, name: str) -> tuple[EvidenceRef, bytes]:
+        """The stored (scrubbed) bytes of evidence ``name`` on ``key``, with its record."""
+        from tracker_bridge.workflows import evidence as flow
+
+        return flow.cat(self.existing, key, name)
+
+    # -- the lifecycle ---------------------------------------------------------------------
+
+    def move(self, observations: Sequence[str], *, to: str, dry_run: bool = False) -> Outcome:
+        """Put ``observations`` under defect ``to``; the matcher learns (see ``workflows.move``)."""
+        from tracker_bridge.workflows import move as flow
+
+        conventions = self.settings.conventions_value()
+        return flow.run(self.existing, conventions, observations, to, dry_run=dry_run)
+
+    def merge(self, duplicates: Sequence[str], *, into: str, dry_run: bool = False) -> Outcome:
+        """Fold ``duplicates`` into defect ``into``, closing each as its duplicate."""
+        from tracker_bridge.workflows import merge as flow
+
+        return flow.run(self.existing, duplicates, into, dry_run=dry_run)
+
+    def resolve(
+        self,
+        key: str,
+        *,
+        note: str = "",
+        without_remediation: str = "",
+        dry_run: bool = False,
+    ) -> Outcome:
+        """Close ``key``; a defect only with a remediation or a recorded reason
+        (``FinalisationError`` otherwise)."""
+        from tracker_bridge.workflows import resolve as flow
+
+        return flow.run(
+            self.existing,
+            key,
+            note=note,
+            without_remediation=without_remediation,
+            dry_run=dry_run,
+        )
+
+    def reopen(self, key: str, *, note: str = "", dry_run: bool = False) -> Outcome:
+        """Open ``key`` again."""
+        from tracker_bridge.workflows import resolve as flow
+
+        return flow.reopen(self.existing, key, note=note, dry_run=dry_run)
+
     # -- the convention check --------------------------------------------------------------
 
-    def rules(self, only: Sequence[str] = ()) -> list[tuple[Rule, Severity | None]]:
+    def rules(self, only: Sequence[str] = ()) -> builtins.list[tuple[Rule, Severity | None]]:
         """The rule catalogue with each rule's severity under this configuration."""
         from tracker_bridge.domain.rules import RULES
 
@@ -254,7 +340,7 @@ class Bridge:
             raise UsageError("--dry-run only makes sense with --fix.")
         conventions = self.settings.conventions_value()
         report = flow.run(
-            self.tracker,
+            self.existing,
             conventions,
             levels=self._levels(rules),
             stale_days=self.settings.check.stale_days,
@@ -262,7 +348,7 @@ class Bridge:
         )
         if fix:
             report = flow.fix(
-                self.tracker,
+                self.existing,
                 report,
                 conventions,
                 dry_run=dry_run,
@@ -293,7 +379,7 @@ class Bridge:
         target, same_site = self.team_tracker(to)
         try:
             return flow.run(
-                self.tracker,
+                self.existing,
                 target,
                 team=team,
                 conventions=self.settings.conventions_value(),
@@ -327,7 +413,7 @@ class Bridge:
         files = flow.read_paths(paths, sensitive=sensitive)
         if not redact:
             self._log(f"evidence add {key} --no-redact: {len(files)} file(s) unscrubbed")
-        return flow.add(self.tracker, key, flow.scrub(files, redact=redact))
+        return flow.add(self.existing, key, flow.scrub(files, redact=redact))
 
     def evidence_sync(self, defect: str, *, to: str | None = None) -> Synced:
         """One evidence index on ``defect``; with ``to``, copy the files into that ticket once.
@@ -339,16 +425,16 @@ class Bridge:
         from tracker_bridge.workflows import sync as flow
 
         if to is None:
-            return flow.roll_up(self.tracker, defect)
+            return flow.roll_up(self.existing, defect)
         team = next(
-            (d.team for d in delegated(self.tracker.get(defect).links) if d.key == to), None
+            (d.team for d in delegated(self.existing.get(defect).links) if d.key == to), None
         )
         if team is None:
-            other_team = bool(self.tracker.get(to).team)
-            return flow.copy_to(self.tracker, defect, self.tracker, to, other_team=other_team)
+            other_team = bool(self.existing.get(to).team)
+            return flow.copy_to(self.existing, defect, self.existing, to, other_team=other_team)
         target, _ = self.team_tracker(team)
         try:
-            return flow.copy_to(self.tracker, defect, target, to, other_team=True)
+            return flow.copy_to(self.existing, defect, target, to, other_team=True)
         finally:
             target.close()
 
@@ -369,7 +455,7 @@ class Bridge:
             raise UsageError("give a MESSAGE to fingerprint.")
         return fingerprint(message)
 
-    def explain(self, message: str, *, threshold: float | None = None) -> list[str]:
+    def explain(self, message: str, *, threshold: float | None = None) -> builtins.list[str]:
         """How ``message`` is fingerprinted and matched, step by step."""
         from tracker_bridge.domain.matching import Matcher
 

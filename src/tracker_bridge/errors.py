@@ -9,6 +9,7 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     │   └── CredentialsRejected      the tracker answered 401: the token (or e-mail) is wrong
     ├── TemplateError                a template that does not render
     ├── NotFoundError                a ticket key that the tracker does not know
+    ├── NoTrackerError               no embedded tracker where a command that only reads runs
     ├── CaptureError                 a --capture command that could not be started
     ├── LocalStoreError              the local tracker's file cannot be written (read-only, damaged)
     ├── AlertPayloadError            an alert webhook body that cannot be read (HTTP 400/422)
@@ -58,6 +59,11 @@ class TemplateError(BridgeError):
 
 class NotFoundError(BridgeError):
     """A ticket key that the tracker does not know."""
+
+
+class NoTrackerError(BridgeError):
+    """No tracker where the command runs: the embedded tracker's file does not exist, and a
+    command that only reads or changes tickets does not create one."""
 
 
 class CaptureError(BridgeError):

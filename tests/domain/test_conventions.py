@@ -112,8 +112,46 @@ def test_format_then_parse_round_trips(message: str, instance: str) -> None:
     parsed = parse_title(title)
     assert parsed is not None and parsed.canonical
     assert parsed.instance == normalize(instance)
-    if parsed.message.endswith("…") and len(title) == TITLE_LIMIT:
+    if parsed.message != normalize(message):
+        # clipped: to the limit, or one short where the next character needed an escape
+        assert parsed.message.endswith("…") and len(title) >= TITLE_LIMIT - 1
         assert normalize(message).startswith(parsed.message[:-1].rstrip())
     else:
         assert parsed.message == normalize(message)
     assert format_title(parsed.message, parsed.instance) == title
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\x1b[31mERROR\x1b[0m disk full", "ERROR disk full"),
+        ("\x1b[1;38;5;196mboom\x1b[m", "boom"),
+        ("\x1b]0;pwned\x07title", "title"),
+        ("\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x9b31mred", "red"),
+        ("access \u202eexe.txt\u202c denied", "access exe.txt denied"),
+        ("\u2066isAdmin\u2069 \u200ftrue\u200e", "isAdmin true"),
+        ("lone \x1b escape", "lone escape"),
+    ],
+)
+def test_titles_lose_terminal_escapes_and_bidi_controls(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+    parsed = parse_title(format_title(raw, f"host-{raw}"))
+    assert parsed is not None and parsed.canonical
+    assert parsed.message == clean
+    assert parsed.instance == f"host-{clean}"
+
+
+def test_quotes_are_escaped_alike_in_message_and_instance() -> None:
+    title = format_title('open "/var/log" failed: \\x', 'rack "b"')
+    assert title == 'Handle: "open \\"/var/log\\" failed: \\\\x" on "rack \\"b\\""'
+    parsed = parse_title(title)
+    assert parsed is not None and parsed.canonical
+    assert (parsed.message, parsed.instance) == ('open "/var/log" failed: \\x', 'rack "b"')
+
+
+def test_clipping_never_splits_an_escape() -> None:
+    title = format_title("x" * 200 + '"' * 100, "h")
+    assert len(title) <= TITLE_LIMIT
+    parsed = parse_title(title)
+    assert parsed is not None and parsed.canonical and parsed.message.endswith("…")

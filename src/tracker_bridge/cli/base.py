@@ -37,6 +37,14 @@ def json_option(f: F) -> F:
     )(f)
 
 
+def dry_run_option(f: F) -> F:
+    return click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Say what would change, change nothing (the tracker is only read).",
+    )(f)
+
+
 def open_bridge(config_path: Path | None) -> Bridge:
     """The ``Bridge`` every command is one call of (use it in a with-block)."""
     from tracker_bridge.bridge import Bridge
@@ -69,3 +77,32 @@ def cli() -> None:
     With no configuration, tickets live in the embedded local tracker under ./.bridge/.
     Exit status: 0 success, 1 problems found, 2 bad usage/config/input, 3 tracker unavailable.
     """
+
+
+def write_output(path: Path, text: str, what: str = "the report") -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename, so a reader never sees half
+    of it; a path that cannot be written is bad input (exit 2), not an internal error."""
+    from tracker_bridge.errors import UsageError
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        hint = (
+            f"Create the directory first (mkdir -p {path.parent}) or choose another --output."
+            if not path.parent.is_dir()
+            else "Choose another --output."
+        )
+        raise UsageError(f"cannot write {what} to {path}: {exc.strerror}.", hint=hint) from None
+
+
+def require_output_dir(path: Path | None) -> None:
+    """Refuse an --output in a missing directory before any work is done (exit 2)."""
+    from tracker_bridge.errors import UsageError
+
+    if path is not None and not path.parent.is_dir():
+        raise UsageError(
+            f"cannot write to {path}: the directory {path.parent} does not exist.",
+            hint=f"Create it first (mkdir -p {path.parent}) or choose another --output.",
+        )

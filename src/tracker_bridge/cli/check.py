@@ -15,6 +15,7 @@ from tracker_bridge.cli.base import (
     emit,
     json_option,
     open_bridge,
+    write_output,
 )
 
 _FORMATS = ("text", "json", "junit", "sarif", "github")
@@ -133,15 +134,7 @@ def _list_rules(fmt: str, config_path: Path | None) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename, so a reader never sees half a report."""
-    from tracker_bridge.errors import UsageError
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise UsageError(f"cannot write the report to {path}: {exc.strerror}.") from None
+    write_output(path, text)
 
 
 def _step_summary(markdown: str) -> None:

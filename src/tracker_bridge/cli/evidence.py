@@ -1,4 +1,4 @@
-"""`bridge evidence add` and `bridge evidence sync`."""
+"""`bridge evidence add`, `bridge evidence sync` and `bridge evidence cat`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,47 @@ def evidence() -> None:
       bridge evidence add OPS-7 app.log screenshots/      # idempotent: same content, no upload
       bridge evidence sync OPS-1                          # index of every observation's evidence
       bridge evidence sync OPS-1 --to PLAT-42             # copy it into the delegated ticket
+      bridge evidence cat OPS-7 capture-1-df.txt          # read it back, as stored
     """
+
+
+@evidence.command("cat")
+@click.argument("key")
+@click.argument("name")
+@config_option
+@json_option
+def cat(key: str, name: str, config_path: Path | None, as_json: bool) -> None:
+    """Print evidence NAME of ticket KEY as stored (scrubbed of secrets).
+
+    NAME is the name `bridge show` lists, or the start of its SHA-256 when two items share a
+    name. On a terminal, control characters (escape sequences) are shown, not obeyed; piped or
+    redirected, the bytes come out unchanged. With --json: its record (name, size, sha256,
+    source, redactions) and, for text, the text.
+
+    \b
+    Examples:
+      bridge evidence cat OPS-7 capture-1-df.txt
+      bridge evidence cat OPS-7 screenshot.png > screenshot.png
+    """
+    import sys
+
+    from tracker_bridge.workflows import evidence as flow
+
+    with open_bridge(config_path) as bridge:
+        ref, data = bridge.evidence_cat(key, name)
+    if as_json:
+        record = flow.ref_json(ref)
+        try:
+            record["text"] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            record["text"] = None
+        emit(record)
+        return
+    if sys.stdout.isatty():
+        # a terminal would obey escape sequences hidden in a log: show them, do not run them
+        data = flow.terminal_safe(data)
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
 
 
 @evidence.command("add")

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge, parse_vars
+from tracker_bridge.cli.base import (
+    cli,
+    config_option,
+    emit,
+    json_option,
+    open_bridge,
+    parse_vars,
+    require_output_dir,
+    write_output,
+)
 
 
 @cli.command()
@@ -39,12 +48,13 @@ def postmortem(
     defects elsewhere. Override the template with a postmortem.md.j2 in templates_dir.
     """
     pairs = parse_vars(variables)
+    require_output_dir(output)
     with open_bridge(config_path) as bridge:
         draft = bridge.postmortem(defect, variables=pairs, template=template)
     if as_json:
         emit({"defect": draft.defect, "title": draft.title, "body": draft.body})
     elif output is not None:
-        output.write_text(draft.body, encoding="utf-8")
+        write_output(output, draft.body, "the washup draft")
         click.echo(f"Washup draft of {defect} written to {output}.", err=True)
     else:
         click.echo(draft.body, nl=False)

@@ -13,9 +13,13 @@ import click
 from tracker_bridge.domain import humanize
 
 if TYPE_CHECKING:
+    from rich.tree import Tree as RichTree
+
     from tracker_bridge.domain.tickets import Ticket, Tree
+    from tracker_bridge.workflows.changes import Outcome
     from tracker_bridge.workflows.delegate import Result as DelegateResult
     from tracker_bridge.workflows.evidence import Added, Capture
+    from tracker_bridge.workflows.listing import Filter, Row
     from tracker_bridge.workflows.observe import Result
     from tracker_bridge.workflows.show import Elsewhere
     from tracker_bridge.workflows.sync import Synced
@@ -114,35 +118,110 @@ def synced(result: Synced) -> None:
 
 
 def tree(data: Tree, elsewhere: Sequence[Elsewhere] = ()) -> None:
-    """A defect and its children as a tree (rich)."""
+    """A defect and its children as a tree (rich): per observation its instance, time, impact,
+    actions and evidence; remediations with their status; the defect's fingerprints."""
     from rich.console import Console
     from rich.tree import Tree as RichTree
 
-    root = RichTree(_line(data.ticket))
-    if data.ticket.message and data.ticket.message != data.ticket.title:
-        root.add(f"[dim]message:[/] {_esc(data.ticket.message[:300])}")
-    for ref in data.ticket.evidence:
-        root.add(f"[dim]evidence:[/] {_esc(ref.name)} ({humanize.size(ref.size)})")
+    ticket = data.ticket
+    root = RichTree(_line(ticket))
+    if ticket.message and ticket.message != ticket.title:
+        root.add(f"[dim]message:[/] {_esc(ticket.message[:300])}")
+    if ticket.fingerprints:
+        root.add(f"[dim]fingerprints:[/] {', '.join(ticket.fingerprints)}")
+    if ticket.duplicate_of:
+        root.add(f"[dim]duplicate of:[/] {_esc(ticket.duplicate_of)}")
+    if ticket.without_remediation:
+        root.add(f"[dim]resolved without remediation:[/] {_esc(ticket.without_remediation)}")
+    if ticket.parent:
+        root.add(f"[dim]defect:[/] {_esc(ticket.parent)}")
+    _facts(root, ticket)
     if data.observations:
         branch = root.add(f"observations ({len(data.observations)})")
         for t in data.observations:
-            when = t.observed_at.isoformat() if t.observed_at else "?"
-            node = branch.add(f"{_line(t)}  [dim]{when}, {len(t.evidence)} evidence[/]")
-            for action in t.actions:
-                node.add(f"[dim]action:[/] {_esc(action)}")
+            _facts(branch.add(_line(t)), t)
     if data.remediations or elsewhere:
         branch = root.add(f"remediations ({len(data.remediations) + len(elsewhere)})")
         for t in data.remediations:
-            branch.add(_line(t) + (f"  [dim]team {t.team}[/]" if t.team else ""))
+            branch.add(_line(t) + (f"  [dim]team {_esc(t.team)}[/]" if t.team else ""))
         for e in elsewhere:
             branch.add(
                 f"[bold]{_esc(e.key)}[/] {_esc(e.title)}  [dim]remediation, {_esc(e.status)}, "
                 f"team {_esc(e.team)}, {_esc(e.url)}[/]"
             )
+    elif ticket.kind is not None and ticket.kind.value == "defect" and not ticket.duplicate_of:
+        root.add(
+            f"[dim]remediations: none yet (bridge delegate {_esc(ticket.key)} --to TEAM files one)[/]"
+        )
     for t in data.related:
         root.add(f"[dim]related:[/] {_line(t)}")
     # Piped output keeps whole lines: scripts grep it, and there is no terminal width to fit.
     Console(width=None if sys.stdout.isatty() else 4096).print(root)
+
+
+def _facts(node: RichTree, t: Ticket) -> None:
+    """An observation's instance, time, impact, actions and evidence, under its line."""
+    if t.instance or t.observed_at:
+        when = t.observed_at.isoformat() if t.observed_at else "time unknown"
+        node.add(f"[dim]on[/] {_esc(t.instance or '?')} [dim]at[/] {when}")
+    if t.impact:
+        node.add(f"[dim]impact:[/] {_esc(t.impact)}")
+    for action in t.actions:
+        node.add(f"[dim]action:[/] {_esc(action)}")
+    for ref in t.evidence:
+        node.add(f"[dim]evidence:[/] {_esc(ref.name)} ({humanize.size(ref.size)})")
+    if t.kind is not None and t.kind.value == "observation" and not t.evidence:
+        node.add(f"[dim]evidence: none (bridge evidence add {_esc(t.key)} FILE)[/]")
+
+
+def listing(rows: Sequence[Row], wanted: Filter) -> None:
+    """``bridge list`` as an aligned table, or one line saying there is nothing."""
+    if not rows:
+        status = "" if wanted.status == "all" else f"{wanted.status} "
+        kinds = "tickets" if wanted.kind == "all" else f"{wanted.kind}s"
+        where = f" on {wanted.instance}" if wanted.instance else ""
+        since = f" since {wanted.since.date().isoformat()}" if wanted.since else ""
+        click.echo(f"No {status}{kinds}{where}{since}.")
+        return
+    header = ["key", "kind", "status", "sightings", "last seen", "instances", "title"]
+    table = [header]
+    for row in rows:
+        places = ", ".join(f"{name} ({n})" for name, n in row.instances[:3])
+        if len(row.instances) > 3:
+            places += f", +{len(row.instances) - 3}"
+        title = row.title + (f"  (duplicate of {row.duplicate_of})" if row.duplicate_of else "")
+        table.append(
+            [
+                row.key,
+                row.kind,
+                row.status,
+                str(row.sightings),
+                row.last_seen.date().isoformat() if row.last_seen else "-",
+                places or "-",
+                title,
+            ]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
+    for r in table:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(r[:-1])]
+        click.echo(visible("  ".join([*cells, r[-1]]).rstrip()))
+
+
+def outcome(result: Outcome) -> None:
+    """What a lifecycle command changed, or with --dry-run would change."""
+    if not result.changes:
+        click.echo(f"Nothing to change: {result.target} is already as asked.")
+        return
+    head = "Would change" if result.dry_run else "Changed"
+    click.echo(f"{head} ({result.command} {result.target}):")
+    for change in result.changes:
+        click.echo(f"  {visible(change.describe())}")
+    for key in result.unchanged:
+        click.echo(f"  {key}: already as asked")
+    for note in result.notes:
+        click.echo(f"  note: {visible(note)}")
+    if result.dry_run:
+        click.echo("(dry run: nothing was changed)")
 
 
 def _line(t: Ticket) -> str:
@@ -151,9 +230,16 @@ def _line(t: Ticket) -> str:
 
 
 def _esc(text: str) -> str:
+    """Text as rich markup that prints as written: no markup, no escape sequences obeyed."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(visible(text))
+
+
+def visible(text: str) -> str:
+    """``text`` with control and format characters (ANSI escape sequences, bidi overrides)
+    shown as ``\\xNN`` instead of acted on by the terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 @contextmanager

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, open_bridge
+from tracker_bridge.cli.base import (
+    cli,
+    config_option,
+    open_bridge,
+    require_output_dir,
+    write_output,
+)
 
 
 @cli.command()
@@ -41,6 +47,7 @@ def report(
 
     if as_json:
         fmt = "json"
+    require_output_dir(output)
     with (
         open_bridge(config_path) as bridge,
         render.progress("Reading tickets", enabled=fmt == "table" and output is None) as tick,
@@ -50,5 +57,5 @@ def report(
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_output(output, text + "\n")
         click.echo(f"{len(reports)} defect(s) reported to {output}.", err=True)

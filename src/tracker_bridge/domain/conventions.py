@@ -1,9 +1,9 @@
 """The naming and structure conventions the bridge enforces, as pure functions.
 
-An observation is titled ``Handle: "<error message>" on "<instance>"``. The message is kept as
-typed (after collapsing whitespace and control characters onto single spaces) so titles stay
-readable; the instance is escaped (``\\`` and ``"``) so the title always parses back: the
-separator is the *last* ``" on "`` because an escaped instance cannot contain one.
+An observation is titled ``Handle: "<error message>" on "<instance>"``. Message and instance are
+cleaned alike (terminal escape sequences and bidi controls removed, whitespace and control
+characters collapsed onto single spaces) and escaped alike (``\\`` and ``"``), so a title always
+parses back: neither part can contain an unescaped ``" on "``.
 """
 
 from __future__ import annotations
@@ -56,14 +56,46 @@ class ParsedTitle:
     canonical: bool
 
 
+_TERMINAL_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement (``ESC [ 31 m``)
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[@-Z\\-_]"  # other two-character sequences
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # CSI in its one-byte C1 form
+)
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Marks and overrides that make text display in another order than it reads (Trojan Source)."""
+
+
 def normalize(text: str) -> str:
-    """Collapse newlines, tabs, control characters and runs of spaces onto single spaces."""
-    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    """Text fit for a title: terminal escape sequences (ANSI colours) and bidi controls removed,
+    newlines, tabs, other control characters and runs of spaces collapsed onto single spaces."""
+    text = _TERMINAL_ESCAPE.sub("", text)
+    cleaned = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in _BIDI_CONTROLS
+    )
     return " ".join(cleaned.split())
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _clip_escaped(text: str, room: int) -> str:
+    """``text`` escaped, clipped to ``room`` characters with ``…`` without splitting an escape."""
+    escaped = _escape(text)
+    if len(escaped) <= room:
+        return escaped
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        piece = _escape(ch)
+        if used + len(piece) > room - len(ELLIPSIS):
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out).rstrip() + ELLIPSIS
 
 
 def _unescape(text: str) -> str:
@@ -85,10 +117,7 @@ def format_title(message: str, instance: str, prefix: str = "Handle") -> str:
     if len(inst) > INSTANCE_LIMIT:
         raise ValueError(f"the instance name is longer than {INSTANCE_LIMIT} characters")
     head, tail = f'{prefix}: "', f'" on "{inst}"'
-    room = TITLE_LIMIT - len(head) - len(tail)
-    if len(msg) > room:
-        msg = msg[: room - len(ELLIPSIS)].rstrip() + ELLIPSIS
-    return f"{head}{msg}{tail}"
+    return f"{head}{_clip_escaped(msg, TITLE_LIMIT - len(head) - len(tail))}{tail}"
 
 
 def is_observation_title(title: str, prefix: str = "Handle") -> bool:
@@ -96,6 +125,7 @@ def is_observation_title(title: str, prefix: str = "Handle") -> bool:
     return re.match(rf"\s*{re.escape(prefix)}\s*:", title, re.IGNORECASE) is not None
 
 
+_CANONICAL = re.compile(r'"((?:[^"\\]|\\.)+)" on "((?:[^"\\]|\\.)+)"')
 _SLOPPY_SEPARATOR = re.compile(r'(?:"\s*|\s+)on(?:\s*"|\s+)', re.IGNORECASE)
 
 
@@ -110,14 +140,12 @@ def parse_title(title: str, prefix: str = "Handle") -> ParsedTitle | None:
     if head is None:
         return None
     body = title[head.end() :]
-    canonical = title.startswith(f'{prefix}: "') and body.endswith('"')
-    if canonical:
-        inner = body[1:-1]
-        cut = inner.rfind('" on "')
-        if cut > 0:
-            message, instance = inner[:cut], inner[cut + len('" on "') :]
-            if re.fullmatch(r'(?:[^"\\]|\\.)+', instance) and message == normalize(message):
-                return ParsedTitle(message, _unescape(instance), True)
+    if title.startswith(f'{prefix}: "'):
+        canonical = _CANONICAL.fullmatch(body)
+        if canonical is not None:
+            message, instance = (_unescape(part) for part in canonical.groups())
+            if message == normalize(message) and instance == normalize(instance):
+                return ParsedTitle(message, instance, True)
     separators = list(_SLOPPY_SEPARATOR.finditer(body))
     if not separators:
         return None

@@ -237,3 +237,12 @@ def cat(tracker: Tracker, key: str, name: str) -> tuple[EvidenceRef, bytes]:
             hint="Name one by the start of its SHA-256 instead.",
         )
     return refs[0], tracker.fetch_evidence(key, refs[0])
+
+
+def terminal_safe(data: bytes) -> bytes:
+    """Text with control and format characters (escape sequences, bidi overrides) shown as
+    ``\\xNN``, keeping line breaks and tabs: what a terminal can print without obeying it."""
+    text = data.decode("utf-8", "replace")
+    return "".join(
+        ch if ch in "\n\t" or ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text
+    ).encode("utf-8")
