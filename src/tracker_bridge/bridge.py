@@ -137,13 +137,20 @@ class Bridge:
         sensitive: bool = False,
         redact: bool = True,
         dry_run: bool = False,
+        piped: bytes | None = None,
+        capture_timeout: float = 120.0,
+        capture_progress: Callable[[str, float], None] | None = None,
     ) -> Observed:
         """Record a sighting of ``message`` on ``instance`` under its (known or new) defect.
 
         Everything that can be refused (message, instance, time, capture commands, evidence
         paths) is refused before any ``capture`` command runs; the commands then run first, and
-        their output, exit status and time become evidence. When the tracker stays down the
-        observation is kept for ``replay`` and the ``TrackerUnavailable`` error says where.
+        their output, exit status and time become evidence. Each runs in its own process
+        group, stopped after ``capture_timeout`` seconds (or on Ctrl-C: ``CaptureInterrupted``,
+        nothing recorded); ``capture_progress`` hears (command, seconds) while one runs.
+        ``piped`` is evidence read from a pipe, stored as ``stdin.txt``. When the tracker stays
+        down the observation is kept for ``replay`` and the ``TrackerUnavailable`` error says
+        where.
         """
         from tracker_bridge.workflows import evidence as ev
         from tracker_bridge.workflows import observe as flow
@@ -155,7 +162,9 @@ class Bridge:
         for command in capture:
             ev.check_capture(command)
         files = ev.read_paths(evidence, sensitive=sensitive)
-        captured = [ev.capture(cmd, i) for i, cmd in enumerate(capture, start=1)]
+        if piped is not None:
+            files.append(ev.piped(piped, sensitive=sensitive))
+        captured = ev.capture_all(capture, capture_timeout, progress=capture_progress)
         if not redact:
             self._log(
                 f"observe --no-redact: {len(files) + len(captured)} evidence item(s) unscrubbed"

@@ -15,6 +15,7 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     ├── AlertPayloadError            an alert webhook body that cannot be read (HTTP 400/422)
     ├── JournalUnavailable           the durable intake store cannot take alerts now (HTTP 503)
     ├── FinalisationError            exit 1: a defect closed with no remediation and no reason
+    ├── Interrupted                  exit 130: Ctrl-C, with what was and was not recorded
     └── TrackerError                 exit 3: the tracker is unreachable or refused after retries
         ├── TrackerUnavailable       connection failures, 5xx, rate limits past the retry budget
         ├── TrackerRefused           the tracker answered but will not do it (permission, validation)
@@ -105,6 +106,12 @@ class FinalisationError(BridgeError):
     ran and the finalisation rule refused)."""
 
     exit_code = 1
+
+
+class Interrupted(BridgeError):
+    """Ctrl-C: the message says what was recorded and what was not."""
+
+    exit_code = 130
 
 
 class TrackerError(BridgeError):

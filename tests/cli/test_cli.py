@@ -141,7 +141,7 @@ def test_failing_capture_is_evidence_not_an_error(capsys: pytest.CaptureFixture[
         (["observe", "Disk full", "-i", "h", "--defect", "OPS-1", "--new-defect"], "contradict"),
         (["observe", "Disk full", "-i", "h", "--config", "nope.toml"], "does not exist"),
         (["observe", "Disk full"], "Missing option '--instance'"),
-        (["show", "OPS-404"], "OPS-404 is not a ticket"),
+        (["show", "OPS-404"], "no tracker here"),
         (["check", "--rule", "nope"], "unknown rule"),
     ],
 )

@@ -18,7 +18,8 @@ from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_
     "evidence_paths",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="A file or directory to attach (repeatable). Secrets are scrubbed before upload.",
+    help="A file or directory to attach (repeatable); - reads it from stdin. Secrets are "
+    "scrubbed before upload.",
 )
 @click.option(
     "--capture",
@@ -28,6 +29,15 @@ from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_
     metavar="CMD",
     help="A shell command run FIRST, before anything else; its output, exit status and time "
     "become evidence (repeatable). Use it to record state before a destructive action.",
+)
+@click.option(
+    "--capture-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop a --capture command (its whole process group) after this long; what it printed "
+    "so far is kept.",
 )
 @click.option(
     "--action", "-a", "actions", multiple=True, help="What you did about it (repeatable)."
@@ -56,6 +66,7 @@ def observe(
     instance: str,
     evidence_paths: tuple[Path, ...],
     captures: tuple[str, ...],
+    capture_timeout: float,
     actions: tuple[str, ...],
     observed_at: str | None,
     impact: str,
@@ -68,34 +79,83 @@ def observe(
     config_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Record a sighting of an error MESSAGE on an instance.
+    """Record a sighting of an error MESSAGE on an instance (MESSAGE - reads it from stdin).
 
     The bridge finds the known defect whose messages match (or opens a new one), creates an
     observation titled  Handle: "MESSAGE" on "INSTANCE"  under it, attaches the scrubbed
-    evidence, and reopens the defect if it had been done.
+    evidence, and reopens the defect if it had been done. A sighting without evidence is
+    recorded, but `bridge check` reports it as an error: attach at least one file or capture.
 
     \b
-    Example:
+    Examples:
       bridge observe "No space left on device" --instance replica-2 \\
           --capture "df -h" --capture "ls -lah /tmp" --action "wiped /tmp" --evidence app.log
+      tail -1 app.log | bridge observe - --instance web-1 --evidence app.log
+      journalctl -u app -n 200 | bridge observe "app crashed" -i web-1 --evidence -
+      bridge observe "backup hung" -i db-1 --capture "ps auxf" --capture-timeout 30
     """
     from tracker_bridge.cli import render
+    from tracker_bridge.errors import Interrupted, UsageError
+    from tracker_bridge.workflows.evidence import CaptureInterrupted
 
-    with open_bridge(config_path) as bridge:
-        result = bridge.observe(
-            message,
-            instance=instance,
-            evidence=evidence_paths,
-            capture=captures,
-            actions=actions,
-            at=observed_at,
-            impact=impact,
-            event_id=event_id,
-            defect=defect,
-            new_defect=new_defect,
-            sensitive=sensitive,
-            redact=not no_redact,
-            dry_run=dry_run,
+    piped = None
+    if Path("-") in evidence_paths:
+        if message == "-":
+            raise UsageError(
+                "stdin can be the message (MESSAGE -) or evidence (--evidence -), not both.",
+                hint="Put the evidence in a file and pass --evidence FILE.",
+            )
+        piped = _stdin_bytes("--evidence -")
+    if message == "-":
+        message = _stdin_bytes("MESSAGE -").decode("utf-8", "replace").strip()
+    with (
+        open_bridge(config_path) as bridge,
+        render.capture_progress(capture_timeout, enabled=not as_json) as tick,
+    ):
+        try:
+            result = bridge.observe(
+                message,
+                instance=instance,
+                evidence=[p for p in evidence_paths if p != Path("-")],
+                capture=captures,
+                actions=actions,
+                at=observed_at,
+                impact=impact,
+                event_id=event_id,
+                defect=defect,
+                new_defect=new_defect,
+                sensitive=sensitive,
+                redact=not no_redact,
+                dry_run=dry_run,
+                piped=piped,
+                capture_timeout=capture_timeout,
+                capture_progress=tick,
+            )
+        except CaptureInterrupted as exc:
+            finished = ", ".join(f"`{c}`" for c in exc.finished) or "none"
+            raise Interrupted(
+                f"interrupted during --capture `{exc.command}` after {exc.seconds:.0f}s; its "
+                "process group was stopped. Nothing was recorded: no ticket was created or "
+                f"changed, and the output of the captures that had finished ({finished}) was "
+                "discarded.",
+                hint="Run the command again; --capture-timeout bounds a slow capture.",
+            ) from None
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted while recording on {bridge.tracker.name}: the observation may be "
+                "partly made.",
+                hint="Run `bridge check` to see what is incomplete, or run the same command "
+                "again"
+                + (f" (same --event-id {event_id}: nothing is duplicated)." if event_id else "."),
+            ) from None
+    if not result.evidence:
+        what = "would be" if dry_run else "is"
+        click.echo(
+            f"bridge: warning: {result.observation or 'the observation'} {what} recorded "
+            "without evidence, which `bridge check` reports as an error "
+            "(observation-without-evidence). Attach some: bridge evidence add "
+            f"{result.observation or 'KEY'} FILE",
+            err=True,
         )
     if as_json:
         emit(result.to_json())
@@ -124,3 +184,19 @@ def replay(spooled: tuple[Path, ...], config_path: Path | None, as_json: bool) -
     else:
         for result in results:
             render.observation(result, [])
+
+
+def _stdin_bytes(what: str) -> bytes:
+    import sys
+
+    from tracker_bridge.errors import UsageError
+
+    if sys.stdin.isatty():
+        raise UsageError(
+            f"{what} reads stdin, but stdin is a terminal.",
+            hint="Pipe it in, e.g.: tail -1 app.log | bridge observe - --instance web-1",
+        )
+    data = sys.stdin.buffer.read()
+    if not data.strip():
+        raise UsageError(f"{what} reads stdin, but stdin was empty.")
+    return data

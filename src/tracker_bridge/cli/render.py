@@ -255,3 +255,21 @@ def progress(label: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
     ) as bar:
         task = bar.add_task(label, total=None)
         yield lambda n: bar.update(task, completed=n)
+
+
+@contextmanager
+def capture_progress(timeout: float, *, enabled: bool) -> Iterator[Callable[[str, float], None]]:
+    """``running `df -h`  3s of 120s`` on an interactive terminal while a capture runs."""
+    if not enabled or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda _c, _s: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(command: str, seconds: float) -> None:
+            label = f"running `{visible(command)[:60]}`  {seconds:.0f}s of {timeout:g}s"
+            bar.update(task, description=label)
+
+        yield tick

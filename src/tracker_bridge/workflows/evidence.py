@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -56,31 +57,54 @@ def check_capture(command: str) -> None:
         )
 
 
-def capture(command: str, index: int = 1, timeout: float = CAPTURE_TIMEOUT) -> Capture:
+def capture(
+    command: str,
+    index: int = 1,
+    timeout: float = CAPTURE_TIMEOUT,
+    *,
+    tick: Callable[[float], None] | None = None,
+) -> Capture:
     """Run a shell command and keep its output, exit status and timing as evidence.
 
-    A command that fails is not an error: its exit status is part of the evidence.
+    A command that fails is not an error: its exit status is part of the evidence. The command
+    runs in its own process group; at ``timeout`` seconds, or on Ctrl-C, the whole group is
+    stopped (TERM, then KILL), so nothing it started keeps running. Ctrl-C then raises
+    ``CaptureInterrupted`` carrying the output so far. ``tick`` hears the seconds elapsed,
+    about twice a second (for progress).
     """
     check_capture(command)
     started = utcnow()
     clock = time.monotonic()
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             command,
             shell=True,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
         )
-        output, status = proc.stdout, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        output, status = exc.output or b"", None
     except OSError as exc:
         raise CaptureError(f"--capture {command!r} could not start: {exc.strerror}.") from None
+    status: int | None = None
+    try:
+        while True:
+            elapsed = time.monotonic() - clock
+            try:
+                output, _ = proc.communicate(timeout=max(0.01, min(0.5, timeout - elapsed)))
+                status = proc.returncode
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - clock >= timeout:
+                    output = _stop_group(proc)
+                    break
+                if tick is not None:
+                    tick(time.monotonic() - clock)
+    except KeyboardInterrupt:
+        partial = _stop_group(proc)
+        raise CaptureInterrupted(command, time.monotonic() - clock, partial) from None
     seconds = time.monotonic() - clock
-    outcome = f"exit status {status}" if status is not None else f"stopped after {timeout:.0f}s"
+    outcome = f"exit status {status}" if status is not None else f"stopped after {timeout:g}s"
     header = (
         f"$ {command}\n# captured {started.isoformat()} on {os.uname().nodename}, "
         f"{outcome}, {seconds:.2f}s\n"
@@ -88,11 +112,75 @@ def capture(command: str, index: int = 1, timeout: float = CAPTURE_TIMEOUT) -> C
     slug = "".join(c if c.isalnum() else "-" for c in shlex.split(command)[0].split("/")[-1])
     item = EvidenceFile(
         name=f"capture-{index}-{slug[:40]}.txt",
-        data=header + output,
+        data=header + (output or b""),
         source=f"capture:{command}",
         captured_at=started,
     )
     return Capture(command=command, exit_status=status, seconds=seconds, evidence=item)
+
+
+def capture_all(
+    commands: Sequence[str],
+    timeout: float = CAPTURE_TIMEOUT,
+    *,
+    progress: Callable[[str, float], None] | None = None,
+) -> list[Capture]:
+    """Run each command in turn (see ``capture``); ``progress`` hears (command, seconds).
+
+    Ctrl-C raises ``CaptureInterrupted`` naming the captures that had finished.
+    """
+    done: list[Capture] = []
+    for index, command in enumerate(commands, start=1):
+
+        def tick(seconds: float, command: str = command) -> None:
+            if progress is not None:
+                progress(command, seconds)
+
+        try:
+            done.append(capture(command, index, timeout, tick=tick))
+        except CaptureInterrupted as exc:
+            raise CaptureInterrupted(
+                exc.command, exc.seconds, exc.output, finished=tuple(c.command for c in done)
+            ) from None
+    return done
+
+
+class CaptureInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a ``--capture`` command; its process group has been stopped."""
+
+    def __init__(
+        self, command: str, seconds: float, output: bytes, *, finished: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(command)
+        self.command = command
+        self.seconds = seconds
+        self.output = output
+        self.finished = finished
+        """Commands that had finished before this one was interrupted."""
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> bytes:
+    """Stop the command's whole process group (TERM, then KILL after 2 s); its output so far."""
+    import signal
+
+    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            output, _ = proc.communicate(timeout=grace)
+            return output or b""
+        except subprocess.TimeoutExpired:
+            continue
+    return b""
+
+
+def piped(data: bytes, *, sensitive: bool = False) -> EvidenceFile:
+    """Evidence read from a pipe (``--evidence -``), named ``stdin.txt``."""
+    if not data:
+        raise UsageError("--evidence - reads stdin, but stdin was empty.")
+    return EvidenceFile(
+        name="stdin.txt", data=data, source="stdin", captured_at=utcnow(), sensitive=sensitive
+    )
 
 
 def read_paths(paths: Iterable[Path | str], *, sensitive: bool = False) -> list[EvidenceFile]:
