@@ -348,10 +348,11 @@ class Bridge:
         if dry_run and not fix:
             raise UsageError("--dry-run only makes sense with --fix.")
         conventions = self.settings.conventions_value()
+        levels = self._levels(rules)  # bad rule ids are refused before the tracker is opened
         report = flow.run(
             self.existing,
             conventions,
-            levels=self._levels(rules),
+            levels=levels,
             stale_days=self.settings.check.stale_days,
             progress=progress,
         )
