@@ -196,7 +196,8 @@ def _stdin_bytes(what: str) -> bytes:
             f"{what} reads stdin, but stdin is a terminal.",
             hint="Pipe it in, e.g.: tail -1 app.log | bridge observe - --instance web-1",
         )
-    data = sys.stdin.buffer.read()
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
     if not data.strip():
         raise UsageError(f"{what} reads stdin, but stdin was empty.")
     return data
