@@ -70,8 +70,7 @@ def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> 
         line = _line_of(exc, template)
         at = f" line {line}" if line else ""
         raise TemplateError(
-            f"template {filename}{at}: {exc.message}.",
-            hint="Pass it with --var KEY=VALUE or guard it with `| default(...)`.",
+            f"template {filename}{at}: {exc.message}.", hint=_undefined_hint(exc)
         ) from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"template {filename}: not allowed in the sandbox: {exc}.") from None
@@ -103,3 +102,22 @@ def _line_of(exc: BaseException, template: Any) -> int | None:
             line = template.get_corresponding_lineno(tb.tb_lineno)
         tb = tb.tb_next
     return line
+
+
+def _undefined_hint(exc: Exception) -> str:
+    """What to do about an undefined value: ``--var`` values live under ``vars.`` in templates."""
+    import re
+
+    text = str(getattr(exc, "message", "") or "")
+    attribute = re.search(r"has no attribute '([^']+)'", text)
+    if attribute is not None:
+        name = attribute.group(1)
+        return f"Pass it with --var {name}=VALUE, or guard it with `| default(...)`."
+    bare = re.search(r"'([^']+)' is undefined", text)
+    if bare is not None:
+        name = bare.group(1)
+        return (
+            f"--var values are read as vars.NAME: write {{{{ vars.{name} }}}} in the template "
+            f"and pass --var {name}=VALUE, or guard it with `| default(...)`."
+        )
+    return "Values given with --var KEY=VALUE are read as vars.KEY; or use `| default(...)`."

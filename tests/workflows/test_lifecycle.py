@@ -147,3 +147,24 @@ def test_evidence_cat_by_name_or_hash(tracker: LocalTracker) -> None:
     ref, data = ev.cat(tracker, obs, second[:10])
     assert (ref.name, data) == ("log.txt", b"second")
     assert ev.terminal_safe(b"red \x1b[31m!\n\xe2\x80\xae") == b"red \\x1b[31m!\n\\x202e"
+
+
+def test_undefined_template_values_point_at_vars(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tracker_bridge.errors import TemplateError
+    from tracker_bridge.templating import render
+
+    where = Path(str(tmp_path))
+    (where / "bare.md.j2").write_text(
+        "{% block title %}t{% endblock %}{% block body %}{{ value }}{% endblock %}"
+    )
+    (where / "under.md.j2").write_text(
+        "{% block title %}t{% endblock %}{% block body %}{{ vars.value }}{% endblock %}"
+    )
+    with pytest.raises(TemplateError) as bare:
+        render("bare", {"vars": {}}, where)
+    assert "{{ vars.value }}" in str(bare.value) and "--var value=VALUE" in str(bare.value)
+    with pytest.raises(TemplateError) as under:
+        render("under", {"vars": {}}, where)
+    assert "--var value=VALUE" in str(under.value)

@@ -82,9 +82,13 @@ def run(
     tree = source.tree(request.defect)
     defect = tree.ticket
     if defect.kind is not Kind.DEFECT:
+        hint = (
+            f"Delegate its defect: bridge delegate {defect.parent} --to {request.team}"
+            if defect.parent
+            else "`bridge list` shows the defects."
+        )
         raise UsageError(
-            f"{defect.key} is not a defect; delegate the defect the work is for.",
-            hint=f"`bridge show {defect.key}` names its defect.",
+            f"{defect.key} is not a defect; delegate the defect the work is for.", hint=hint
         )
     marker = f"delegate/{defect.key}/{request.team}"
     if not request.again:
