@@ -416,14 +416,18 @@ class Bridge:
         *,
         sensitive: bool = False,
         redact: bool = True,
+        dry_run: bool = False,
     ) -> Added:
-        """Attach files or directories to ``key``, scrubbed; content already there is skipped."""
+        """Attach files or directories to ``key``, scrubbed; content already there is skipped.
+
+        With ``dry_run``, say what would be added (scrubbed, as it would be stored), add nothing.
+        """
         from tracker_bridge.workflows import evidence as flow
 
         files = flow.read_paths(paths, sensitive=sensitive)
-        if not redact:
+        if not redact and not dry_run:
             self._log(f"evidence add {key} --no-redact: {len(files)} file(s) unscrubbed")
-        return flow.add(self.existing, key, flow.scrub(files, redact=redact))
+        return flow.add(self.existing, key, flow.scrub(files, redact=redact), dry_run=dry_run)
 
     def evidence_sync(self, defect: str, *, to: str | None = None) -> Synced:
         """One evidence index on ``defect``; with ``to``, copy the files into that ticket once.

@@ -296,3 +296,27 @@ def test_writing_commands_have_dry_run_and_json() -> None:
     for name in ("move", "merge", "resolve", "reopen"):
         params = {p.name for p in cli.commands[name].params}
         assert {"dry_run", "as_json"} <= params, name
+
+
+def test_evidence_add_dry_run_adds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    made = observe(capsys, "Disk full", "h")
+    Path("more.txt").write_text("more\n")
+    preview = as_json(capsys, "evidence", "add", made["observation"], "more.txt", "--dry-run")
+    assert isinstance(preview, dict) and preview["dry_run"]
+    assert [r["name"] for r in preview["added"]] == ["more.txt"]
+    shown = as_json(capsys, "show", made["observation"])
+    assert [e["name"] for e in shown["evidence"]] == ["df.txt"]
+
+
+def test_ctrl_c_while_recording_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker_bridge.workflows import observe as flow
+
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(flow, "run", interrupted)
+    code, out, err = run(capsys, "observe", "Disk full", "-i", "h", "--event-id", "alert-7")
+    assert code == 130 and out == ""
+    assert "may be partly made" in err and "same --event-id alert-7" in err

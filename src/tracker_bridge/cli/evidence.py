@@ -66,6 +66,7 @@ def cat(key: str, name: str, config_path: Path | None, as_json: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--sensitive", is_flag=True, help="Mark it sensitive: never copied to other teams.")
 @click.option("--no-redact", is_flag=True, help="Upload unscrubbed (logged; not advised).")
+@click.option("--dry-run", is_flag=True, help="Say what would be added; add nothing.")
 @config_option
 @json_option
 def add(
@@ -73,6 +74,7 @@ def add(
     paths: tuple[Path, ...],
     sensitive: bool,
     no_redact: bool,
+    dry_run: bool,
     config_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -83,7 +85,9 @@ def add(
     from tracker_bridge.cli import render
 
     with open_bridge(config_path) as bridge:
-        result = bridge.evidence_add(key, paths, sensitive=sensitive, redact=not no_redact)
+        result = bridge.evidence_add(
+            key, paths, sensitive=sensitive, redact=not no_redact, dry_run=dry_run
+        )
     if as_json:
         emit(result.to_json())
     else:

@@ -98,7 +98,8 @@ def added(result: Added) -> None:
         redacted = ", ".join(f"{n} {kind}" for kind, n in ref.redactions)
         extra = f", redacted: {redacted}" if redacted else ""
         extra += "" if ref.scanned else ", not scanned for secrets"
-        click.echo(f"Added {ref.name} to {result.key} ({humanize.size(ref.size)}{extra})")
+        verb = "Would add" if result.dry_run else "Added"
+        click.echo(f"{verb} {ref.name} to {result.key} ({humanize.size(ref.size)}{extra})")
     for ref in result.already:
         click.echo(f"Already on {result.key}: {ref.name} (same content)")
 

@@ -267,24 +267,31 @@ class Added:
     key: str
     stored: tuple[EvidenceRef, ...]
     already: tuple[EvidenceRef, ...]
+    dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "added": [ref_json(r) for r in self.stored],
             "already_there": [ref_json(r) for r in self.already],
+            "dry_run": self.dry_run,
         }
 
 
-def add(tracker: Tracker, key: str, files: Sequence[EvidenceFile]) -> Added:
-    """Attach scrubbed files to a ticket; content it already holds is not uploaded again."""
+def add(
+    tracker: Tracker, key: str, files: Sequence[EvidenceFile], *, dry_run: bool = False
+) -> Added:
+    """Attach scrubbed files to a ticket; content it already holds is not uploaded again.
+
+    With ``dry_run`` nothing is uploaded: ``stored`` lists what would be.
+    """
     ticket = tracker.get(key)
     held = {ref.sha256 for ref in ticket.evidence}
     fitted = fit(files, tracker.capabilities().upload_limit)
     fresh = [f for f in fitted if f.sha256 not in held]
-    stored = tracker.attach(key, fresh) if fresh else []
+    stored = [f.ref() for f in fresh] if dry_run or not fresh else tracker.attach(key, fresh)
     already = [ref for ref in ticket.evidence if ref.sha256 in {f.sha256 for f in fitted}]
-    return Added(key=key, stored=tuple(stored), already=tuple(already))
+    return Added(key=key, stored=tuple(stored), already=tuple(already), dry_run=dry_run)
 
 
 def ref_json(ref: EvidenceRef) -> dict[str, Any]:

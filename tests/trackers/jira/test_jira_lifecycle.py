@@ -81,3 +81,18 @@ def test_set_parent_lets_go_of_the_old_parent_link(
     assert _links(site, "Relates") == [(new.key, obs.key)]
     assert site.count("DELETE", contains="/issueLink/") == 1
     assert [link.global_id for link in tracker.get(obs.key).links] == ["runbook"]
+
+
+@pytest.mark.parametrize(
+    "conventions", [Conventions(link="sub-task"), Conventions(link="parent", defect_type="Epic")]
+)
+def test_move_under_hierarchy_styles(site: FakeJira, conventions: Conventions) -> None:
+    tracker = make_tracker(site, conventions)
+    old = tracker.create(new_defect(conventions, "Disk full", fp="aaaaaaaaaaaaaaaa"))
+    new = tracker.create(new_defect(conventions, "Inode full", fp="bbbbbbbbbbbbbbbb"))
+    obs = tracker.create(new_observation(conventions, old.key, "Inode full", "db-1"))
+    tracker.set_parent(obs.key, new.key)
+    assert tracker.get(obs.key).parent == new.key
+    assert [t.key for t in tracker.tree(new.key).observations] == [obs.key]
+    assert tracker.tree(old.key).observations == ()
+    tracker.close()
