@@ -45,12 +45,16 @@ def observation(result: Result, captured: Sequence[Capture]) -> None:
     click.echo(f"  defect:   {defect} - {how}{created}")
     if result.recurrence:
         click.echo(f"  recurrence: the defect was done; {result.recurrence}")
-    status = {c.evidence.name: c.exit_status for c in captured}
+    status = {c.evidence.name: (c.exit_status, c.seconds) for c in captured}
     for ref in result.evidence:
         extra = ""
         if ref.name in status:
-            code = status[ref.name]
-            extra = f", exit status {code}" if code is not None else ", timed out"
+            code, seconds = status[ref.name]
+            extra = (
+                f", exit status {code}"
+                if code is not None
+                else f", stopped after {seconds:.0f}s (--capture-timeout)"
+            )
         redacted = ", ".join(f"{n} {kind}" for kind, n in ref.redactions)
         if redacted:
             extra += f", redacted: {redacted}"
