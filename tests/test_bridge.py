@@ -34,6 +34,10 @@ PUBLIC = {
     "Added",
     "Synced",
     "Fingerprint",
+    "Outcome",
+    "Change",
+    "ListFilter",
+    "ListRow",
     # tickets and conventions
     "Ticket",
     "Tree",
@@ -58,6 +62,9 @@ PUBLIC = {
     "TrackerUnavailable",
     "TrackerRefused",
     "IncompleteScan",
+    "NoTrackerError",
+    "FinalisationError",
+    "Interrupted",
 }
 
 

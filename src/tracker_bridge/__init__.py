@@ -56,9 +56,12 @@ if TYPE_CHECKING:
         CaptureError,
         ConfigError,
         CredentialsRejected,
+        FinalisationError,
         IncompleteScan,
+        Interrupted,
         LocalStoreError,
         NotFoundError,
+        NoTrackerError,
         TemplateError,
         TrackerError,
         TrackerRefused,
@@ -66,9 +69,12 @@ if TYPE_CHECKING:
         UsageError,
     )
     from tracker_bridge.settings import Settings
+    from tracker_bridge.workflows.changes import Change, Outcome
     from tracker_bridge.workflows.check import Report as CheckReport
     from tracker_bridge.workflows.delegate import Result as DelegateResult
     from tracker_bridge.workflows.evidence import Added, Capture
+    from tracker_bridge.workflows.listing import Filter as ListFilter
+    from tracker_bridge.workflows.listing import Row as ListRow
     from tracker_bridge.workflows.observe import Result as ObserveResult
     from tracker_bridge.workflows.postmortem import Draft
     from tracker_bridge.workflows.report import DefectReport
@@ -96,6 +102,10 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Added": ("tracker_bridge.workflows.evidence", "Added"),
     "Synced": ("tracker_bridge.workflows.sync", "Synced"),
     "Fingerprint": ("tracker_bridge.domain.fingerprint", "Fingerprint"),
+    "Outcome": ("tracker_bridge.workflows.changes", "Outcome"),
+    "Change": ("tracker_bridge.workflows.changes", "Change"),
+    "ListFilter": ("tracker_bridge.workflows.listing", "Filter"),
+    "ListRow": ("tracker_bridge.workflows.listing", "Row"),
     # tickets and conventions
     "Ticket": ("tracker_bridge.domain.tickets", "Ticket"),
     "Tree": ("tracker_bridge.domain.tickets", "Tree"),
@@ -120,6 +130,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "TrackerUnavailable": ("tracker_bridge.errors", "TrackerUnavailable"),
     "TrackerRefused": ("tracker_bridge.errors", "TrackerRefused"),
     "IncompleteScan": ("tracker_bridge.errors", "IncompleteScan"),
+    "NoTrackerError": ("tracker_bridge.errors", "NoTrackerError"),
+    "FinalisationError": ("tracker_bridge.errors", "FinalisationError"),
+    "Interrupted": ("tracker_bridge.errors", "Interrupted"),
 }
 
 __all__ = [
@@ -128,6 +141,7 @@ __all__ = [
     "BridgeError",
     "Capture",
     "CaptureError",
+    "Change",
     "CheckReport",
     "ConfigError",
     "Conventions",
@@ -138,14 +152,20 @@ __all__ = [
     "Elsewhere",
     "EvidenceFile",
     "EvidenceRef",
+    "FinalisationError",
     "Finding",
     "Fingerprint",
     "IncompleteScan",
+    "Interrupted",
     "Kind",
+    "ListFilter",
+    "ListRow",
     "LocalStoreError",
     "NewTicket",
+    "NoTrackerError",
     "NotFoundError",
     "ObserveResult",
+    "Outcome",
     "RemoteLink",
     "Rule",
     "Settings",
