@@ -168,3 +168,11 @@ def test_undefined_template_values_point_at_vars(tmp_path: object) -> None:
     with pytest.raises(TemplateError) as under:
         render("under", {"vars": {}}, where)
     assert "--var value=VALUE" in str(under.value)
+
+
+def test_move_that_empties_a_defect_says_how_to_merge_it(tracker: LocalTracker) -> None:
+    source, target = defect(tracker, "Disk full"), defect(tracker, "Disk trouble")
+    only = sighting(tracker, source, "Disk full", "a", 1)
+    outcome = move.run(tracker, CONV, [only], target)
+    assert any(f"bridge merge {source} --into {target}" in note for note in outcome.notes)
+    assert fp("Disk full") not in tracker.get(source).fingerprints

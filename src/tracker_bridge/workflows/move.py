@@ -66,9 +66,18 @@ def plan(
         if fp and fp not in gained:
             changes.append(Change("add-fingerprint", to, fp))
             gained.add(fp)
+    notes: list[str] = []
     for source, leaving in moving.items():
-        changes.extend(_forget(tracker, conventions, source, leaving))
-    return Outcome("move", to, tuple(changes), dry_run=True, unchanged=tuple(unchanged))
+        forget, emptied = _forget(tracker, conventions, source, leaving)
+        changes.extend(forget)
+        if emptied:
+            notes.append(
+                f"{source} has no observations left (check warns: defect-without-observations); "
+                f"if it was never a defect of its own: bridge merge {source} --into {to}"
+            )
+    return Outcome(
+        "move", to, tuple(changes), dry_run=True, unchanged=tuple(unchanged), notes=tuple(notes)
+    )
 
 
 def run(
@@ -85,17 +94,19 @@ def run(
 
 def _forget(
     tracker: Tracker, conventions: Conventions, source: str, leaving: list[tuple[str, str | None]]
-) -> list[Change]:
-    """Fingerprints ``source`` keeps only for the observations leaving it."""
+) -> tuple[list[Change], bool]:
+    """Fingerprints ``source`` keeps only for the observations leaving it, and whether none of
+    its observations stays."""
     tree = tracker.tree(source)
     gone = {key for key, _ in leaving}
-    staying = {message_fingerprint(t, conventions) for t in tree.observations if t.key not in gone}
+    remaining = [t for t in tree.observations if t.key not in gone]
+    staying = {message_fingerprint(t, conventions) for t in remaining}
     carried = set(tree.ticket.fingerprints)
     out = []
     for fp in dict.fromkeys(fp for _, fp in leaving if fp):
         if fp in carried and fp not in staying:
             out.append(Change("remove-fingerprint", source, fp))
-    return out
+    return out, not remaining
 
 
 def a_kind(ticket: Ticket) -> str:
