@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.links import delegated
 from tracker_bridge.domain.tickets import utcnow
 from tracker_bridge.domain.times import as_utc, parse_moment
@@ -108,6 +109,7 @@ class Bridge:
         actions: Iterable[str] = (),
         at: datetime | str | None = None,
         impact: str = "",
+        duration: timedelta | str | None = None,
         event_id: str = "",
         defect: str | None = None,
         new_defect: bool = False,
@@ -118,7 +120,7 @@ class Bridge:
         """Record a sighting of ``message`` on ``instance`` under its (known or new) defect.
 
         Everything that can be refused (message, instance, time, capture commands, evidence
-        paths) is refused before any ``capture`` command runs; the commands then run first, and
+        paths, ``duration`` such as ``"1h30m"``) is refused before any ``capture`` command runs; the commands then run first, and
         their output, exit status and time become evidence. When the tracker stays down the
         observation is kept for ``replay`` and the ``TrackerUnavailable`` error says where.
         """
@@ -128,6 +130,7 @@ class Bridge:
         if defect and new_defect:
             raise UsageError("--defect and --new-defect contradict each other; pass one.")
         when = self._moment(at)
+        lasted = durations.parse(duration) if isinstance(duration, str) else duration
         flow.check_input(message, instance, self.settings.conventions_value())
         for command in capture:
             ev.check_capture(command)
@@ -145,6 +148,7 @@ class Bridge:
             actions=tuple(actions),
             observed_at=when,
             impact=impact,
+            duration=lasted,
             event_id=event_id,
             defect=defect,
             new_defect=new_defect,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from tracker_bridge.errors import UsageError
+
 _UNITS = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 _PATTERN = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 LONGEST = timedelta(days=366)
@@ -14,15 +16,14 @@ LONGEST = timedelta(days=366)
 def parse(text: str) -> timedelta:
     """``1h30m`` -> 90 minutes. Units d, h, m, s in that order, each at most once.
 
-    ``ValueError`` for anything else, its message naming what is accepted (the CLI turns it
-    into a usage error, exit 2).
+    ``UsageError`` (exit 2) for anything else, naming what is accepted.
     """
     cleaned = text.strip().lower().replace(" ", "")
     match = _PATTERN.fullmatch(cleaned)
     if not cleaned or match is None:
-        raise ValueError(
-            f"{text!r} is not a duration: give whole numbers with units d, h, m, s in that"
-            " order, e.g. 20m, 1h30m, 45s"
+        raise UsageError(
+            f"{text!r} is not a duration.",
+            hint="Give whole numbers with units d, h, m, s in that order: 20m, 1h30m, 45s.",
         )
     seconds = sum(
         int(value) * size
@@ -31,10 +32,13 @@ def parse(text: str) -> timedelta:
     )
     span = timedelta(seconds=seconds)
     if span <= timedelta(0):
-        raise ValueError(f"{text!r} is no time at all: give how long the effect lasted")
+        raise UsageError(
+            f"{text!r} is no time at all.", hint="Give how long the effect lasted, e.g. 20m."
+        )
     if span > LONGEST:
-        raise ValueError(
-            f"{text!r} is longer than a year: give how long this one sighting's effect lasted"
+        raise UsageError(
+            f"{text!r} is longer than a year.",
+            hint="Give how long this one sighting's effect lasted, e.g. 1h30m.",
         )
     return span
 
@@ -55,3 +59,11 @@ def format(span: timedelta) -> str:
 def minutes(span: timedelta) -> float:
     """A duration in minutes, as reports count impact."""
     return span.total_seconds() / 60
+
+
+def from_seconds(value: object) -> timedelta | None:
+    """A duration kept in a tracker's data block as whole seconds; None for anything else
+    (absent, or edited by hand into something that is not a positive whole number)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return timedelta(seconds=value)
+    return None

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     instance TEXT NOT NULL DEFAULT '',
     observed_at TEXT,
     impact TEXT NOT NULL DEFAULT '',
+    duration_seconds INTEGER,
     event_id TEXT UNIQUE,
     team TEXT NOT NULL DEFAULT '',
     issue_type TEXT NOT NULL DEFAULT '',
@@ -127,6 +128,8 @@ class LocalTracker:
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(tickets)")}
         if "extra" not in columns:
             self._db.execute("ALTER TABLE tickets ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
+        if "duration_seconds" not in columns:
+            self._db.execute("ALTER TABLE tickets ADD COLUMN duration_seconds INTEGER")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -209,9 +212,9 @@ class LocalTracker:
             now = utcnow().isoformat()
             self._db.execute(
                 "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent,"
-                " related, message, description, instance, observed_at, impact, event_id, team,"
-                " issue_type, extra)"
-                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " related, message, description, instance, observed_at, impact, duration_seconds,"
+                " event_id, team, issue_type, extra)"
+                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     key,
@@ -226,6 +229,7 @@ class LocalTracker:
                     new.instance,
                     new.observed_at.isoformat() if new.observed_at else None,
                     new.impact,
+                    round(new.duration.total_seconds()) if new.duration is not None else None,
                     new.event_id or None,
                     new.team,
                     new.issue_type,
@@ -437,6 +441,9 @@ class LocalTracker:
                 instance=r["instance"],
                 observed_at=_when(r["observed_at"]),
                 impact=r["impact"],
+                duration=timedelta(seconds=r["duration_seconds"])
+                if r["duration_seconds"] is not None
+                else None,
                 actions=tuple(x["text"] for x in actions.get(r["key"], [])),
                 fingerprints=tuple(sorted(x["fingerprint"] for x in fps.get(r["key"], []))),
                 evidence=tuple(evidence.get(r["key"], [])),

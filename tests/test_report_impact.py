@@ -1,0 +1,79 @@
+"""Impact as data (``observe --duration``) and the forecast in ``report``: JSON and terminal."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from test_cli import run
+from tracker_bridge.domain.tickets import utcnow
+
+
+def _observe(capsys: pytest.CaptureFixture[str], days_ago: float, *extra: str) -> dict[str, object]:
+    at = (utcnow() - timedelta(days=days_ago)).isoformat()
+    code, out, err = run(capsys, "observe", "Disk full", "-i", "db-1", "--at", at, "--json", *extra)
+    assert code == 0, err
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+def test_duration_is_data_on_the_observation(capsys: pytest.CaptureFixture[str]) -> None:
+    made = _observe(capsys, 1, "--duration", "1h30m", "--impact", "uploads failed")
+    code, out, _ = run(capsys, "show", str(made["observation"]), "--json")
+    shown = json.loads(out)
+    assert code == 0
+    assert (shown["duration"], shown["duration_minutes"]) == ("1h30m", 90)
+    assert shown["impact"] == "uploads failed"
+    code, out, _ = run(capsys, "show", str(made["defect"]), "--json")
+    assert [o.get("duration") for o in json.loads(out)["observations"]] == ["1h30m"]
+
+
+@pytest.mark.parametrize("bad", ["5 minutes", "90", "1.5h", "0s", "m20"])
+def test_bad_duration_is_refused_before_anything_is_made(
+    capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    code, out, err = run(capsys, "observe", "Disk full", "-i", "db-1", "--duration", bad)
+    assert code == 2 and out == ""
+    assert ("--duration" in err and "1h30m" in err) or "no time" in err
+    assert "Traceback" not in err
+    code, out, _ = run(capsys, "report", "--json")
+    assert json.loads(out) == []
+
+
+def test_report_json_counts_impact_and_the_quiet_time(capsys: pytest.CaptureFixture[str]) -> None:
+    # the issue's example: three sightings in nine days, the last one 86 days ago
+    for days, span in ((95, "20m"), (91, "45s"), (86, "1h")):
+        _observe(capsys, days, "--duration", span)
+    _observe(capsys, 90)  # a sighting without a duration: not zero minutes, just unknown
+    code, out, _ = run(capsys, "report", "--json")
+    assert code == 0
+    [r] = json.loads(out)
+    assert r["sightings"] == 4
+    assert r["impact_minutes"] == pytest.approx(20 + 0.75 + 60, abs=0.01)
+    assert r["impact_median_minutes"] == 20
+    assert r["impact_recorded"] == 3
+    assert r["overdue"] is True and r["overdue_since"] < utcnow().isoformat()
+    assert r["per_week"] < 0.5
+    assert r["next_expected"] > utcnow().isoformat()
+    low, high = r["expected_next_30_days_interval"]
+    assert low <= r["expected_next_30_days"] <= high and low == 0
+    assert r["expected_next_30_days"] < 1.5
+    assert r["weekly"] == [0] * 12  # nothing in the last twelve weeks
+    assert r["quiet_days"] == pytest.approx(86, abs=0.01)
+
+
+def test_terminal_report_has_a_sparkline_and_the_overdue_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for days in (40, 33, 30, 26):
+        _observe(capsys, days, "--duration", "10m")
+    code, out, _ = run(capsys, "report")
+    head, row = out.splitlines()[:2]
+    assert code == 0
+    assert "12 weeks" in head and "overdue" in head
+    spark = row.split()[4]
+    assert spark == "······▄█▄···"  # weeks 5, 4 (two) and 3 back
+    assert "since 20" in row  # overdue since a date
+    assert "40 min" in row
