@@ -96,13 +96,18 @@ def test_formats_parse_back(tracker: LocalTracker) -> None:
         def __init__(self) -> None:
             super().__init__()
             self.cells: list[str] = []
+            self.instances: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.instances += [v or "" for k, v in attrs if k == "data-instance"]
 
         def handle_data(self, data: str) -> None:
             self.cells.append(data)
 
     page = Cells()
     page.feed(report_formats.render(reports, "html"))
-    assert "Connection refused" in page.cells and "api-1 (2), api-2 (1)" in page.cells
+    assert "Connection refused" in page.cells
+    assert page.instances[:2] == ["api-1", "api-2"]
     assert report_formats.render([], "table") == "No defects."
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Sequence
@@ -90,7 +89,9 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
         body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows(reports)]
         return "\n".join([head, rule, *body])
     if fmt == "html":
-        return _html(reports)
+        from tracker_bridge import report_html  # matplotlib loads only for this format
+
+        return report_html.render(reports)
     if fmt == "table":
         return _table(reports)
     raise ValueError(f"unknown report format {fmt!r}")
@@ -115,24 +116,6 @@ def _table(reports: Sequence[DefectReport]) -> str:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
-
-
-def _html(reports: Sequence[DefectReport]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = []
-    for report, row in zip(reports, rows(reports), strict=True):
-        cells = [f'<a href="{html.escape(report.url)}">{html.escape(row[0])}</a>']
-        cells += [html.escape(c) for c in row[1:]]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Defect report</title><style>"
-        "body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-        "</style></head><body><h1>Defect report</h1>\n"
-        f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
-        "</body></html>"
-    )
 
 
 def _md(text: str) -> str:
