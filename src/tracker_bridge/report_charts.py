@@ -36,7 +36,7 @@ def svg(report: DefectReport, start: datetime, end: datetime) -> str:
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    return text[text.index("<svg") :].strip()
 
 
 def png(report: DefectReport, start: datetime, end: datetime, dpi: int = 110) -> bytes:

@@ -54,6 +54,8 @@ def render(reports: Sequence[DefectReport], *, tracker: str = "") -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # an empty icon: served over HTTP, the browser would otherwise ask for /favicon.ico
+        '<link rel="icon" href="data:,">',
         "<title>Defect report</title>",
         f"<style>{_STYLE}</style></head><body>",
         "<h1>Defect report: the case for fixing</h1>",
@@ -155,8 +157,8 @@ def _section(
         _fact(
             "remediations",
             data["remediations"],
-            f"{r.remediations_done}/{r.remediations}",
-            "remediations done",
+            str(r.remediations),
+            f"remediations ({r.remediations_done} done)",
         ),
     ]
     chart = ""
@@ -237,7 +239,7 @@ def _expected(expected: float, interval: tuple[int, int]) -> str:
 def _num(value: float | None) -> str:
     if value is None:
         return ""
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}"
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}"
 
 
 def _anchor(key: str) -> str:

@@ -130,3 +130,20 @@ def test_cli_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)[0]["sightings"] == 1
     code, _, err = run(capsys, "report", "OPS-2")
     assert code == 2 and "not a defect" in err
+
+
+def test_html_links_open_the_tracker_page_or_an_anchor(tracker: LocalTracker) -> None:
+    from dataclasses import replace
+
+    local = report.run(tracker, CONV, now=NOW)
+    page = report_formats.render(local, "html")
+    assert "file://" not in page and "memory:" not in page
+    for r in local:
+        assert f'href="#{r.key}"' in page and f'id="{r.key}"' in page
+        for s in r.sightings:
+            assert f'href="#{s.key}"' in page and f'id="{s.key}"' in page
+    web = [replace(r, url=f"https://example.atlassian.net/browse/{r.key}") for r in local]
+    page = report_formats.render(web, "html")
+    key = local[0].key
+    assert f'<a href="https://example.atlassian.net/browse/{key}">{key}</a>' in page
+    assert "Generated <time" in page and "window 20" in page
