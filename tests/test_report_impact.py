@@ -77,3 +77,86 @@ def test_terminal_report_has_a_sparkline_and_the_overdue_flag(
     assert spark == "······▄█▄···"  # weeks 5, 4 (two) and 3 back
     assert "since 20" in row  # overdue since a date
     assert "40 min" in row
+
+
+def _evidence(capsys: pytest.CaptureFixture[str], key: str) -> list[str]:
+    code, out, _ = run(capsys, "show", key, "--json")
+    assert code == 0
+    return [e["name"] for e in json.loads(out)["evidence"]]
+
+
+def test_attach_replaces_the_earlier_report(capsys: pytest.CaptureFixture[str]) -> None:
+    made = _observe(capsys, 3, "--duration", "20m")
+    defect = str(made["defect"])
+    code, out, _ = run(capsys, "report", defect, "--attach")
+    assert code == 0 and out == f"report-{defect}.html on {defect}: attached.\n"
+    code, out, _ = run(capsys, "report", defect, "--attach", "--json")
+    assert (code == 0 and json.loads(out)["unchanged"] is True) or json.loads(out)["replaced"]
+    _observe(capsys, 1, "--duration", "40m")
+    code, out, _ = run(capsys, "report", defect, "--attach", "--json")
+    attached = json.loads(out)
+    assert code == 0 and attached["replaced"] is True and attached["unchanged"] is False
+    assert _evidence(capsys, defect) == [f"report-{defect}.html"]
+    from tracker_bridge.trackers.local import LocalTracker
+
+    stored = LocalTracker(".bridge/bridge.db")
+    try:
+        page = stored.blob(attached["sha256"]).decode()
+    finally:
+        stored.close()
+    assert 'data-field="impact_minutes" data-value="60.0"' in page
+    code, out, _ = run(capsys, "report", defect, "--format", "png", "--attach")
+    assert code == 0 and out == f"report-{defect}.png on {defect}: attached.\n"
+    assert sorted(_evidence(capsys, defect)) == [f"report-{defect}.html", f"report-{defect}.png"]
+
+
+def test_png_needs_one_defect_and_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    made = _observe(capsys, 3)
+    code, _, err = run(capsys, "report", "--format", "png")
+    assert code == 2 and "--output" in err
+    code, _, err = run(capsys, "report", "--attach")
+    assert code == 2 and "DEFECT" in err
+    code, _, _ = run(capsys, "report", str(made["defect"]), "--format", "png", "--output", "c.png")
+    from pathlib import Path
+
+    assert code == 0 and Path("c.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_attach_refuses_trackers_that_cannot_replace() -> None:
+    from typing import cast
+
+    from tracker_bridge.errors import UsageError
+    from tracker_bridge.trackers.base import Tracker
+    from tracker_bridge.workflows import report
+
+    class Plain:
+        name = "jira:OPS@example"
+
+    with pytest.raises(UsageError, match="cannot replace an attachment") as caught:
+        report.attach(cast(Tracker, Plain()), "OPS-1", "report-OPS-1.html", b"<html>")
+    assert caught.value.hint and "--output" in caught.value.hint
+
+
+def test_local_replace_attachment_swaps_by_name_and_drops_the_old_bytes() -> None:
+    from contract import evidence, new_defect
+    from tracker_bridge.domain.conventions import Conventions
+    from tracker_bridge.errors import NotFoundError
+    from tracker_bridge.trackers.base import ReplacesAttachments
+    from tracker_bridge.trackers.local import LocalTracker
+
+    t = LocalTracker(":memory:")
+    assert isinstance(t, ReplacesAttachments)
+    key = t.create(new_defect(Conventions(), "Disk full")).key
+    t.attach(key, [evidence("df.txt", "100%")])
+    first = t.replace_attachment(key, evidence("report.html", "one"))
+    assert t.replace_attachment(key, evidence("report.html", "one")) == first
+    second = t.replace_attachment(key, evidence("report.html", "two"))
+    assert [(e.name, e.sha256) for e in t.get(key).evidence] == [
+        ("df.txt", t.get(key).evidence[0].sha256),
+        ("report.html", second.sha256),
+    ]
+    with pytest.raises(NotFoundError):
+        t.blob(first.sha256)
+    assert t.blob(second.sha256) == b"two"
+    with pytest.raises(NotFoundError):
+        t.replace_attachment("OPS-99", evidence("report.html", "x"))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from tracker_bridge.workflows.evidence import Added
     from tracker_bridge.workflows.observe import Result as Observed
     from tracker_bridge.workflows.postmortem import Draft
-    from tracker_bridge.workflows.report import DefectReport
+    from tracker_bridge.workflows.report import Attached, DefectReport
     from tracker_bridge.workflows.show import Shown
     from tracker_bridge.workflows.sync import Synced
 
@@ -211,6 +211,12 @@ class Bridge:
                 self.tracker, self.settings.conventions_value(), defect=defect, progress=progress
             )
         )
+
+    def attach_report(self, defect: str, name: str, data: bytes) -> Attached:
+        """Attach a rendered report to ``defect``, replacing the one attached before by name."""
+        from tracker_bridge.workflows import report as flow
+
+        return flow.attach(self.tracker, defect, name, data)
 
     def postmortem(
         self,

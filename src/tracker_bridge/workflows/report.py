@@ -20,9 +20,9 @@ from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.forecast import Forecast, forecast
 from tracker_bridge.domain.links import is_delegate_link
 from tracker_bridge.domain.recurrence import Recurrence, summarise, weekly
-from tracker_bridge.domain.tickets import Kind, Ticket, utcnow
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, Ticket, utcnow
 from tracker_bridge.errors import UsageError
-from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.trackers.base import ReplacesAttachments, Tracker
 
 RECENT = timedelta(days=30)
 WEEKS = 12
@@ -239,3 +239,50 @@ def _round(value: float | None) -> float | None:
 
 def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    """The report as stored on its defect."""
+
+    defect: str
+    ref: EvidenceRef
+    replaced: bool
+    """True when an earlier report of the same name was swapped out."""
+    unchanged: bool
+    """True when the same report was already there: nothing was written."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "defect": self.defect,
+            "name": self.ref.name,
+            "sha256": self.ref.sha256,
+            "size": self.ref.size,
+            "url": self.ref.url,
+            "replaced": self.replaced,
+            "unchanged": self.unchanged,
+        }
+
+
+def attach(
+    tracker: Tracker, defect: str, name: str, data: bytes, *, now: datetime | None = None
+) -> Attached:
+    """Attach a rendered report to its defect, replacing the report attached before (by name).
+
+    The report is made from what the tracker already holds, so attaching it discloses nothing
+    new and it is not scrubbed again.
+    """
+    if not isinstance(tracker, ReplacesAttachments):
+        raise UsageError(
+            f"{tracker.name} cannot replace an attachment yet, so attaching would pile up copies.",
+            hint="Write the report with --output and attach it by hand.",
+        )
+    before = {r.name: r.sha256 for r in tracker.get(defect).evidence}
+    file = EvidenceFile(name=name, data=data, source="report", captured_at=now or utcnow())
+    ref = tracker.replace_attachment(defect, file)
+    return Attached(
+        defect=defect,
+        ref=ref,
+        replaced=name in before and before[name] != ref.sha256,
+        unchanged=before.get(name) == ref.sha256,
+    )
