@@ -130,7 +130,7 @@ class Bridge:
         if defect and new_defect:
             raise UsageError("--defect and --new-defect contradict each other; pass one.")
         when = self._moment(at)
-        lasted = durations.parse(duration) if isinstance(duration, str) else duration
+        lasted = self._duration(duration)
         flow.check_input(message, instance, self.settings.conventions_value())
         for command in capture:
             ev.check_capture(command)
@@ -162,6 +162,15 @@ class Bridge:
             spool_dir=self.settings.spool_dir,
         )
         return replace(result, captures=tuple(captured))
+
+    @staticmethod
+    def _duration(value: timedelta | str | None) -> timedelta | None:
+        if not isinstance(value, str):
+            return value
+        try:
+            return durations.parse(value)
+        except UsageError as exc:
+            raise UsageError(f"--duration {exc.message}", hint=exc.hint) from None
 
     def pending(self) -> list[Path]:
         """Observations kept while the tracker was down, oldest first."""

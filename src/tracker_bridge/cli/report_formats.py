@@ -89,7 +89,7 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
         body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows(reports)]
         return "\n".join([head, rule, *body])
     if fmt == "html":
-        from tracker_bridge import report_html  # matplotlib loads only for this format
+        from tracker_bridge.cli import report_html  # matplotlib loads only for this format
 
         return report_html.render(reports)
     if fmt == "table":

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from test_cli import run
+from support.cli import run
 from tracker_bridge.domain.tickets import utcnow
 
 
@@ -138,7 +138,7 @@ def test_attach_refuses_trackers_that_cannot_replace() -> None:
 
 
 def test_local_replace_attachment_swaps_by_name_and_drops_the_old_bytes() -> None:
-    from contract import evidence, new_defect
+    from support.contract import evidence, new_defect
     from tracker_bridge.domain.conventions import Conventions
     from tracker_bridge.errors import NotFoundError
     from tracker_bridge.trackers.base import ReplacesAttachments

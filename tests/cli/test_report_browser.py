@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from contract import new_defect
-from tracker_bridge import report_formats, report_html
+from support.contract import new_defect
+from tracker_bridge.cli import report_formats, report_html
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import Kind, NewTicket
 from tracker_bridge.trackers.local import LocalTracker

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracker_bridge import report_charts
-from tracker_bridge.report_formats import impact, sparkline
+from tracker_bridge.cli import report_charts
+from tracker_bridge.cli.report_formats import impact, sparkline
 from tracker_bridge.workflows.report import DefectReport
 
 CHARTED = 30
