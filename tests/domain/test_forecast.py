@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker_bridge.domain import durations
-from tracker_bridge.domain.forecast import Posterior, forecast, posterior
+from tracker_bridge.domain.forecast import Counts, Posterior, episodes, forecast, posterior
 from tracker_bridge.errors import UsageError
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
@@ -85,7 +85,7 @@ def test_count_quantile_is_the_negative_binomial_quantile(
     shape: float, rate: float, q: float
 ) -> None:
     post = Posterior(shape, rate)
-    k = post.count_quantile(30, q)
+    k = post.counts(30).quantile(q)
     assert _nb_cdf(post, 30, k) >= q - 1e-9
     if k > 0:
         assert _nb_cdf(post, 30, k - 1) < q + 1e-9
@@ -93,12 +93,30 @@ def test_count_quantile_is_the_negative_binomial_quantile(
 
 def test_busy_defects_do_not_underflow() -> None:
     # p**r alone underflows here; the quantiles must still sit around the normal approximation
-    post = Posterior(3000, 1)
+    counts = Posterior(3000, 1).counts(30)
     p = 1 / 31
     mean, sd = 3000 * (1 - p) / p, math.sqrt(3000 * (1 - p)) / p
-    low, high = post.interval(30, 0.8)
-    assert abs(post.count_quantile(30, 0.5) - mean) < 0.1 * sd
+    assert (counts.mean, counts.variance) == (pytest.approx(mean), pytest.approx(sd * sd))
+    low, high = counts.interval(0.8)
+    assert abs(counts.quantile(0.5) - mean) < 0.1 * sd
     assert (high - low) == pytest.approx(2 * 1.2816 * sd, rel=0.05)
+
+
+def test_bursts_are_episodes_that_widen_the_interval_not_the_rate_of_surprise() -> None:
+    # six episodes a week apart, each of four sightings within an hour (an alert flapping)
+    starts = [NOW - (7 * i + 3) * DAY for i in range(6)]
+    bursty = [s + j * timedelta(minutes=15) for s in starts for j in range(4)]
+    assert episodes(sorted(bursty)) == sorted(starts)
+    f, single = forecast(bursty, NOW), forecast(starts, NOW)
+    assert f is not None and single is not None
+    assert (f.sightings, f.episodes) == (24, 6)
+    assert f.expected == pytest.approx(single.expected * 25 / 7)
+    assert f.interval_80[1] - f.interval_80[0] > 2 * (single.interval_80[1] - single.interval_80[0])
+    # the gap to next week is no surprise, burst or not
+    assert not f.overdue and f.overdue_since and single.overdue_since
+    assert abs(f.overdue_since - single.overdue_since) < timedelta(hours=2)  # from the burst's end
+    matched = Counts.matching(10, 30)
+    assert (matched.mean, matched.variance) == (pytest.approx(10), pytest.approx(30))
 
 
 def test_undiscounted_posterior_is_the_textbook_one() -> None:

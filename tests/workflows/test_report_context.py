@@ -88,5 +88,6 @@ def test_delegate_says_n_of_m_when_it_lists_a_subset() -> None:
     oldest = tracker.tree(defect).observations[0].key
     assert all(f" {oldest}:" not in line for line in listed)
     assert "420.0 minutes** of impact in all" in body
+    assert "No impact was recorded" not in body
     tracker, defect = seeded([3, 2, 1])
     assert " of 3 observations" not in _delegated(tracker, defect)

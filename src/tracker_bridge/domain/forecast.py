@@ -1,20 +1,25 @@
 """When will a defect strike again: a gamma-Poisson rate that is honest about few sightings.
 
-Sightings are modelled as a Poisson process with an unknown rate. The rate gets a weak
-Gamma(shape 0.5, rate 1/day) prior (close to Jeffreys' prior for a Poisson rate, made proper so
-one fresh sighting still gives an answer). The first sighting opens the observation window, so
-the evidence is the sightings after it over the whole time from the first sighting to *now*,
-quiet time included: a defect that went silent lowers its own rate. Evidence is discounted with
-a half-life of 30 days (the forecast's own horizon), so a defect that has changed, faded or
-flared is judged mostly by its recent weeks, and old evidence widens rather than narrows the
-interval. The posterior is Gamma(0.5 + weighted sightings, 1 + weighted days); the count in the
-next 30 days is then negative binomial, which gives the expected number and credible intervals
-that widen when evidence is thin.
+Sightings come in *episodes*: a sighting within six hours of the one before belongs to the same
+episode (an alert flapping, a restart loop). Episodes are modelled as a Poisson process with an
+unknown rate, which gets a weak Gamma(shape 0.5, rate 1/day) prior (close to Jeffreys' prior for
+a Poisson rate, made proper so one fresh sighting still gives an answer). The first episode
+opens the observation window, so the evidence is the episodes after it over the whole time from
+the first sighting to *now*, quiet time included: a defect that went silent lowers its own rate.
+Evidence is discounted with a half-life of 30 days (the forecast's own horizon), so a defect
+that has changed, faded or flared is judged mostly by its recent weeks, and old evidence widens
+rather than narrows the interval.
 
-*Overdue* asks whether the silence itself is surprising: fitted on the sightings alone (first to
-last), the time to the next sighting is Lomax-distributed (an exponential wait with a gamma
+The episode count in the next 30 days is then negative binomial; each episode brings on average
+``(sightings + 1) / (episodes + 1)`` sightings (shrunk towards one). The sighting count is that
+compound, summarised by the negative binomial with the same mean and variance: the expected
+number and credible intervals that widen when evidence is thin or sightings come in bursts.
+Without bursts it is exactly the gamma-Poisson predictive.
+
+*Overdue* asks whether the silence itself is surprising: fitted on the episodes alone (first to
+last), the time to the next episode is Lomax-distributed (an exponential wait with a gamma
 rate); the defect is overdue once the gap since its last sighting passes that distribution's 90%
-quantile. It needs three sightings (two gaps): before that there is no pattern to be late against.
+quantile. It needs three episodes (two gaps): before that there is no pattern to be late against.
 
 docs/report.md explains the choice; benchmarks/forecast_calibration.py back-tests it.
 """
@@ -33,7 +38,9 @@ HALF_LIFE = timedelta(days=30)
 """Evidence this old counts half (see the module docstring); None would weigh all alike."""
 HORIZON = timedelta(days=30)
 OVERDUE_QUANTILE = 0.9
-OVERDUE_MIN_SIGHTINGS = 3
+OVERDUE_MIN_EPISODES = 3
+EPISODE_GAP = timedelta(hours=6)
+"""Sightings this close to the one before are one episode."""
 _DAY = timedelta(days=1)
 _MAX_COUNT = 1_000_000
 """Quantile search stops here: no defect is forecast a million sightings a month."""
@@ -44,23 +51,25 @@ class Forecast:
     """What a defect's sightings say about the next 30 days."""
 
     sightings: int
+    episodes: int
+    """Runs of sightings each within ``EPISODE_GAP`` of the one before."""
     window: timedelta
     """From the first sighting to now: the time the rate is measured over."""
     quiet: timedelta
     """Since the last sighting."""
     per_week: float
-    """Posterior mean rate per week, the quiet time counted."""
+    """Expected sightings per week now, the quiet time counted."""
     expected: float
     """Expected sightings in the next 30 days."""
     interval_80: tuple[int, int]
     """Central 80% credible interval of that count."""
     interval_90: tuple[int, int]
     next_expected: datetime | None
-    """Median time of the next sighting from now (None before a second sighting)."""
+    """Median time of the next episode from now (None before a second episode)."""
     overdue: bool
     overdue_since: datetime | None
-    """When the gap passed the 90% quantile of the fitted inter-arrival time (three or more
-    sightings); may lie in the future, then the defect is not yet overdue."""
+    """When the gap passed the 90% quantile of the fitted time between episodes (three or more
+    episodes); may lie in the future, then the defect is not yet overdue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +83,39 @@ class Posterior:
     def mean_per_day(self) -> float:
         return self.shape / self.rate_days
 
-    def count_quantile(self, horizon_days: float, q: float) -> int:
-        """Smallest k with P(N <= k) >= q for the count N in ``horizon_days`` (negative binomial)."""
-        r, p = self.shape, self.rate_days / (self.rate_days + horizon_days)
-        mean, sd = r * (1 - p) / p, math.sqrt(r * (1 - p)) / p
+    def counts(self, horizon_days: float) -> Counts:
+        """The negative binomial count of events in ``horizon_days``."""
+        return Counts(self.shape, self.rate_days / (self.rate_days + horizon_days))
+
+    def wait_quantile_days(self, q: float) -> float:
+        """The q-quantile of the time to the next sighting (Lomax: gamma-mixed exponential)."""
+        return self.rate_days * math.expm1(-math.log1p(-q) / self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """A negative binomial count: ``r`` successes to wait for with success probability ``p``."""
+
+    r: float
+    p: float
+
+    @property
+    def mean(self) -> float:
+        return self.r * (1 - self.p) / self.p
+
+    @property
+    def variance(self) -> float:
+        return self.mean / self.p
+
+    @classmethod
+    def matching(cls, mean: float, variance: float) -> Counts:
+        """The negative binomial with this mean and variance (variance above the mean)."""
+        return cls(mean * mean / (variance - mean), mean / variance)
+
+    def quantile(self, q: float) -> int:
+        """Smallest k with P(N <= k) >= q."""
+        r, p = self.r, self.p
+        mean, sd = self.mean, math.sqrt(self.variance)
         # start a dozen standard deviations below the mean: the mass skipped is negligible, and
         # for busy defects p**r alone would underflow to zero
         k = max(0, math.floor(mean - 12 * sd))
@@ -90,21 +128,26 @@ class Posterior:
         )
         cdf = pmf
         while cdf < q and k < _MAX_COUNT:
-            pmf *= (k + self.shape) / (k + 1) * (1 - p)
+            pmf *= (k + r) / (k + 1) * (1 - p)
             k += 1
             cdf += pmf
         return k
 
-    def interval(self, horizon_days: float, mass: float) -> tuple[int, int]:
+    def interval(self, mass: float) -> tuple[int, int]:
+        """The central credible interval holding ``mass``."""
         tail = (1 - mass) / 2
-        return (
-            self.count_quantile(horizon_days, tail),
-            self.count_quantile(horizon_days, 1 - tail),
-        )
+        return self.quantile(tail), self.quantile(1 - tail)
 
-    def wait_quantile_days(self, q: float) -> float:
-        """The q-quantile of the time to the next sighting (Lomax: gamma-mixed exponential)."""
-        return self.rate_days * math.expm1(-math.log1p(-q) / self.shape)
+
+def episodes(ordered: Sequence[datetime], gap: timedelta = EPISODE_GAP) -> list[datetime]:
+    """The start of each episode in sorted sighting times."""
+    starts: list[datetime] = []
+    previous: datetime | None = None
+    for t in ordered:
+        if previous is None or t - previous > gap:
+            starts.append(t)
+        previous = t
+    return starts
 
 
 def posterior(
@@ -124,7 +167,11 @@ def posterior(
 
 
 def forecast(
-    times: Sequence[datetime], now: datetime, *, half_life: timedelta | None = HALF_LIFE
+    times: Sequence[datetime],
+    now: datetime,
+    *,
+    half_life: timedelta | None = HALF_LIFE,
+    episode_gap: timedelta = EPISODE_GAP,
 ) -> Forecast | None:
     """The forecast from sighting times (any order); None without any sighting.
 
@@ -134,24 +181,31 @@ def forecast(
         return None
     ordered = sorted(min(t, now) for t in times)
     first, last, n = ordered[0], ordered[-1], len(ordered)
-    window, quiet = now - first, now - last
-    post = posterior(ordered, now, half_life)
-    horizon = HORIZON / _DAY
+    starts = episodes(ordered, episode_gap)
+    k = len(starts)
+    post = posterior(starts, now, half_life)
+    runs = post.counts(HORIZON / _DAY)
+    size = (n + 1) / (k + 1)
+    # sightings = episodes x size: mean and variance of the compound, sizes taken as geometric
+    mean = runs.mean * size
+    variance = runs.mean * size * (size - 1) + runs.variance * size * size
+    counts = Counts.matching(mean, variance) if variance > mean * (1 + 1e-9) else runs
     next_expected = None
-    if n >= 2:
+    if k >= 2:
         next_expected = now + post.wait_quantile_days(0.5) * _DAY
     overdue_since = None
-    if n >= OVERDUE_MIN_SIGHTINGS:
-        history = posterior(ordered, last, half_life)
+    if k >= OVERDUE_MIN_EPISODES:
+        history = posterior(starts, last, half_life)
         overdue_since = last + history.wait_quantile_days(OVERDUE_QUANTILE) * _DAY
     return Forecast(
         sightings=n,
-        window=window,
-        quiet=quiet,
-        per_week=post.mean_per_day * 7,
-        expected=post.mean_per_day * horizon,
-        interval_80=post.interval(horizon, 0.8),
-        interval_90=post.interval(horizon, 0.9),
+        episodes=k,
+        window=now - first,
+        quiet=now - last,
+        per_week=post.mean_per_day * 7 * size,
+        expected=mean,
+        interval_80=counts.interval(0.8),
+        interval_90=counts.interval(0.9),
         next_expected=next_expected.replace(microsecond=0) if next_expected else None,
         overdue=overdue_since is not None and now > overdue_since,
         overdue_since=overdue_since.replace(microsecond=0) if overdue_since else None,

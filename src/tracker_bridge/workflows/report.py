@@ -88,6 +88,7 @@ class DefectReport:
             "url": self.url,
             "sightings": s.count,
             "last_30_days": self.recent,
+            "episodes": f.episodes if f else 0,
             "per_week": round(f.per_week, 3) if f else None,
             "window_days": round(f.window / timedelta(days=1), 2) if f else None,
             "quiet_days": round(f.quiet / timedelta(days=1), 2) if f else None,
