@@ -121,9 +121,9 @@ def test_bursts_are_episodes_that_widen_the_interval_not_the_rate_of_surprise() 
 
 def test_undiscounted_posterior_is_the_textbook_one() -> None:
     seen = [NOW - 10 * DAY, NOW - 5 * DAY, NOW - DAY]
-    assert posterior(seen, NOW, None) == Posterior(0.5 + 2, 1 + 10)
+    assert posterior(seen, NOW, None) == Posterior(0.5 + 2, 7 + 10)
     discounted = posterior(seen, NOW)
-    assert 0.5 < discounted.shape < 2.5 and 1 < discounted.rate_days < 11
+    assert 0.5 < discounted.shape < 2.5 and 7 < discounted.rate_days < 17
 
 
 def test_intervals_are_calibrated_on_poisson_histories() -> None:

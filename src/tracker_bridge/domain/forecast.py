@@ -2,10 +2,12 @@
 
 Sightings come in *episodes*: a sighting within six hours of the one before belongs to the same
 episode (an alert flapping, a restart loop). Episodes are modelled as a Poisson process with an
-unknown rate, which gets a weak Gamma(shape 0.5, rate 1/day) prior (close to Jeffreys' prior for
-a Poisson rate, made proper so one fresh sighting still gives an answer). The first episode
-opens the observation window, so the evidence is the episodes after it over the whole time from
-the first sighting to *now*, quiet time included: a defect that went silent lowers its own rate.
+unknown rate, which gets a weak Gamma(shape 0.5, rate 7 days) prior: the shape of Jeffreys'
+prior for a Poisson rate, made proper (worth a week of watching with half a sighting in it) so
+one fresh sighting still gives an answer, about two in the next 30 days with a wide range. The
+first episode opens the observation window, so the evidence is the episodes after it over the
+whole time from the first sighting to *now*, quiet time included: a defect that went silent
+lowers its own rate.
 Evidence is discounted with a half-life of 30 days (the forecast's own horizon), so a defect
 that has changed, faded or flared is judged mostly by its recent weeks, and old evidence widens
 rather than narrows the interval.
@@ -32,8 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 PRIOR_SHAPE = 0.5
-PRIOR_DAYS = 1.0
-"""The prior is worth one day of watching with half a sighting in it."""
+PRIOR_DAYS = 7.0
+"""The prior is worth a week of watching with half a sighting in it."""
 HALF_LIFE = timedelta(days=30)
 """Evidence this old counts half (see the module docstring); None would weigh all alike."""
 HORIZON = timedelta(days=30)
