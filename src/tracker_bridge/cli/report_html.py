@@ -233,7 +233,7 @@ def _ref(key: str, url: str) -> str:
 
 
 def _expected(expected: float, interval: tuple[int, int]) -> str:
-    return f"{_num(expected)} ({interval[0]}-{interval[1]})"
+    return f"{expected:.2g} ({interval[0]}-{interval[1]})"
 
 
 def _num(value: float | None) -> str:
