@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,13 @@ def test_local_replace_attachment_swaps_by_name_and_drops_the_old_bytes() -> Non
     assert t.blob(second.sha256) == b"two"
     with pytest.raises(NotFoundError):
         t.replace_attachment("OPS-99", evidence("report.html", "x"))
+
+
+def test_a_kept_observation_keeps_its_duration(tmp_path: Path) -> None:
+    from tracker_bridge.workflows import spool
+    from tracker_bridge.workflows.observe import Request
+
+    kept = spool.keep(tmp_path, Request("Disk full", "db-1", duration=timedelta(minutes=95)))
+    assert spool.load(kept).duration == timedelta(minutes=95)
+    kept = spool.keep(tmp_path, Request("Disk full", "db-2"))
+    assert spool.load(kept).duration is None
