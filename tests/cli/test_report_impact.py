@@ -29,6 +29,8 @@ def test_duration_is_data_on_the_observation(capsys: pytest.CaptureFixture[str])
     assert shown["impact"] == "uploads failed"
     code, out, _ = run(capsys, "show", str(made["defect"]), "--json")
     assert [o.get("duration") for o in json.loads(out)["observations"]] == ["1h30m"]
+    code, out, _ = run(capsys, "show", str(made["defect"]))
+    assert code == 0 and "lasted 1h30m, 0 evidence" in out
 
 
 @pytest.mark.parametrize("bad", ["5 minutes", "90", "1.5h", "0s", "m20"])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker_bridge.domain import humanize
+from tracker_bridge.domain import durations, humanize
 
 if TYPE_CHECKING:
     from tracker_bridge.domain.tickets import Ticket, Tree
@@ -127,7 +127,8 @@ def tree(data: Tree, elsewhere: Sequence[Elsewhere] = ()) -> None:
         branch = root.add(f"observations ({len(data.observations)})")
         for t in data.observations:
             when = t.observed_at.isoformat() if t.observed_at else "?"
-            node = branch.add(f"{_line(t)}  [dim]{when}, {len(t.evidence)} evidence[/]")
+            lasted = f", lasted {durations.format(t.duration)}" if t.duration is not None else ""
+            node = branch.add(f"{_line(t)}  [dim]{when}{lasted}, {len(t.evidence)} evidence[/]")
             for action in t.actions:
                 node.add(f"[dim]action:[/] {_esc(action)}")
     if data.remediations or elsewhere:
