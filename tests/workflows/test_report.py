@@ -147,3 +147,17 @@ def test_html_links_open_the_tracker_page_or_an_anchor(tracker: LocalTracker) ->
     key = local[0].key
     assert f'<a href="https://example.atlassian.net/browse/{key}">{key}</a>' in page
     assert "Generated <time" in page and "window 20" in page
+
+
+def test_html_ids_are_unique_across_charts(tracker: LocalTracker) -> None:
+    # several inline SVGs share one document: a repeated clip-path id would clip the wrong chart
+    import re
+    from collections import Counter
+
+    page = report_formats.render(report.run(tracker, CONV, now=NOW), "html")
+    assert page.count("<svg") == 2
+    ids = Counter(re.findall(r'\bid="([^"]+)"', page))
+    assert ids and max(ids.values()) == 1, [i for i, n in ids.items() if n > 1][:5]
+    referenced = set(re.findall(r"url\(#([^)]+)\)", page))
+    referenced |= set(re.findall(r'href="#([^"]+)"', page))
+    assert referenced and referenced <= set(ids), sorted(referenced - set(ids))[:5]

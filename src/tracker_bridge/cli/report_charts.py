@@ -9,6 +9,7 @@ GUI backend is involved.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -38,7 +39,16 @@ def svg(report: DefectReport, start: datetime, end: datetime) -> str:
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg") :].strip()
+    return _scoped(text[text.index("<svg") :].strip(), f"c-{report.key}-")
+
+
+def _scoped(svg: str, prefix: str) -> str:
+    """Every id in ``svg`` (and every reference to one) prefixed: several charts share a page,
+    and matplotlib numbers its groups (``figure_1``, ``axes_1``) afresh in each."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", prefix)
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{safe}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{safe}{m.group(1)})", svg)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{safe}{m.group(1)}"', svg)
 
 
 def png(report: DefectReport, start: datetime, end: datetime, dpi: int = 110) -> bytes:
