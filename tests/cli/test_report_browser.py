@@ -2,7 +2,7 @@
 it loads, and the numbers it shows are those of ``report --json``.
 
 Needs Debian's ``chromium``; without it these tests skip, unless ``BRIDGE_REQUIRE_COMPONENTS=1``
-(CI) makes a missing browser a failure.
+(CI) makes a missing browser a failure (``support.components``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from support.components import need_binary
 from support.contract import new_defect
 from tracker_bridge.cli import report_formats, report_html
 from tracker_bridge.domain.conventions import Conventions, format_title
@@ -28,8 +29,6 @@ from tracker_bridge.domain.tickets import Kind, NewTicket
 from tracker_bridge.trackers.local import LocalTracker
 from tracker_bridge.workflows import report
 
-# read at import: the autouse fixture clears BRIDGE_* variables before each test runs
-REQUIRED = os.environ.get("BRIDGE_REQUIRE_COMPONENTS") == "1"
 CONV = Conventions()
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 INK = (0x1F, 0x3B, 0x57)
@@ -37,13 +36,8 @@ INK = (0x1F, 0x3B, 0x57)
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "headless Chromium is not installed (Debian: apt-get install chromium)"
-        if REQUIRED:
-            pytest.fail(f"{message}, and BRIDGE_REQUIRE_COMPONENTS=1 requires it")
-        pytest.skip(message)
-    return path
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    return need_binary(found or "/usr/bin/chromium", "chromium")
 
 
 def browse(chromium: str, url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
