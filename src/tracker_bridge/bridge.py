@@ -12,11 +12,12 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.links import delegated
 from tracker_bridge.domain.tickets import utcnow
 from tracker_bridge.domain.times import as_utc, parse_moment
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from tracker_bridge.workflows.listing import Row
     from tracker_bridge.workflows.observe import Result as Observed
     from tracker_bridge.workflows.postmortem import Draft
-    from tracker_bridge.workflows.report import DefectReport
+    from tracker_bridge.workflows.report import Attached, DefectReport
     from tracker_bridge.workflows.show import Shown
     from tracker_bridge.workflows.sync import Synced
 
@@ -131,6 +132,7 @@ class Bridge:
         actions: Iterable[str] = (),
         at: datetime | str | None = None,
         impact: str = "",
+        duration: timedelta | str | None = None,
         event_id: str = "",
         defect: str | None = None,
         new_defect: bool = False,
@@ -144,13 +146,13 @@ class Bridge:
         """Record a sighting of ``message`` on ``instance`` under its (known or new) defect.
 
         Everything that can be refused (message, instance, time, capture commands, evidence
-        paths) is refused before any ``capture`` command runs; the commands then run first, and
-        their output, exit status and time become evidence. Each runs in its own process
-        group, stopped after ``capture_timeout`` seconds (or on Ctrl-C: ``CaptureInterrupted``,
-        nothing recorded); ``capture_progress`` hears (command, seconds) while one runs.
-        ``piped`` is evidence read from a pipe, stored as ``stdin.txt``. When the tracker stays
-        down the observation is kept for ``replay`` and the ``TrackerUnavailable`` error says
-        where.
+        paths, ``duration`` such as ``"1h30m"``) is refused before any ``capture`` command runs;
+        the commands then run first, and their output, exit status and time become evidence. Each
+        runs in its own process group, stopped after ``capture_timeout`` seconds (or on Ctrl-C:
+        ``CaptureInterrupted``, nothing recorded); ``capture_progress`` hears (command, seconds)
+        while one runs. ``piped`` is evidence read from a pipe, stored as ``stdin.txt``. When the
+        tracker stays down the observation is kept for ``replay`` and the ``TrackerUnavailable``
+        error says where.
         """
         from tracker_bridge.workflows import evidence as ev
         from tracker_bridge.workflows import observe as flow
@@ -158,6 +160,7 @@ class Bridge:
         if defect and new_defect:
             raise UsageError("--defect and --new-defect contradict each other; pass one.")
         when = self._moment(at)
+        lasted = self._duration(duration)
         flow.check_input(message, instance, self.settings.conventions_value())
         for command in capture:
             ev.check_capture(command)
@@ -177,6 +180,7 @@ class Bridge:
             actions=tuple(actions),
             observed_at=when,
             impact=impact,
+            duration=lasted,
             event_id=event_id,
             defect=defect,
             new_defect=new_defect,
@@ -190,6 +194,15 @@ class Bridge:
             spool_dir=self.settings.spool_dir,
         )
         return replace(result, captures=tuple(captured))
+
+    @staticmethod
+    def _duration(value: timedelta | str | None) -> timedelta | None:
+        if not isinstance(value, str):
+            return value
+        try:
+            return durations.parse(value)
+        except UsageError as exc:
+            raise UsageError(f"--duration {exc.message}", hint=exc.hint) from None
 
     def pending(self) -> list[Path]:
         """Observations kept while the tracker was down, oldest first."""
@@ -239,6 +252,12 @@ class Bridge:
                 self.existing, self.settings.conventions_value(), defect=defect, progress=progress
             )
         )
+
+    def attach_report(self, defect: str, name: str, data: bytes) -> Attached:
+        """Attach a rendered report to ``defect``, replacing the one attached before by name."""
+        from tracker_bridge.workflows import report as flow
+
+        return flow.attach(self.tracker, defect, name, data)
 
     def postmortem(
         self,

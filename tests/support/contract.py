@@ -7,7 +7,7 @@ tests then run against memory, local SQLite, Jira-on-fake and GitHub-on-fake.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -83,8 +83,10 @@ class TrackerContract:
                 "replica-2",
                 actions=("wiped /tmp",),
                 impact="writes failed for 5 min",
+                duration=timedelta(minutes=5, seconds=30),
             )
         )
+        assert obs.duration == timedelta(minutes=5, seconds=30)
         got = tracker.get(obs.key)
         assert got.kind is Kind.OBSERVATION
         assert got.parent == defect.key
@@ -93,8 +95,10 @@ class TrackerContract:
         assert got.observed_at == WHEN
         assert got.actions == ("wiped /tmp",)
         assert got.impact == "writes failed for 5 min"
+        assert got.duration == timedelta(minutes=5, seconds=30)
         tree = tracker.tree(defect.key)
         assert [t.key for t in tree.observations] == [obs.key]
+        assert [t.duration for t in tree.observations] == [got.duration]
         assert tree.remediations == ()
 
     def test_remediation_is_listed_apart(self, tracker: Tracker, conventions: Conventions) -> None:

@@ -96,13 +96,18 @@ def test_formats_parse_back(tracker: LocalTracker) -> None:
         def __init__(self) -> None:
             super().__init__()
             self.cells: list[str] = []
+            self.instances: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.instances += [v or "" for k, v in attrs if k == "data-instance"]
 
         def handle_data(self, data: str) -> None:
             self.cells.append(data)
 
     page = Cells()
     page.feed(report_formats.render(reports, "html"))
-    assert "Connection refused" in page.cells and "api-1 (2), api-2 (1)" in page.cells
+    assert "Connection refused" in page.cells
+    assert page.instances[:2] == ["api-1", "api-2"]
     assert report_formats.render([], "table") == "No defects."
 
 
@@ -125,3 +130,34 @@ def test_cli_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)[0]["sightings"] == 1
     code, _, err = run(capsys, "report", "OPS-2")
     assert code == 2 and "not a defect" in err
+
+
+def test_html_links_open_the_tracker_page_or_an_anchor(tracker: LocalTracker) -> None:
+    from dataclasses import replace
+
+    local = report.run(tracker, CONV, now=NOW)
+    page = report_formats.render(local, "html")
+    assert "file://" not in page and "memory:" not in page
+    for r in local:
+        assert f'href="#{r.key}"' in page and f'id="{r.key}"' in page
+        for s in r.sightings:
+            assert f'href="#{s.key}"' in page and f'id="{s.key}"' in page
+    web = [replace(r, url=f"https://example.atlassian.net/browse/{r.key}") for r in local]
+    page = report_formats.render(web, "html")
+    key = local[0].key
+    assert f'<a href="https://example.atlassian.net/browse/{key}">{key}</a>' in page
+    assert "Generated <time" in page and "window 20" in page
+
+
+def test_html_ids_are_unique_across_charts(tracker: LocalTracker) -> None:
+    # several inline SVGs share one document: a repeated clip-path id would clip the wrong chart
+    import re
+    from collections import Counter
+
+    page = report_formats.render(report.run(tracker, CONV, now=NOW), "html")
+    assert page.count("<svg") == 2
+    ids = Counter(re.findall(r'\bid="([^"]+)"', page))
+    assert ids and max(ids.values()) == 1, [i for i, n in ids.items() if n > 1][:5]
+    referenced = set(re.findall(r"url\(#([^)]+)\)", page))
+    referenced |= set(re.findall(r'href="#([^"]+)"', page))
+    assert referenced and referenced <= set(ids), sorted(referenced - set(ids))[:5]

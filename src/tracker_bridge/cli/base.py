@@ -79,14 +79,14 @@ def cli() -> None:
     """
 
 
-def write_output(path: Path, text: str, what: str = "the report") -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename, so a reader never sees half
+def write_output(path: Path, text: str | bytes, what: str = "the report") -> None:
+    """Write ``text`` (or bytes) to ``path`` via a temporary file and a rename, so a reader never sees half
     of it; a path that cannot be written is bad input (exit 2), not an internal error."""
     from tracker_bridge.errors import UsageError
 
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
         tmp.replace(path)
     except OSError as exc:
         hint = (

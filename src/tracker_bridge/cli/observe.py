@@ -48,7 +48,12 @@ from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_
     metavar="ISO8601",
     help="When it was observed (default: now). A time without zone is read as UTC.",
 )
-@click.option("--impact", default="", help="What it cost: users affected, minutes down.")
+@click.option("--impact", default="", help="What it cost, in words: users affected, what failed.")
+@click.option(
+    "--duration",
+    metavar="SPAN",
+    help="How long the effect lasted, e.g. 20m, 1h30m, 45s: impact as data that reports total.",
+)
 @click.option(
     "--event-id",
     default="",
@@ -70,6 +75,7 @@ def observe(
     actions: tuple[str, ...],
     observed_at: str | None,
     impact: str,
+    duration: str | None,
     event_id: str,
     defect: str | None,
     new_defect: bool,
@@ -121,6 +127,7 @@ def observe(
                 actions=actions,
                 at=observed_at,
                 impact=impact,
+                duration=duration,
                 event_id=event_id,
                 defect=defect,
                 new_defect=new_defect,

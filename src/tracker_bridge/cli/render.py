@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker_bridge.domain import humanize
+from tracker_bridge.domain import durations, humanize
 
 if TYPE_CHECKING:
     from rich.tree import Tree as RichTree
@@ -171,6 +171,8 @@ def _facts(node: RichTree, t: Ticket) -> None:
         node.add(f"[dim]on[/] {_esc(t.instance or '?')} [dim]at[/] {when}")
     if t.impact:
         node.add(f"[dim]impact:[/] {_esc(t.impact)}")
+    if t.duration is not None:
+        node.add(f"[dim]lasted:[/] {durations.format(t.duration)}")
     for action in t.actions:
         node.add(f"[dim]action:[/] {_esc(action)}")
     for ref in t.evidence:

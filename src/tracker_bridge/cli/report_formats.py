@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Sequence
@@ -16,21 +15,39 @@ COLUMNS = (
     "status",
     "sightings",
     "last 30 days",
+    "12 weeks",
     "per week",
+    "next 30 days",
+    "next expected",
+    "overdue",
+    "impact",
     "first seen",
     "last seen",
-    "next expected",
     "instances",
     "remediations",
     "title",
 )
+BARS = "▁▂▃▄▅▆▇█"
 
 
-def rows(reports: Sequence[DefectReport]) -> list[list[str]]:
-    """One row of display values per defect, in ``COLUMNS`` order."""
+def sparkline(counts: Sequence[int]) -> str:
+    """One character per week: a space for none, then eight heights scaled to the busiest."""
+    top = max(counts, default=0)
+    if top == 0:
+        return "·" * len(counts)
+    return "".join(
+        "·" if n == 0 else BARS[min(len(BARS) - 1, (n * len(BARS) - 1) // top)] for n in counts
+    )
+
+
+def rows(reports: Sequence[DefectReport], *, spark: bool = True) -> list[list[str]]:
+    """One row of display values per defect, in ``COLUMNS`` order.
+
+    ``spark``: the weekly column as a sparkline; otherwise as counts (CSV, for spreadsheets).
+    """
     out = []
     for r in reports:
-        s = r.stats
+        s, f = r.stats, r.forecast
         places = ", ".join(f"{name} ({n})" for name, n in s.instances[:3])
         if len(s.instances) > 3:
             places += f", +{len(s.instances) - 3} more"
@@ -40,10 +57,14 @@ def rows(reports: Sequence[DefectReport]) -> list[list[str]]:
                 r.status,
                 str(s.count),
                 str(r.recent),
-                "" if s.per_week is None else f"{s.per_week:g}",
+                sparkline(r.weekly) if spark else " ".join(map(str, r.weekly)),
+                "" if f is None else f"{f.per_week:.2g}",
+                "" if f is None else f"{f.expected:.2g} ({f.interval_80[0]}-{f.interval_80[1]})",
+                _day(f.next_expected) if f else "",
+                f"since {_day(f.overdue_since)}" if f and f.overdue else "",
+                impact(r),
                 _day(s.first_seen),
                 _day(s.last_seen),
-                _day(s.next_expected),
                 places,
                 f"{r.remediations_done}/{r.remediations} done" if r.remediations else "none",
                 r.title,
@@ -60,7 +81,7 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(rows(reports))
+        writer.writerows(rows(reports, spark=False))
         return buffer.getvalue().rstrip("\n")
     if fmt == "md":
         head = "| " + " | ".join(COLUMNS) + " |"
@@ -68,10 +89,21 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
         body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows(reports)]
         return "\n".join([head, rule, *body])
     if fmt == "html":
-        return _html(reports)
+        from tracker_bridge.cli import report_html  # matplotlib loads only for this format
+
+        return report_html.render(reports)
     if fmt == "table":
         return _table(reports)
     raise ValueError(f"unknown report format {fmt!r}")
+
+
+def impact(r: DefectReport) -> str:
+    """Total minutes, and how many sightings recorded a duration when not all did."""
+    i = r.impact
+    if not i.recorded:
+        return ""
+    text = f"{i.minutes:.0f} min"
+    return text if i.recorded == r.stats.count else f"{text} ({i.recorded} of {r.stats.count})"
 
 
 def _table(reports: Sequence[DefectReport]) -> str:
@@ -84,24 +116,6 @@ def _table(reports: Sequence[DefectReport]) -> str:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
-
-
-def _html(reports: Sequence[DefectReport]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = []
-    for report, row in zip(reports, rows(reports), strict=True):
-        cells = [f'<a href="{html.escape(report.url)}">{html.escape(row[0])}</a>']
-        cells += [html.escape(c) for c in row[1:]]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Defect report</title><style>"
-        "body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-        "</style></head><body><h1>Defect report</h1>\n"
-        f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
-        "</body></html>"
-    )
 
 
 def _md(text: str) -> str:

@@ -68,3 +68,13 @@ def _median(values: Sequence[timedelta]) -> timedelta | None:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def weekly(times: Sequence[datetime], now: datetime, weeks: int) -> tuple[int, ...]:
+    """Sightings in each of the last ``weeks`` seven-day spans ending at ``now``, oldest first."""
+    counts = [0] * weeks
+    for t in times:
+        back = int((now - t) / timedelta(weeks=1))
+        if 0 <= back < weeks and t <= now:
+            counts[weeks - 1 - back] += 1
+    return tuple(counts)

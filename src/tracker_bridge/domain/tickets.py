@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 class Kind(enum.StrEnum):
@@ -108,6 +108,8 @@ class Ticket:
     instance: str = ""
     observed_at: datetime | None = None
     impact: str = ""
+    duration: timedelta | None = None
+    """How long the sighting's effect lasted (observations), the impact as data."""
     actions: tuple[str, ...] = ()
     fingerprints: tuple[str, ...] = ()
     """Every fingerprint a defect was matched under (defects only)."""
@@ -143,6 +145,7 @@ class NewTicket:
     instance: str = ""
     observed_at: datetime | None = None
     impact: str = ""
+    duration: timedelta | None = None
     actions: tuple[str, ...] = ()
     fingerprints: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()

@@ -152,3 +152,18 @@ class Tracker(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+@runtime_checkable
+class ReplacesAttachments(Protocol):
+    """A tracker that can swap an attachment for a newer one of the same name.
+
+    ``attach`` is idempotent by content hash, which suits evidence; a report that changed has a
+    new hash but must not pile up beside its older copies. The local and memory trackers have
+    it; Jira (delete + upload) and GitHub (the evidence branch) can follow.
+    """
+
+    def replace_attachment(self, key: str, file: EvidenceFile) -> EvidenceRef:
+        """Store ``file`` on ``key``, removing every earlier attachment named ``file.name``;
+        the same content again changes nothing. ``NotFoundError`` for an unknown key."""
+        ...

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     instance TEXT NOT NULL DEFAULT '',
     observed_at TEXT,
     impact TEXT NOT NULL DEFAULT '',
+    duration_seconds INTEGER,
     event_id TEXT UNIQUE,
     team TEXT NOT NULL DEFAULT '',
     issue_type TEXT NOT NULL DEFAULT '',
@@ -135,6 +136,8 @@ class LocalTracker:
             self._db.execute(
                 "ALTER TABLE tickets ADD COLUMN without_remediation TEXT NOT NULL DEFAULT ''"
             )
+        if "duration_seconds" not in columns:
+            self._db.execute("ALTER TABLE tickets ADD COLUMN duration_seconds INTEGER")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -218,9 +221,9 @@ class LocalTracker:
             now = utcnow().isoformat()
             self._db.execute(
                 "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent,"
-                " related, message, description, instance, observed_at, impact, event_id, team,"
-                " issue_type, extra)"
-                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " related, message, description, instance, observed_at, impact, duration_seconds,"
+                " event_id, team, issue_type, extra)"
+                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     key,
@@ -235,6 +238,7 @@ class LocalTracker:
                     new.instance,
                     new.observed_at.isoformat() if new.observed_at else None,
                     new.impact,
+                    round(new.duration.total_seconds()) if new.duration is not None else None,
                     new.event_id or None,
                     new.team,
                     new.issue_type,
@@ -260,39 +264,60 @@ class LocalTracker:
         return self.get(key)
 
     def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
+        with self._write():
+            return self._store(key, files)
+
+    def _store(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
+        """``attach`` inside a transaction the caller holds."""
         refs: list[EvidenceRef] = []
+        self._require(key)
+        held = {r.sha256: r for r in self._evidence([key]).get(key, [])}
+        position = len(held)
+        for item in files:
+            if item.sha256 in held:
+                refs.append(held[item.sha256])
+                continue
+            self._db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)", (item.sha256, item.data))
+            self._db.execute(
+                "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    position,
+                    item.name,
+                    item.sha256,
+                    len(item.data),
+                    item.source,
+                    item.captured_at.isoformat(),
+                    json.dumps(list(item.redactions)),
+                    int(item.scanned),
+                    int(item.sensitive),
+                ),
+            )
+            position += 1
+            ref = item.ref(url=self._url(key, item.name))
+            held[item.sha256] = ref
+            refs.append(ref)
+        self._touch(key)
+        return refs
+
+    def replace_attachment(self, key: str, file: EvidenceFile) -> EvidenceRef:
+        """Store ``file`` under its name on ``key``, dropping older attachments of that name."""
         with self._write():
             self._require(key)
-            held = {r.sha256: r for r in self._evidence([key]).get(key, [])}
-            position = len(held)
-            for item in files:
-                if item.sha256 in held:
-                    refs.append(held[item.sha256])
-                    continue
-                self._db.execute(
-                    "INSERT OR IGNORE INTO blobs VALUES (?, ?)", (item.sha256, item.data)
-                )
-                self._db.execute(
-                    "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        key,
-                        position,
-                        item.name,
-                        item.sha256,
-                        len(item.data),
-                        item.source,
-                        item.captured_at.isoformat(),
-                        json.dumps(list(item.redactions)),
-                        int(item.scanned),
-                        int(item.sensitive),
-                    ),
-                )
-                position += 1
-                ref = item.ref(url=self._url(key, item.name))
-                held[item.sha256] = ref
-                refs.append(ref)
-            self._touch(key)
-        return refs
+            held = self._evidence([key]).get(key, [])
+            same = next((r for r in held if r.sha256 == file.sha256), None)
+            if same is not None and same.name == file.name:
+                return same
+            old = [r.sha256 for r in held if r.name == file.name or r.sha256 == file.sha256]
+            self._db.executemany(
+                "DELETE FROM evidence WHERE key = ? AND sha256 = ?", [(key, sha) for sha in old]
+            )
+            self._db.executemany(
+                "DELETE FROM blobs WHERE sha256 = ?"
+                " AND NOT EXISTS (SELECT 1 FROM evidence WHERE evidence.sha256 = blobs.sha256)",
+                [(sha,) for sha in old if sha != file.sha256],
+            )
+            return self._store(key, [file])[0]
 
     def link_remote(self, key: str, link: RemoteLink) -> None:
         """Link a ticket to one elsewhere; the same ``global_id`` again updates, never duplicates."""
@@ -472,6 +497,9 @@ class LocalTracker:
                 instance=r["instance"],
                 observed_at=_when(r["observed_at"]),
                 impact=r["impact"],
+                duration=timedelta(seconds=r["duration_seconds"])
+                if r["duration_seconds"] is not None
+                else None,
                 actions=tuple(x["text"] for x in actions.get(r["key"], [])),
                 fingerprints=tuple(sorted(x["fingerprint"] for x in fps.get(r["key"], []))),
                 evidence=tuple(evidence.get(r["key"], [])),

@@ -12,10 +12,11 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
 from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
@@ -42,6 +43,8 @@ class Request:
     actions: tuple[str, ...] = ()
     observed_at: datetime | None = None
     impact: str = ""
+    duration: timedelta | None = None
+    """How long the effect lasted (``--duration``; an alert's start to its end)."""
     event_id: str = ""
     defect: str | None = None
     new_defect: bool = False
@@ -252,6 +255,7 @@ def _record(
             instance=normalize(request.instance),
             observed_at=observed_at,
             impact=request.impact,
+            duration=request.duration,
             actions=request.actions,
             labels=(conventions.observation_label,),
             event_id=base.event_id,
@@ -338,6 +342,8 @@ def _describe_observation(
     ]
     if request.impact:
         lines += ["", f"Impact: {request.impact}"]
+    if request.duration is not None:
+        lines += ["", f"Duration: {durations.format(request.duration)}"]
     if request.actions:
         lines += ["", "Actions taken:", *(f"- {a}" for a in request.actions)]
     if files:

@@ -8,15 +8,19 @@ defects elsewhere. Rendered from the ``postmortem`` template, which users can ov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tracker_bridge import templating
-from tracker_bridge.domain.tickets import Kind, Tree
+from tracker_bridge.domain import durations, humanize
+from tracker_bridge.domain.tickets import Kind, Ticket, Tree
 from tracker_bridge.errors import UsageError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows import context
+
+OPENED_BY_SIGHTING = timedelta(minutes=10)
+"""A defect created this soon after its first sighting was opened by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +51,10 @@ def run(
 def context_for(tree: Tree, variables: dict[str, str]) -> dict[str, Any]:
     """The template variables: the shared defect context plus a ``timeline``, oldest first."""
     d = tree.ticket
-    events: list[tuple[datetime, str, str]] = [(d.created, "defect opened", d.key)]
+    events: list[tuple[datetime, str, str]] = [_opened(tree)]
     for o in tree.observations:
         seen = o.observed_at or o.created
-        events.append((seen, f"seen on {o.instance or '?'}" + _impact(o.impact), o.key))
+        events.append((seen, f"seen on {o.instance or '?'}" + _impact(o), o.key))
         events += [(seen, f"action: {a}", o.key) for a in o.actions]
     for r in tree.remediations:
         events.append((r.created, f"remediation filed: {r.title}", r.key))
@@ -58,6 +62,7 @@ def context_for(tree: Tree, variables: dict[str, str]) -> dict[str, Any]:
             events.append((r.resolved, f"remediation done: {r.title}", r.key))
     if d.resolved is not None:
         events.append((d.resolved, "defect done", d.key))
+    # stable: at equal times the defect's opening stays ahead of the sighting that opened it
     events.sort(key=lambda e: e[0])
     out = context.of_defect(tree, variables)
     out["timeline"] = [
@@ -66,8 +71,27 @@ def context_for(tree: Tree, variables: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _impact(text: str) -> str:
-    return f" ({text})" if text else ""
+def _opened(tree: Tree) -> tuple[datetime, str, str]:
+    """The defect's creation, where it belongs in time.
+
+    Opened by its first sighting (the usual ``observe``), it heads the timeline at that sighting
+    even when the ticket was written a moment later; filed later than that (sightings recorded
+    after the fact), it stands at its own time and says how late it came, a fact the washup's
+    "what would have told us earlier" question needs.
+    """
+    d = tree.ticket
+    times = [o.observed_at or o.created for o in tree.observations]
+    first = min(times, default=d.created)
+    if d.created - first <= OPENED_BY_SIGHTING:
+        return (min(first, d.created), "defect opened", d.key)
+    late = humanize.duration(d.created - first)
+    return (d.created, f"defect ticket opened, {late} after the first sighting", d.key)
+
+
+def _impact(o: Ticket) -> str:
+    parts = [durations.format(o.duration)] if o.duration is not None else []
+    parts += [o.impact] if o.impact else []
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _cell(text: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.links import delegated
 from tracker_bridge.domain.tickets import Ticket, Tree
 from tracker_bridge.errors import BridgeError
@@ -92,6 +93,9 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         out["observed_at"] = ticket.observed_at.isoformat() if ticket.observed_at else None
     if ticket.impact:
         out["impact"] = ticket.impact
+    if ticket.duration is not None:
+        out["duration"] = durations.format(ticket.duration)
+        out["duration_minutes"] = round(durations.minutes(ticket.duration), 2)
     if ticket.actions:
         out["actions"] = list(ticket.actions)
     if ticket.fingerprints:
@@ -124,6 +128,7 @@ def _child(ticket: Ticket) -> dict[str, Any]:
         "evidence": len(ticket.evidence),
         "team": ticket.team or None,
         "url": ticket.url,
+        "duration": durations.format(ticket.duration) if ticket.duration is not None else None,
     }
 
 

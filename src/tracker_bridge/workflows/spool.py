@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.tickets import EvidenceFile
 from tracker_bridge.errors import UsageError
 
@@ -57,6 +58,7 @@ def load(path: Path) -> Request:
         actions=tuple(raw["actions"]),
         observed_at=datetime.fromisoformat(raw["observed_at"]) if raw["observed_at"] else None,
         impact=raw["impact"],
+        duration=durations.from_seconds(raw.get("duration_seconds")),
         event_id=raw["event_id"],
         defect=raw["defect"],
         new_defect=raw["new_defect"],
@@ -89,6 +91,7 @@ def _dump(request: Request) -> dict[str, Any]:
         "actions": list(request.actions),
         "observed_at": request.observed_at.isoformat() if request.observed_at else None,
         "impact": request.impact,
+        "duration_seconds": round(request.duration.total_seconds()) if request.duration else None,
         "event_id": request.event_id,
         "defect": request.defect,
         "new_defect": request.new_defect,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.tickets import EvidenceRef
 
 BODY_LIMIT = 65_536
@@ -221,6 +222,10 @@ def _facts(block: dict[str, Any], message: str, parent_ref: str) -> str:
     for label, key in (("Instance", "instance"), ("Observed at", "observed_at"), ("Team", "team")):
         if block.get(key):
             lines.append(f"- **{label}:** {code_span(str(block[key]))}")
+    if block.get("duration_seconds"):
+        span = durations.from_seconds(block["duration_seconds"])
+        if span is not None:
+            lines.append(f"- **Duration:** {code_span(durations.format(span))}")
     if block.get("impact"):
         lines.append("**Impact**")
         lines.append(fenced(clip_units(str(block["impact"]), 4_000, "…")))

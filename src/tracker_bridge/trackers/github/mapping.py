@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, clip, format_title
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Status, Ticket
 from tracker_bridge.errors import NotFoundError, UsageError
@@ -65,6 +66,7 @@ class IssueMapper:
             "instance": new.instance,
             "observed_at": new.observed_at.isoformat() if new.observed_at else "",
             "impact": new.impact,
+            "duration_seconds": round(new.duration.total_seconds()) if new.duration else 0,
             "actions": list(new.actions),
             "fingerprints": list(new.fingerprints),
             "event_id": new.event_id,
@@ -141,6 +143,7 @@ class IssueMapper:
             instance=str(block.get("instance", "")),
             observed_at=parse_time(observed) if isinstance(observed, str) else None,
             impact=str(block.get("impact", "")),
+            duration=durations.from_seconds(block.get("duration_seconds")),
             actions=tuple(str(a) for a in block.get("actions", [])),
             fingerprints=tuple(self.fingerprints_of(issue)),
             evidence=tuple(gb.ref_from_json(e) for e in block.get("evidence", [])),

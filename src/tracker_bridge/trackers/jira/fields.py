@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, format_title, normalize
 from tracker_bridge.domain.tickets import (
     EvidenceRef,
@@ -128,6 +129,7 @@ def ticket(raw: Mapping[str, Any], conventions: Conventions, site: str) -> Ticke
         instance=str(data.get("instance", "")),
         observed_at=markup.parse_time(data.get("observed_at")),
         impact=str(data.get("impact", "")),
+        duration=durations.from_seconds(data.get("duration_seconds")),
         actions=tuple(str(a) for a in data.get("actions", ())),
         fingerprints=tuple(
             x[len(conv.fingerprint_label_prefix) :]
@@ -338,6 +340,7 @@ def made(
         instance=new.instance,
         observed_at=new.observed_at,
         impact=new.impact,
+        duration=new.duration,
         actions=new.actions,
         fingerprints=new.fingerprints,
         event_id=event_id,

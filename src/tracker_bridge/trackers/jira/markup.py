@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import clip
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket, RemoteLink
 
@@ -79,6 +80,8 @@ def _data(new: NewTicket, message: str, **extra: Any) -> dict[str, Any]:
         data["observed_at"] = new.observed_at.isoformat()
     if new.impact:
         data["impact"] = new.impact
+    if new.duration is not None:
+        data["duration_seconds"] = round(new.duration.total_seconds())
     if new.actions:
         data["actions"] = list(new.actions)
     if new.event_id:
@@ -177,6 +180,8 @@ def _human(new: NewTicket, message: str) -> str:
         lines.append(f"*Observed at:* {new.observed_at.isoformat()}")
     if new.impact:
         lines.append(f"*Impact:* {inline(clip(new.impact, _FIELD_LIMIT))}")
+    if new.duration is not None:
+        lines.append(f"*Duration:* {durations.format(new.duration)}")
     if new.actions:
         lines.append("*Actions:*\n" + "\n".join(f"# {inline(clip(a, 500))}" for a in new.actions))
     return "\n".join(lines)
@@ -196,6 +201,7 @@ def render(new: NewTicket, limit: int = DESCRIPTION_LIMIT) -> Rendered:
         instance=clip(new.instance, 255),
         observed_at=new.observed_at,
         impact=clip(new.impact, _FIELD_LIMIT),
+        duration=new.duration,
         actions=tuple(clip(a, 500) for a in new.actions[:50]),
         event_id=new.event_id,
         team=new.team,
