@@ -36,11 +36,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from grouping import drain3_grouper  # noqa: E402
+from grouping import drain3_grouper
 
-from tracker_bridge.domain.conventions import Conventions  # noqa: E402
-from tracker_bridge.trackers.local import LocalTracker  # noqa: E402
-from tracker_bridge.workflows import observe  # noqa: E402
+from tracker_bridge.domain.conventions import Conventions
+from tracker_bridge.trackers.local import LocalTracker
+from tracker_bridge.workflows import observe
 
 DATA = Path(__file__).resolve().parent / "data" / "ops" / "ops.jsonl"
 

@@ -45,18 +45,80 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tracker_bridge.domain.events import identify
+
 WILDCARD = "<*>"
 """How a variable part is shown in a template."""
 
 MAX_TOKENS = 256
 """Tokens kept from the headline; beyond this, a message is long enough to be told apart."""
 
-_PY_TRACEBACK = "Traceback (most recent call last):"
 # Level 1 cuts a token into fields; level 2 cuts a field into pieces. Both patterns are plain
 # character classes (or a run of dots), so splitting is linear in the token length.
 _FIELDS = re.compile(r"([=,;()\[\]{}<>|\"'`]+|\.{2,})")
 _PIECES = re.compile(r"([:@#/\\]+)")
 _DIGIT = re.compile(r"\d")
+# key="a value with spaces": one value, masked whole (the quotes stay, so the key keeps its shape).
+_QUOTED_VALUE = re.compile(r"=(\"[^\"]{0,200}\"|'[^']{0,200}')")
+# A quoted identifier without digits names a thing (a constraint, a key, a state): it stays.
+_QUOTED_NAME = re.compile(r"[A-Za-z_][A-Za-z_.-]{0,63}")
+# Letters and a short number that make one name: "eth0", "awdl0", "ext4" -> "eth<*>", "ext<*>".
+_NAME_NUMBER = re.compile(r"([A-Za-z]{2,})(\d{1,3})")
+# An identifier whose words may end in a small number: "ext4_journal_check_start", "ip6_output".
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z]*\d{0,3}(?:_[A-Za-z][A-Za-z]*\d{0,3})+")
+# Technology names that hold a digit and are constants: IPv4 and IPv6 are different things.
+_DIGIT_WORDS = frozenset(
+    [
+        "ipv4",
+        "ipv6",
+        "http2",
+        "http3",
+        "h2",
+        "h2c",
+        "utf8",
+        "utf16",
+        "utf32",
+        "sha1",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "md5",
+        "base64",
+        "x509",
+        "pkcs12",
+        "ext2",
+        "ext3",
+        "ext4",
+        "x86",
+        "x86_64",
+        "amd64",
+        "arm64",
+        "aarch64",
+        "s3",
+        "ec2",
+        "k8s",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+        "log4j",
+        "oauth2",
+        "tls1",
+        "sslv3",
+        "ipv4only",
+    ]
+)
+_BRACKETED_PORT = re.compile(r"\[[0-9A-Fa-f:.]+\]:(\d{1,5})([.,;:!?)\]}>]*)")
+_EPHEMERAL_PORT = 32768
+"""Ports from here up are clients' (ephemeral); below, a port names the service (5432, 6379)."""
+_SOURCE_SUFFIXES = frozenset({"mm", "cc", "hh", "py", "rs", "sh", "md", "pl", "so", "js", "ts"})
 _LONG_TOKEN = 512
 _HEXLETTERS = frozenset("abcdefABCDEF")
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
@@ -87,6 +149,7 @@ _TLDS = frozenset(
         "app",
         "ai",
         "co",
+        "svc",
     ]
 )
 # Words that are part of a timestamp when they stand next to a number: "Sun Jul 3 04:10:35 PDT".
@@ -230,19 +293,10 @@ class Fingerprint:
 def headline(message: str) -> str:
     """The one line of ``message`` that names the error, whitespace collapsed.
 
-    The first non-blank line, or the final exception line of a Python traceback.
+    See :func:`tracker_bridge.domain.events.identify`: the exception line of a stack trace, the
+    principal line of a multi-line event, a log line without its header.
     """
-    lines = [line for line in message.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    chosen = lines[0]
-    if chosen.strip() == _PY_TRACEBACK:
-        # The exception comes last, un-indented; frames and source lines are indented.
-        for line in reversed(lines[1:]):
-            if not line[:1].isspace():
-                chosen = line
-                break
-    return " ".join(chosen.split())
+    return identify(message).line
 
 
 def template_key(template: str) -> str:
@@ -256,10 +310,27 @@ def fingerprint(message: str) -> Fingerprint:
     >>> fingerprint("disk /dev/sda1 full after 15 ms").template
     'disk <*> full after <*>'
     """
-    raw = [tok for tok in headline(message).split(" ")[:MAX_TOKENS] if tok]
+    raw = [tok for tok in _QUOTED_VALUE.sub(_quoted_value, headline(message)).split(" ") if tok]
+    raw = raw[:MAX_TOKENS]
     tokens = _merge_variables([mask_token(tok) for tok in raw])
     template = " ".join(tokens)
     return Fingerprint(key=template_key(template), template=template, tokens=tuple(tokens))
+
+
+def _quoted_value(found: re.Match[str]) -> str:
+    quote = found[1][0]
+    return f"={quote}*{quote}"
+
+
+def event_fingerprints(message: str) -> tuple[Fingerprint, ...]:
+    """The fingerprint of ``message`` first, then those of its companion lines (one event's lines).
+
+    See :func:`tracker_bridge.domain.events.identify`: the OOM killer's pair and systemd's lines are
+    one event; each line's fingerprint is recorded on the defect so each line alone reaches it.
+    """
+    event = identify(message)
+    primary = fingerprint(message)
+    return (primary, *(fingerprint(line) for line in event.companions))
 
 
 def is_variable(token: str) -> bool:
@@ -285,6 +356,10 @@ def _mask_short_token(token: str) -> str:
     # Cached: the same tokens recur from one log line to the next.
     if token in _EMPTY_VALUES:
         return WILDCARD
+    bracketed = _BRACKETED_PORT.fullmatch(token)
+    if bracketed:  # "[2001:db8::1]:5432"
+        port = bracketed[1]
+        return (f"{WILDCARD}:{port}" if int(port) < _EPHEMERAL_PORT else WILDCARD) + bracketed[2]
     # Keep opening and closing punctuation visible while classifying: "(uid=0)" -> "(uid=<*>)".
     start, end = 0, len(token)
     while start < end and token[start] in _OPENERS:
@@ -294,7 +369,11 @@ def _mask_short_token(token: str) -> str:
     head, core, tail = token[:start], token[start:end], token[end:]
     if not core:
         return token
-    masked = WILDCARD if _is_quoted(core) else _mask_fields(core)
+    if _is_quoted(core):
+        inner = core[1:-1]
+        masked = core if _QUOTED_NAME.fullmatch(inner) else WILDCARD
+    else:
+        masked = _mask_fields(core)
     if WILDCARD in masked and not any(ch.isalnum() for ch in masked.replace(WILDCARD, "")):
         return WILDCARD
     return head + masked + tail
@@ -343,11 +422,15 @@ def _mask_fields(core: str) -> str:
     for i, part in enumerate(parts):
         if i % 2:  # a run of separators
             out.append(part)
-            after_equals = part.endswith("=")
+            after_equals = "=" in part
             continue
         if not part:
             continue
-        if after_equals or _is_whole_variable(part):
+        if after_equals:
+            out.append(WILDCARD)
+        elif (port := _service_port(part)) is not None:
+            out.append(f"{WILDCARD}:{port}")
+        elif _is_whole_variable(part):
             out.append(WILDCARD)
         else:
             out.append(_mask_pieces(part))
@@ -374,6 +457,29 @@ def _is_whole_variable(field: str) -> bool:
     return _is_hostname(field.split(":", 1)[0]) and (":" not in field or _is_port(field))
 
 
+def _service_port(field: str) -> str | None:
+    """The port of ``host:port`` when it names a service (below the ephemeral range), else None.
+
+    ``10.0.0.5:6379`` and ``10.0.0.7:5432`` are Redis and PostgreSQL: masking the port would merge
+    two dependencies' outages into one defect.
+    """
+    host, sep, port = field.rpartition(":")
+    if not sep or not port.isdigit() or len(port) > 5 or not _is_named_host(host):
+        return None
+    return port if int(port) < _EPHEMERAL_PORT else None
+
+
+def _is_named_host(host: str) -> bool:
+    if host.lower() == "localhost" or _is_hostname(host):
+        return True
+    parts = host.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts):
+        return True  # IPv4
+    if "/" in host:  # Kafka's "kafka-2.kafka.svc/10.0.0.5"
+        return all(_is_named_host(h) for h in host.split("/") if h)
+    return False
+
+
 def _is_port(field: str) -> bool:
     port = field.rsplit(":", 1)[1]
     return port.isdigit()
@@ -386,8 +492,7 @@ def _is_address(field: str) -> bool:
         return True
     host, _, port = field.rpartition(":")
     # "db.example.com:5432", "10.0.0.1:80", "localhost:8080"; not "onExtend:1514038530000".
-    named = "." in host or host.lower() == "localhost"
-    return named and port.isdigit() and all(ch.isalnum() or ch in ".-_" for ch in host)
+    return port.isdigit() and _is_named_host(host)
 
 
 def _is_hostname(name: str) -> bool:
@@ -399,7 +504,8 @@ def _is_hostname(name: str) -> bool:
         return False
     if tld in _TLDS:
         return True
-    return len(tld) == 2 and len(labels) >= 3  # country-code domains: host.example.hk
+    # country-code domains (host.example.hk), not source files (Foo.View.mm)
+    return len(tld) == 2 and len(labels) >= 3 and tld not in _SOURCE_SUFFIXES
 
 
 def _mask_pieces(field: str) -> str:
@@ -408,7 +514,11 @@ def _mask_pieces(field: str) -> str:
     for i, part in enumerate(parts):
         if i % 2:
             out.append(part)
-        elif part and _is_variable_piece(part):
+        elif part and _is_variable_piece(part) and not _is_constant_piece(part):
+            named = _NAME_NUMBER.fullmatch(part)
+            if named and not all(ch in _HEXDIGITS for ch in part):
+                out.append(named[1] + WILDCARD)
+                continue
             if len(out) >= 2 and out[-2] == WILDCARD and all(ch in ":/" for ch in out[-1]):
                 # "12:30:45", "2016/9/27": one variable, not several.
                 out.pop()
@@ -417,6 +527,14 @@ def _mask_pieces(field: str) -> str:
         else:
             out.append(part)
     return "".join(out)
+
+
+def _is_constant_piece(piece: str) -> bool:
+    """A name holding a digit that is not a value: ``IPv4``, ``ext4_journal_check_start``."""
+    if piece.lower() in _DIGIT_WORDS or _IDENTIFIER.fullmatch(piece) is not None:
+        return True
+    words = piece.split("-")
+    return len(words) > 1 and all(w.lower() in _DIGIT_WORDS or (w.isalpha()) for w in words)
 
 
 def _is_variable_piece(piece: str) -> bool:

@@ -38,15 +38,18 @@ little more permissive, because its templates are more general.
 from __future__ import annotations
 
 import heapq
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tracker_bridge.domain.alignment import containment, words, wrapped
 from tracker_bridge.domain.fingerprint import (
     MAX_TOKENS,
     WILDCARD,
     Fingerprint,
+    event_fingerprints,
     fingerprint,
     headline,
     is_variable,
@@ -73,6 +76,10 @@ _SCORED_PER_MATCH = 64
 """Templates scored exactly per match, taken from the most promising by index hits."""
 _COMMON_POSTING = 2000
 """Postings larger than this are skipped when rarer tokens of the message are available."""
+_LEAST_ACROSS = 0.25
+"""Templates of other token counts scoring less are not listed: they share a word or two at most."""
+_SCORED_ACROSS = 32
+"""Templates of other token counts aligned per match, taken from the most shared words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +128,7 @@ class _Group:
     tokens: list[str]
     fingerprints: set[str] = field(default_factory=set)
     learned: set[int] = field(default_factory=set)
+    words: tuple[str, ...] = ()
 
     @property
     def template(self) -> str:
@@ -146,10 +154,47 @@ def _skeleton(token: str) -> str:
     return "".join(ch for ch in token.replace(WILDCARD, " ") if ch.isalnum())
 
 
+SERVICE_PORTS = frozenset(
+    {
+        "1433",
+        "1521",
+        "2181",
+        "2379",
+        "3306",
+        "5432",
+        "5672",
+        "6379",
+        "7000",
+        "8200",
+        "9042",
+        "9092",
+        "9200",
+        "11211",
+        "27017",
+    }
+)
+"""Ports of data services (SQL Server, Oracle, ZooKeeper, etcd, MySQL, PostgreSQL, RabbitMQ, Redis,
+Cassandra, Vault, Kafka, Elasticsearch, memcached, MongoDB): a different one is another dependency."""
+
+_PORT = re.compile(r"<\*>:(\d+)")
+
+
+def _port_mismatch(known: str, seen: str) -> tuple[float, bool] | None:
+    """Tokens that differ only in a service port: hard for a data service's port, else a value."""
+    ports = _PORT.findall(known), _PORT.findall(seen)
+    if not (ports[0] or ports[1]) or _PORT.sub("", known) != _PORT.sub("", seen):
+        return None
+    if SERVICE_PORTS.intersection(ports[0]) or SERVICE_PORTS.intersection(ports[1]):
+        return 0.0, True
+    return 0.5, False
+
+
 def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[float, bool]:
     """Score of one position and whether it is a hard mismatch."""
     if known == seen or learned:
         return 1.0, False
+    if (port := _port_mismatch(known, seen)) is not None:
+        return port
     if _skeleton(known) == _skeleton(seen):
         # Same constant text, different values or punctuation: "rhost=<*>" / "rhost=".
         return 0.5, False
@@ -195,20 +240,84 @@ class Matcher:
         self._groups: dict[str, _Group] = {}
         self._by_fingerprint: dict[str, str] = {}
         self._buckets: dict[int, _Bucket] = {}
+        self._by_word: dict[str, set[str]] = {}
+        self._same_as: dict[str, str] = {}
 
     def __len__(self) -> int:
         """Number of known defects."""
         return len(self._groups)
 
-    def add(self, key: str, message: str, fingerprints: Iterable[str] = ()) -> None:
-        """Index a known defect: its (first) message and every fingerprint key it was matched under.
+    def add(
+        self,
+        key: str,
+        message: str,
+        fingerprints: Iterable[str] = (),
+        *,
+        examples: Iterable[str] = (),
+        same_as: str | None = None,
+    ) -> None:
+        """Index a known defect from what the tracker holds about it.
 
+        ``message`` is its first message, ``fingerprints`` every fingerprint key recorded on it
+        (matched under, or lines of the same event), ``examples`` further messages of it (its
+        observations), and ``same_as`` the defect it was merged into. That is the whole matching
+        state: a matcher rebuilt from the tickets decides as the one that recorded them.
         Adding a key again learns the message into that defect instead.
         """
-        self._add(key, message, fingerprint(message))
+        for fp in event_fingerprints(message):
+            self._add(key, message, fp)
         group = self._groups[key]
         for fp_key in fingerprints:
             self._remember(group, fp_key)
+        for example in examples:
+            self.learn(key, example)
+        if same_as is not None:
+            self.merge(key, same_as)
+
+    def move(self, message: str, source: str, target: str) -> tuple[str, ...]:
+        """Correct a decision: ``message`` belongs to defect ``target``, not ``source``.
+
+        Its fingerprint keys stop pointing at ``source`` and point at ``target``, so the same
+        message lands on ``target`` next time. Returns those keys: the tracker must move them from
+        ``source``'s fingerprints to ``target``'s for the correction to outlive this process.
+        """
+        if target not in self._groups:
+            raise KeyError(target)
+        keys = tuple(fp.key for fp in event_fingerprints(message))
+        old = self._groups.get(source)
+        for fp_key in keys:
+            if old is not None:
+                old.fingerprints.discard(fp_key)
+        self.learn(target, message)
+        for fp_key in keys:
+            self._remember(self._groups[target], fp_key)
+        return keys
+
+    def merge(self, duplicate: str, survivor: str) -> None:
+        """Correct a split: defect ``duplicate`` is ``survivor``.
+
+        Messages matching the duplicate's template or fingerprints now reach ``survivor``; the
+        duplicate stays indexed, so both wordings are recognised. The tracker records the merge
+        (the duplicate resolved as a duplicate of the survivor) and a rebuild passes ``same_as``.
+        """
+        if duplicate == survivor:
+            return
+        root = self._resolve(survivor)
+        if root == duplicate:
+            raise ValueError(f"{survivor} is already merged into {duplicate}")
+        self._same_as[duplicate] = root
+        for fp_key, owner in list(self._by_fingerprint.items()):
+            if owner == duplicate:
+                self._by_fingerprint[fp_key] = root
+
+    def _resolve(self, key: str) -> str:
+        seen = {key}
+        while key in self._same_as:
+            key = self._same_as[key]
+            if key in seen:  # a cycle from inconsistent tracker data: stop at a stable key
+                break
+            seen.add(key)
+        return key
 
     def learn(self, key: str, message: str) -> None:
         """Record that ``message`` belongs to defect ``key``.
@@ -226,6 +335,7 @@ class Matcher:
         self._groups[key] = group
         self._remember(group, fp.key)
         self._index(group)
+        self._index_words(group)
 
     def _learn(self, key: str, message: str, fp: Fingerprint) -> None:
         group = self._groups.get(key)
@@ -247,14 +357,32 @@ class Matcher:
                 group.learned.add(pos)
         if not any(not is_variable(tok) for tok in group.tokens):
             bucket.no_constants.add(key)
+        if group.learned:
+            for word in set(group.words):
+                self._by_word.get(word, set()).discard(key)
+            self._index_words(group)
+
+    def _index_words(self, group: _Group) -> None:
+        group.words = words(group.tokens)
+        for word in set(group.words):
+            self._by_word.setdefault(word, set()).add(group.key)
 
     def match(self, message: str) -> Match:
-        """Match ``message``: exactly by fingerprint, else the most similar above threshold, else new."""
-        return self._match(fingerprint(message))
+        """Match ``message``: exactly by fingerprint, else the most similar above threshold, else new.
 
-    def _match(self, fp: Fingerprint) -> Match:
+        Any line of a multi-line event whose fingerprint a defect carries is an exact match.
+        """
+        primary, *companions = event_fingerprints(message)
+        for fp in companions:
+            if fp.key in self._by_fingerprint and primary.key not in self._by_fingerprint:
+                return self._match(fp, primary)
+        return self._match(primary)
+
+    def _match(self, fp: Fingerprint, shown: Fingerprint | None = None) -> Match:
         known = self._by_fingerprint.get(fp.key)
+        fp = shown or fp
         if known is not None:
+            known = self._resolve(known)
             group = self._groups[known]
             return Match(
                 key=known,
@@ -318,9 +446,22 @@ class Matcher:
             bucket.no_constants.add(group.key)
 
     def _candidates(self, fp: Fingerprint) -> tuple[Candidate, ...]:
+        scored = self._same_length(fp)
+        best_here = max(scored.values(), default=0.0)
+        if best_here < self.threshold:
+            scored.update(self._across(fp, len(fp.tokens)))
+        resolved: dict[str, tuple[float, str]] = {}
+        for key, score in scored.items():
+            root = self._resolve(key)
+            if root not in resolved or score > resolved[root][0]:
+                resolved[root] = (score, self._groups[key].template)
+        best = sorted(resolved.items(), key=lambda kv: (-kv[1][0], kv[0]))[:MAX_CANDIDATES]
+        return tuple(Candidate(key, template, round(score, 4)) for key, (score, template) in best)
+
+    def _same_length(self, fp: Fingerprint) -> dict[str, float]:
         bucket = self._buckets.get(len(fp.tokens))
         if bucket is None:
-            return ()
+            return {}
         postings = [
             posting
             for pos, tok in enumerate(fp.tokens)
@@ -338,14 +479,37 @@ class Matcher:
             key=lambda k: (hits[k] + self._groups[k].tokens.count(WILDCARD), k),
         )
         ranked.extend(sorted(bucket.no_constants)[:_SCORED_PER_MATCH])
-        scored = {
+        return {
             key: similarity(self._groups[key].tokens, fp.tokens, self._groups[key].learned)
             for key in dict.fromkeys(ranked)
         }
-        best = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
-        return tuple(
-            Candidate(key, self._groups[key].template, round(score, 4)) for key, score in best
+
+    def _across(self, fp: Fingerprint, length: int) -> dict[str, float]:
+        """Templates of other token counts sharing words with ``fp``, scored by containment."""
+        seen = words(fp.tokens)
+        postings = [p for w in set(seen) if (p := self._by_word.get(w))]
+        if not postings:
+            return {}
+        postings.sort(key=len)
+        rare = [p for p in postings if len(p) <= _COMMON_POSTING] or postings[:1]
+        hits: Counter[str] = Counter()
+        for posting in rare:
+            hits.update(posting)
+        groups = self._groups
+        ranked = heapq.nlargest(
+            _SCORED_ACROSS,
+            (k for k in hits if len(groups[k].tokens) != length),
+            key=lambda k: (hits[k] / max(len(groups[k].words), 1), k),
         )
+        # Only a wrapper (a prefix before the whole phrase) is decided across token counts; any
+        # other shape is listed as a candidate, just under the threshold.
+        ceiling = max(self.threshold - CLOSE_MARGIN, 0.0)
+        scored: dict[str, float] = {}
+        for key in ranked:
+            score = containment(groups[key].words, seen)
+            if score >= _LEAST_ACROSS:
+                scored[key] = score if wrapped(groups[key].words, seen) else min(score, ceiling)
+        return scored
 
 
 class StreamGrouper:

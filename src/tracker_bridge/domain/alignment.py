@@ -1,0 +1,92 @@
+"""Similarity of two templates of different lengths: is one phrase found inside the other?
+
+Positional similarity (:func:`tracker_bridge.domain.matching.similarity`) only compares templates
+of the same token count. The same defect often comes with a different count: a client library's
+wrapper (``psycopg2.OperationalError: ...``), an operation prefix (``failed to sync 42: ...``), a
+log header no pattern recognised, a value written in several tokens, an appended detail. Here a
+template is reduced to its **words**: the constant letters and digits of each token, split at
+punctuation and lowercased (``<*>:6379:`` gives ``6379``; ``java.lang.OutOfMemoryError:`` gives
+``java lang outofmemoryerror``). The shorter word sequence is aligned inside the longer one
+(longest common subsequence) and scored
+
+    (BASE + (1 - BASE) * coverage) * 0.5 ** missing
+
+where ``missing`` is the number of the shorter phrase's words not found in order in the longer one
+and ``coverage`` the share of the longer one's words that were aligned. A phrase found whole inside
+a wrapper scores between :data:`BASE` and 1 (more the less the wrapper adds); every word of the
+phrase that is missing halves the score, as a differing word does in positional similarity: the
+word that differs (``cpu``/``memory``, ``space``/``inodes``, ``6379``/``5432``) is usually the one
+that names the defect. A phrase of fewer than :data:`MIN_WORDS` words is too generic to be
+recognised inside another message on its own and scores half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tracker_bridge.domain.fingerprint import WILDCARD
+
+BASE = 0.7
+"""Score of a phrase found whole inside a message that adds as many words again, and more."""
+
+MIN_WORDS = 3
+"""Fewer words than this in the shorter phrase halve the score ("connection refused")."""
+
+MAX_WORDS = 64
+"""Words compared per template: alignment is quadratic, and 64 words tell a defect apart."""
+
+
+def words(tokens: Sequence[str]) -> tuple[str, ...]:
+    """The constant words of a masked template, lowercased, in order (at most :data:`MAX_WORDS`)."""
+    out: list[str] = []
+    for token in tokens:
+        word: list[str] = []
+        for ch in token.replace(WILDCARD, " "):
+            if ch.isalnum():
+                word.append(ch.lower())
+            elif word:
+                out.append("".join(word))
+                word = []
+        if word:
+            out.append("".join(word))
+        if len(out) >= MAX_WORDS:
+            return tuple(out[:MAX_WORDS])
+    return tuple(out)
+
+
+def common(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two word sequences."""
+    if len(a) > len(b):
+        a, b = b, a
+    previous = [0] * (len(a) + 1)
+    for word in b:
+        current = [0]
+        for i, other in enumerate(a):
+            if other == word:
+                current.append(previous[i] + 1)
+            else:
+                current.append(max(previous[i + 1], current[i]))
+        previous = current
+    return previous[-1]
+
+
+def wrapped(known: Sequence[str], seen: Sequence[str]) -> bool:
+    """Whether one phrase is the other behind a prefix: its words end the longer one, in one run.
+
+    That is the shape of a wrapper (a log header, ``psycopg2.OperationalError:``, ``failed to
+    sync 42:``). Words *appended* to a phrase (``... detected and corrected over 30 seconds``)
+    more often make another event, so that shape is never decided alone, only listed.
+    """
+    short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
+    return len(short) >= MIN_WORDS and tuple(long[len(long) - len(short) :]) == tuple(short)
+
+
+def containment(known: Sequence[str], seen: Sequence[str]) -> float:
+    """How well the shorter of two word sequences is found inside the longer one, in [0, 1]."""
+    short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
+    if not short:
+        return 0.0
+    matched = common(short, long)
+    missing = len(short) - matched
+    score = (BASE + (1 - BASE) * matched / len(long)) * 0.5**missing
+    return score * 0.5 if len(short) < MIN_WORDS else score
