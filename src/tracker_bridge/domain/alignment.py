@@ -17,7 +17,12 @@ a wrapper scores between :data:`BASE` and 1 (more the less the wrapper adds); ev
 phrase that is missing halves the score, as a differing word does in positional similarity: the
 word that differs (``cpu``/``memory``, ``space``/``inodes``, ``6379``/``5432``) is usually the one
 that names the defect. A phrase of fewer than :data:`MIN_WORDS` words is too generic to be
-recognised inside another message on its own and scores half.
+recognised inside another message on its own and scores half. A single word in common is no
+resemblance at all: 0.
+
+Error names are words too: ``ECONNREFUSED``, ``errno 111`` and ``Connection refused`` say the same
+thing in Node, Python and Go, so the symbolic errno names are read as their C library text
+(:data:`ERRNO_WORDS`) before aligning.
 """
 
 from __future__ import annotations
@@ -36,19 +41,45 @@ MAX_WORDS = 64
 """Words compared per template: alignment is quadratic, and 64 words tell a defect apart."""
 
 
+ERRNO_WORDS: dict[str, tuple[str, ...]] = {
+    name.lower(): tuple(text.split())
+    for name, text in (
+        ("ECONNREFUSED", "connection refused"),
+        ("ECONNRESET", "connection reset by peer"),
+        ("ECONNABORTED", "connection aborted"),
+        ("ETIMEDOUT", "connection timed out"),
+        ("EHOSTUNREACH", "no route to host"),
+        ("ENETUNREACH", "network is unreachable"),
+        ("EADDRINUSE", "address already in use"),
+        ("EPIPE", "broken pipe"),
+        ("ENOSPC", "no space left on device"),
+        ("EDQUOT", "disk quota exceeded"),
+        ("EROFS", "read only file system"),
+        ("ENOENT", "no such file or directory"),
+        ("EACCES", "permission denied"),
+        ("EPERM", "operation not permitted"),
+        ("EMFILE", "too many open files"),
+        ("ENFILE", "too many open files in system"),
+        ("ENOMEM", "cannot allocate memory"),
+        ("EEXIST", "file exists"),
+        ("EAGAIN", "resource temporarily unavailable"),
+    )
+}
+"""Symbolic errno names (Node, Go, Rust print these) and the C library's text for them."""
+
+
 def words(tokens: Sequence[str]) -> tuple[str, ...]:
     """The constant words of a masked template, lowercased, in order (at most :data:`MAX_WORDS`)."""
     out: list[str] = []
     for token in tokens:
         word: list[str] = []
-        for ch in token.replace(WILDCARD, " "):
+        for ch in token.replace(WILDCARD, " ") + " ":
             if ch.isalnum():
                 word.append(ch.lower())
             elif word:
-                out.append("".join(word))
+                text = "".join(word)
+                out.extend(ERRNO_WORDS.get(text, (text,)))
                 word = []
-        if word:
-            out.append("".join(word))
         if len(out) >= MAX_WORDS:
             return tuple(out[:MAX_WORDS])
     return tuple(out)
@@ -87,6 +118,8 @@ def containment(known: Sequence[str], seen: Sequence[str]) -> float:
     if not short:
         return 0.0
     matched = common(short, long)
+    if matched < min(2, len(short)):
+        return 0.0  # one word in common is no resemblance
     missing = len(short) - matched
     score = (BASE + (1 - BASE) * matched / len(long)) * 0.5**missing
     return score * 0.5 if len(short) < MIN_WORDS else score

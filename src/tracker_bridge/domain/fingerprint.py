@@ -426,7 +426,9 @@ def _mask_fields(core: str) -> str:
             continue
         if not part:
             continue
-        if after_equals:
+        if after_equals and not (part.isalpha() and not _is_variable_piece(part)):
+            # A value; a bare word after "=" is kept: it is an enum far more often than a name
+            # (state=running, reason=OOMKilled, result=exit-code), and names differ softly.
             out.append(WILDCARD)
         elif (port := _service_port(part)) is not None:
             out.append(f"{WILDCARD}:{port}")
