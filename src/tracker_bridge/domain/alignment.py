@@ -68,10 +68,49 @@ ERRNO_WORDS: dict[str, tuple[str, ...]] = {
 """Symbolic errno names (Node, Go, Rust print these) and the C library's text for them."""
 
 
+RESOURCE_STATES: tuple[tuple[str, ...], ...] = tuple(
+    ERRNO_WORDS[name] for name in ("enospc", "erofs", "edquot", "emfile", "enfile", "enomem")
+)
+"""Errors that describe the state of a resource (full, read-only, out of handles or memory), not
+the operation that met it: ``write <*>: no space left on device`` and ``could not extend file
+<*>: No space left on device`` are one defect."""
+
+_OP_WORDS = 4
+"""Words of operation context allowed before a resource state on each side."""
+
+LEVELS = frozenset(
+    [
+        "error",
+        "err",
+        "fatal",
+        "panic",
+        "warning",
+        "warn",
+        "critical",
+        "crit",
+        "severe",
+        "alert",
+        "emerg",
+        "log",
+        "info",
+        "notice",
+    ]
+)
+"""Severity words: a token that is only one of these (``ERROR:``, ``[error]``) is a header."""
+
+
 def words(tokens: Sequence[str]) -> tuple[str, ...]:
-    """The constant words of a masked template, lowercased, in order (at most :data:`MAX_WORDS`)."""
+    """The constant words of a masked template, lowercased, in order (at most :data:`MAX_WORDS`).
+
+    A token that is only a severity (``ERROR:``, ``FATAL:``, ``[warn]``) says how the line was
+    logged, not what happened, and is left out; so is ``errno`` (its number is a variable, and the
+    text that follows says the same).
+    """
     out: list[str] = []
     for token in tokens:
+        bare = token.strip("[]():").lower()
+        if (bare in LEVELS and token[-1:] in ":]") or bare == "errno":
+            continue
         word: list[str] = []
         for ch in token.replace(WILDCARD, " ") + " ":
             if ch.isalnum():
@@ -110,6 +149,19 @@ def wrapped(known: Sequence[str], seen: Sequence[str]) -> bool:
     """
     short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
     return len(short) >= MIN_WORDS and tuple(long[len(long) - len(short) :]) == tuple(short)
+
+
+def same_resource_state(known: Sequence[str], seen: Sequence[str]) -> bool:
+    """Both phrases are ``<operation> <*>: <resource state>`` with the same state (see
+    :data:`RESOURCE_STATES`), a short operation and no number outside it (a number is a port, a
+    code: it may name another dependency)."""
+    for state in RESOURCE_STATES:
+        n = len(state)
+        if tuple(known[-n:]) == state and tuple(seen[-n:]) == state:
+            rest = [*known[:-n], *seen[:-n]]
+            short = len(known) - n <= _OP_WORDS and len(seen) - n <= _OP_WORDS
+            return short and not any(ch.isdigit() for word in rest for ch in word)
+    return False
 
 
 def containment(known: Sequence[str], seen: Sequence[str]) -> float:

@@ -59,6 +59,11 @@ _HEADERS = (
     # logfmt with the error in err="...": level=error ts=... msg="..." err="<error>"
     re.compile(r'^level=\w+ (?:.*? )?err="(?=.*"$)'),
 )
+# The kernel's OOM line: everything after the victim's name is counters; older kernels word it
+# "Kill process N (comm) score N or sacrifice child".
+_OOM_KILL = re.compile(
+    r"^((?:Memory cgroup )?)[Oo]ut of memory: Kill(?:ed)? process (\d+) (\([^)]*\))"
+)
 _COMPANIONS = (
     re.compile(r"^\S+\.(?:service|socket|timer|mount|scope): (?:Main|Control) process exited, "),
     re.compile(r"^\S+\.(?:service|socket|timer|mount|scope): Failed with result "),
@@ -93,7 +98,7 @@ def identify(message: str) -> Event:
     for line in lines:
         if line.startswith("panic: "):
             return Event(_collapse(line), frames=tuple(lines[1:]))
-    events = [_strip_header(_collapse(line)) for line in lines]
+    events = [_normalise(_strip_header(_collapse(line))) for line in lines]
     companions = [line for line in events if any(p.match(line) for p in _COMPANIONS)]
     if len(companions) >= 2:
         principal = _principal(companions)
@@ -123,6 +128,13 @@ def _strip_header(line: str) -> str:
                 break
         else:
             break
+    return line
+
+
+def _normalise(line: str) -> str:
+    found = _OOM_KILL.match(line)
+    if found:
+        return f"{found[1]}Out of memory: Killed process {found[2]} {found[3]}"
     return line
 
 

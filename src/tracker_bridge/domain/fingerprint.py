@@ -65,7 +65,8 @@ _QUOTED_NAME = re.compile(r"[A-Za-z_][A-Za-z_.-]{0,63}")
 # Letters and a short number that make one name: "eth0", "awdl0", "ext4" -> "eth<*>", "ext<*>".
 _NAME_NUMBER = re.compile(r"([A-Za-z]{2,})(\d{1,3})")
 # An identifier whose words may end in a small number: "ext4_journal_check_start", "ip6_output".
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z]*\d{0,3}(?:_[A-Za-z][A-Za-z]*\d{0,3})+")
+# Also dotted: "psycopg2.errors.UniqueViolation", "com.example.log4j.Logger".
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z]*\d{0,3}(?:[_.][A-Za-z][A-Za-z]*\d{0,3})+")
 # Technology names that hold a digit and are constants: IPv4 and IPv6 are different things.
 _DIGIT_WORDS = frozenset(
     [
@@ -454,7 +455,7 @@ def _is_whole_variable(field: str) -> bool:
     if ":" in field and _is_address(field):
         return True
     at = field.find("@")
-    if 0 < at < len(field) - 1 and "." in field[at:]:  # e-mail, user@host
+    if 0 < at < len(field) - 1 and _is_hostname(field[at + 1 :].rstrip(".")):  # e-mail, user@host
         return True
     return _is_hostname(field.split(":", 1)[0]) and (":" not in field or _is_port(field))
 

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tracker_bridge.domain.alignment import containment, words, wrapped
+from tracker_bridge.domain.alignment import containment, same_resource_state, words, wrapped
 from tracker_bridge.domain.fingerprint import (
     MAX_TOKENS,
     WILDCARD,
@@ -55,6 +55,12 @@ from tracker_bridge.domain.fingerprint import (
     is_variable,
     mask_token,
 )
+
+
+def _opens_with_variable(tokens: Sequence[str]) -> bool:
+    """Whether the template starts with a variable: a prefix there may be its value, no wrapper."""
+    return bool(tokens) and tokens[0] == WILDCARD
+
 
 DEFAULT_THRESHOLD = 0.8
 """Minimum similarity for a message to be called a known defect without a fingerprint match."""
@@ -449,7 +455,8 @@ class Matcher:
         scored = self._same_length(fp)
         best_here = max(scored.values(), default=0.0)
         if best_here < self.threshold:
-            scored.update(self._across(fp, len(fp.tokens)))
+            for key, score in self._across(fp, len(fp.tokens)).items():
+                scored[key] = max(score, scored.get(key, 0.0))
         resolved: dict[str, tuple[float, str]] = {}
         for key, score in scored.items():
             root = self._resolve(key)
@@ -497,18 +504,24 @@ class Matcher:
             hits.update(posting)
         groups = self._groups
         ranked = heapq.nlargest(
-            _SCORED_ACROSS,
-            (k for k in hits if len(groups[k].tokens) != length),
-            key=lambda k: (hits[k] / max(len(groups[k].words), 1), k),
+            _SCORED_ACROSS, hits, key=lambda k: (hits[k] / max(len(groups[k].words), 1), k)
         )
-        # Only a wrapper (a prefix before the whole phrase) is decided across token counts; any
-        # other shape is listed as a candidate, just under the threshold.
+        # Only a wrapper (a prefix before the whole phrase) is decided by alignment; any other
+        # shape is listed as a candidate, just under the threshold. For templates of the same
+        # token count, positional similarity stands unless the shape is a wrapper's.
         ceiling = max(self.threshold - CLOSE_MARGIN, 0.0)
         scored: dict[str, float] = {}
         for key in ranked:
-            score = containment(groups[key].words, seen)
+            known = groups[key].words
+            shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
+            is_wrapped = (
+                wrapped(known, seen) and not _opens_with_variable(shorter)
+            ) or same_resource_state(known, seen)
+            if len(groups[key].tokens) == length and not is_wrapped:
+                continue
+            score = containment(known, seen)
             if score >= _LEAST_ACROSS:
-                scored[key] = score if wrapped(groups[key].words, seen) else min(score, ceiling)
+                scored[key] = score if is_wrapped else min(score, ceiling)
         return scored
 
 
