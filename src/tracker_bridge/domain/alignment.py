@@ -102,14 +102,14 @@ LEVELS = frozenset(
 def words(tokens: Sequence[str]) -> tuple[str, ...]:
     """The constant words of a masked template, lowercased, in order (at most :data:`MAX_WORDS`).
 
-    A token that is only a severity (``ERROR:``, ``FATAL:``, ``[warn]``) says how the line was
+    A token that is only a severity (``ERROR:``, ``FATAL:``, ``[warn]``, or a first ``ERROR``) says how the line was
     logged, not what happened, and is left out; so is ``errno`` (its number is a variable, and the
     text that follows says the same).
     """
     out: list[str] = []
-    for token in tokens:
+    for i, token in enumerate(tokens):
         bare = token.strip("[]():").lower()
-        if (bare in LEVELS and token[-1:] in ":]") or bare == "errno":
+        if (bare in LEVELS and (token[-1:] in ":]" or i == 0)) or bare == "errno":
             continue
         word: list[str] = []
         for ch in token.replace(WILDCARD, " ") + " ":
@@ -151,17 +151,22 @@ def wrapped(known: Sequence[str], seen: Sequence[str]) -> bool:
     return len(short) >= MIN_WORDS and tuple(long[len(long) - len(short) :]) == tuple(short)
 
 
-def same_resource_state(known: Sequence[str], seen: Sequence[str]) -> bool:
-    """Both phrases are ``<operation> <*>: <resource state>`` with the same state (see
-    :data:`RESOURCE_STATES`), a short operation and no number outside it (a number is a port, a
-    code: it may name another dependency)."""
+def resource_state(known: Sequence[str], seen: Sequence[str]) -> float:
+    """Score of two phrases that end in the same resource state, else 0.
+
+    Both must be ``<operation> <*>: <resource state>`` (see :data:`RESOURCE_STATES`) with a short
+    operation and no number outside the state (a number is a port or a code: it may name another
+    dependency). The state is the phrase: scored like a phrase found whole, on its share of the
+    longer one.
+    """
     for state in RESOURCE_STATES:
         n = len(state)
         if tuple(known[-n:]) == state and tuple(seen[-n:]) == state:
             rest = [*known[:-n], *seen[:-n]]
             short = len(known) - n <= _OP_WORDS and len(seen) - n <= _OP_WORDS
-            return short and not any(ch.isdigit() for word in rest for ch in word)
-    return False
+            if short and not any(ch.isdigit() for word in rest for ch in word):
+                return BASE + (1 - BASE) * n / max(len(known), len(seen))
+    return 0.0
 
 
 def containment(known: Sequence[str], seen: Sequence[str]) -> float:

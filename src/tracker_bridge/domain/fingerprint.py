@@ -63,7 +63,7 @@ _QUOTED_VALUE = re.compile(r"=(\"[^\"]{0,200}\"|'[^']{0,200}')")
 # A quoted identifier without digits names a thing (a constraint, a key, a state): it stays.
 _QUOTED_NAME = re.compile(r"[A-Za-z_][A-Za-z_.-]{0,63}")
 # Letters and a short number that make one name: "eth0", "awdl0", "ext4" -> "eth<*>", "ext<*>".
-_NAME_NUMBER = re.compile(r"([A-Za-z]{2,})(\d{1,3})")
+_NAME_NUMBER = re.compile(r"([A-Za-z]{2,})(\d{1,2})")
 # An identifier whose words may end in a small number: "ext4_journal_check_start", "ip6_output".
 # Also dotted: "psycopg2.errors.UniqueViolation", "com.example.log4j.Logger".
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z]*\d{0,3}(?:[_.][A-Za-z][A-Za-z]*\d{0,3})+")

@@ -42,9 +42,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
-from tracker_bridge.domain.alignment import containment, same_resource_state, words, wrapped
+from tracker_bridge.domain.alignment import containment, resource_state, words, wrapped
 from tracker_bridge.domain.fingerprint import (
     MAX_TOKENS,
     WILDCARD,
@@ -195,12 +196,33 @@ def _port_mismatch(known: str, seen: str) -> tuple[float, bool] | None:
     return 0.5, False
 
 
+@lru_cache(maxsize=1 << 14)
+def _pattern(token: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in token.split(WILDCARD)), re.DOTALL)
+
+
+def _fits(pattern: str, token: str) -> bool:
+    """Whether ``token`` is what ``pattern`` (a masked token) shows, its variables standing for
+    anything: ``chdir(pwd)`` fits ``chdir(<*>)``, ``bglio<*>`` fits ``<*>``. Not after ``=``: a
+    bare word there is an enum (``tty=NODEVssh``), kept on purpose, not a value."""
+    if pattern == WILDCARD or WILDCARD not in pattern or "=" + WILDCARD in pattern:
+        return False
+    return bool(_pattern(pattern).fullmatch(token))
+
+
 def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[float, bool]:
     """Score of one position and whether it is a hard mismatch."""
     if known == seen or learned:
         return 1.0, False
     if (port := _port_mismatch(known, seen)) is not None:
         return port
+    if (
+        _fits(known, seen)
+        or _fits(seen, known)
+        or (WILDCARD in known and WILDCARD in seen and WILDCARD in (known, seen))
+    ):
+        # A slot that held a value with digits once and a plain word (or another value) now.
+        return 0.5, False
     if _skeleton(known) == _skeleton(seen):
         # Same constant text, different values or punctuation: "rhost=<*>" / "rhost=".
         return 0.5, False
@@ -514,10 +536,12 @@ class Matcher:
         for key in ranked:
             known = groups[key].words
             shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
-            is_wrapped = (
-                wrapped(known, seen) and not _opens_with_variable(shorter)
-            ) or same_resource_state(known, seen)
-            if len(groups[key].tokens) == length and not is_wrapped:
+            is_wrapped = wrapped(known, seen) and not _opens_with_variable(shorter)
+            state = resource_state(known, seen)
+            if len(groups[key].tokens) == length and not (is_wrapped or state):
+                continue
+            if state:
+                scored[key] = state
                 continue
             score = containment(known, seen)
             if score >= _LEAST_ACROSS:
