@@ -64,6 +64,8 @@ _HEADERS = (
 _OOM_KILL = re.compile(
     r"^((?:Memory cgroup )?)[Oo]ut of memory: Kill(?:ed)? process (\d+) (\([^)]*\))"
 )
+# What every header above starts with: a cheap test before trying each one.
+_HEADER_START = re.compile(r"[A-Z][a-z]{2} |\[|\d{4}[-/]|Warning |Normal |level=")
 _COMPANIONS = (
     re.compile(r"^\S+\.(?:service|socket|timer|mount|scope): (?:Main|Control) process exited, "),
     re.compile(r"^\S+\.(?:service|socket|timer|mount|scope): Failed with result "),
@@ -87,6 +89,8 @@ class Event:
 
 def identify(message: str) -> Event:
     """The identifying line of ``message``, its companion lines and its stack frames."""
+    if "\n" not in message and "\r" not in message:  # the common case, kept cheap
+        return Event(_normalise(_strip_header(_collapse(message))))
     lines = [line.rstrip() for line in message.splitlines() if line.strip()]
     if not lines:
         return Event("")
@@ -116,6 +120,8 @@ def _collapse(line: str) -> str:
 
 
 def _strip_header(line: str) -> str:
+    if not _HEADER_START.match(line):
+        return line
     # Headers nest ("<syslog> kernel: [123.4] ..."), so cut while one matches, a few times at most.
     for _ in range(3):
         for pattern in _HEADERS:
@@ -132,6 +138,8 @@ def _strip_header(line: str) -> str:
 
 
 def _normalise(line: str) -> str:
+    if "of memory" not in line:
+        return line
     found = _OOM_KILL.match(line)
     if found:
         return f"{found[1]}Out of memory: Killed process {found[2]} {found[3]}"

@@ -311,9 +311,13 @@ def fingerprint(message: str) -> Fingerprint:
     >>> fingerprint("disk /dev/sda1 full after 15 ms").template
     'disk <*> full after <*>'
     """
-    raw = [tok for tok in _QUOTED_VALUE.sub(_quoted_value, headline(message)).split(" ") if tok]
-    raw = raw[:MAX_TOKENS]
-    tokens = _merge_variables([mask_token(tok) for tok in raw])
+    line = headline(message)
+    if "='" in line or '="' in line:
+        line = _QUOTED_VALUE.sub(_quoted_value, line)
+    raw = [tok for tok in line.split(" ") if tok][:MAX_TOKENS]
+    tokens = _merge_variables(
+        [_mask_short_token(tok) if len(tok) <= _LONG_TOKEN else WILDCARD for tok in raw]
+    )
     template = " ".join(tokens)
     return Fingerprint(key=template_key(template), template=template, tokens=tuple(tokens))
 
@@ -345,8 +349,6 @@ def mask_token(token: str) -> str:
     A token that is nothing but variables and punctuation (``(<*>)``, ``<*>,``) becomes ``<*>``,
     and so does a token longer than 512 characters (a blob, not a word).
     """
-    if token.isalpha() and not _is_variable_piece(token):
-        return token
     if len(token) > _LONG_TOKEN:
         return WILDCARD
     return _mask_short_token(token)
@@ -355,6 +357,8 @@ def mask_token(token: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def _mask_short_token(token: str) -> str:
     # Cached: the same tokens recur from one log line to the next.
+    if token.isalpha() and not _is_variable_piece(token):
+        return token
     if token in _EMPTY_VALUES:
         return WILDCARD
     bracketed = _BRACKETED_PORT.fullmatch(token)
@@ -386,25 +390,43 @@ def _merge_variables(tokens: list[str]) -> list[str]:
     A value written in several tokens ("4096 bytes (4 KB)", "Sun Jul 3 04:10:35 2005") is one
     variable, and the number of tokens it takes must not tell two sightings apart.
     """
-    tokens = list(tokens)
-    n = len(tokens)
-    # Date words count as variables inside a run of date words and variables holding a variable.
-    i = 0
-    while i < n:
-        j = i
-        while j < n and (tokens[j] == WILDCARD or _bare(tokens[j]) in _DATE_WORDS):
-            j += 1
-        if j > i and WILDCARD in tokens[i:j]:
-            tokens[i:j] = [WILDCARD] * (j - i)
-        i = max(j, i + 1)
+    if WILDCARD not in tokens:
+        return tokens
+    if any(map(_is_date_word, tokens)):
+        tokens = list(tokens)
+        n = len(tokens)
+        # Date words are variables inside a run of date words and variables holding a variable.
+        i = 0
+        while i < n:
+            j = i
+            while j < n and (tokens[j] == WILDCARD or _is_date_word(tokens[j])):
+                j += 1
+            if j > i and WILDCARD in tokens[i:j]:
+                tokens[i:j] = [WILDCARD] * (j - i)
+            i = max(j, i + 1)
     out: list[str] = []
+    after_variable = False
     for tok in tokens:
-        if tok != WILDCARD and out and out[-1] == WILDCARD and _bare(tok) in _UNITS:
+        if tok == WILDCARD:
+            if after_variable:
+                continue
+            after_variable = True
+        elif after_variable and _is_unit(tok):
             continue
-        if tok == WILDCARD and out and out[-1] == WILDCARD:
-            continue
+        else:
+            after_variable = False
         out.append(tok)
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_date_word(token: str) -> bool:
+    return _bare(token) in _DATE_WORDS
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_unit(token: str) -> bool:
+    return _bare(token) in _UNITS
 
 
 def _bare(token: str) -> str:

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from tracker_bridge.domain.alignment import containment, resource_state, words, wrapped
+from tracker_bridge.domain.alignment import containment, resource_state, upper_bound, words, wrapped
 from tracker_bridge.domain.fingerprint import (
     MAX_TOKENS,
     WILDCARD,
@@ -533,19 +533,27 @@ class Matcher:
         # token count, positional similarity stands unless the shape is a wrapper's.
         ceiling = max(self.threshold - CLOSE_MARGIN, 0.0)
         scored: dict[str, float] = {}
-        for key in ranked:
+        kept: list[float] = []  # the best scores so far, to skip alignments that cannot place
+        for key in sorted(ranked, key=lambda k: (-hits[k], k)):
             known = groups[key].words
+            if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, hits[key]) <= kept[0]:
+                continue
             shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
             is_wrapped = wrapped(known, seen) and not _opens_with_variable(shorter)
             state = resource_state(known, seen)
             if len(groups[key].tokens) == length and not (is_wrapped or state):
                 continue
             if state:
-                scored[key] = state
-                continue
-            score = containment(known, seen)
-            if score >= _LEAST_ACROSS:
-                scored[key] = score if is_wrapped else min(score, ceiling)
+                score = state
+            else:
+                score = containment(known, seen)
+                if score < _LEAST_ACROSS:
+                    continue
+                score = score if is_wrapped else min(score, ceiling)
+            scored[key] = score
+            heapq.heappush(kept, score)
+            if len(kept) > MAX_CANDIDATES:
+                heapq.heappop(kept)
         return scored
 
 
