@@ -117,6 +117,8 @@ _DIGIT_WORDS = frozenset(
     ]
 )
 _BRACKETED_PORT = re.compile(r"\[[0-9A-Fa-f:.]+\]:(\d{1,5})([.,;:!?)\]}>]*)")
+# A name with generated suffixes: Kubernetes pods ("api-7f9c8d6b5-x2x9k"), numbered replicas.
+_WORKLOAD = re.compile(r"((?:[A-Za-z]{2,}-)+)(?=[A-Za-z]*\d)")
 _EPHEMERAL_PORT = 32768
 """Ports from here up are clients' (ephemeral); below, a port names the service (5432, 6379)."""
 _SOURCE_SUFFIXES = frozenset({"mm", "cc", "hh", "py", "rs", "sh", "md", "pl", "so", "js", "ts"})
@@ -543,6 +545,10 @@ def _mask_pieces(field: str) -> str:
             named = _NAME_NUMBER.fullmatch(part)
             if named and not all(ch in _HEXDIGITS for ch in part):
                 out.append(named[1] + WILDCARD)
+                continue
+            workload = _WORKLOAD.match(part)
+            if workload:  # "api-7f9c8d6b5-x2x9k", "worker-12": the name stays, the suffix varies
+                out.append(workload[1] + WILDCARD)
                 continue
             if len(out) >= 2 and out[-2] == WILDCARD and all(ch in ":/" for ch in out[-1]):
                 # "12:30:45", "2016/9/27": one variable, not several.

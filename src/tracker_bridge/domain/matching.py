@@ -72,9 +72,18 @@ CLOSE_MARGIN = 0.1
 MAX_CANDIDATES = 5
 
 NAME_KEYS = frozenset(
-    {"user", "users", "username", "account", "host", "hostname", "owner", "login"}
-)
-"""Words after which a plain word is a name (``for user alice``), so it may differ."""
+    {
+        "user", "users", "username", "account", "host", "hostname", "owner", "login",
+        "service", "table", "database", "device", "job", "queue", "topic", "intent", "pod",
+        "container", "interface", "volume", "bucket", "group", "role", "schema", "namespace",
+        "deployment", "tenant", "project", "cluster", "node",
+    }
+)  # fmt: skip
+"""Nouns after which a name follows (``for user alice``, ``on table orders_archive``): the name
+may differ from one sighting to the next without making another defect."""
+
+BOOLEANS = frozenset({"true", "false", "null", "none", "nil"})
+"""Flag values: ``retry=true`` / ``retry=false`` is one slot with two values."""
 
 _PUNCT = ".,;:!?()[]{}<>\"'`"
 """Candidates reported with a match."""
@@ -156,6 +165,14 @@ def _is_word(token: str) -> bool:
     return core.isalpha() and (core.islower() or core.isupper() or core[1:].islower())
 
 
+_NAME = re.compile(r"[A-Za-z][A-Za-z_.-]*")
+
+
+def _is_name(token: str) -> bool:
+    """A name without digits, quoted or not: ``alice``, ``'orders_archive'``, ``nightly-backup``."""
+    return _NAME.fullmatch(token.strip(_PUNCT)) is not None
+
+
 def _skeleton(token: str) -> str:
     """The constant letters and digits of a token: ``LOGIN(uid=<*>)`` -> ``LOGINuid``."""
     return "".join(ch for ch in token.replace(WILDCARD, " ") if ch.isalnum())
@@ -226,7 +243,9 @@ def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[
     if _skeleton(known) == _skeleton(seen):
         # Same constant text, different values or punctuation: "rhost=<*>" / "rhost=".
         return 0.5, False
-    if before.strip(_PUNCT).lower() in NAME_KEYS and _is_word(known) and _is_word(seen):
+    if before.strip(_PUNCT).lower() in NAME_KEYS and _is_name(known) and _is_name(seen):
+        return 0.5, False
+    if known.strip(_PUNCT).lower() in BOOLEANS and seen.strip(_PUNCT).lower() in BOOLEANS:
         return 0.5, False
     # Different constant text: "Started" / "Paused", "HTTPS" / "<*>", "(uid=<*>)" / "LOGIN(uid=<*>)".
     return 0.0, True
@@ -519,8 +538,9 @@ class Matcher:
         postings = [p for w in set(seen) if (p := self._by_word.get(w))]
         if not postings:
             return {}
-        postings.sort(key=len)
-        rare = [p for p in postings if len(p) <= _COMMON_POSTING] or postings[:1]
+        # Only rare words lead to templates of another length: a word shared with thousands of
+        # defects ("failed", "error") says nothing about which one this is.
+        rare = [p for p in postings if len(p) <= _COMMON_POSTING]
         hits: Counter[str] = Counter()
         for posting in rare:
             hits.update(posting)
