@@ -196,7 +196,7 @@ def containment(known: Sequence[str], seen: Sequence[str]) -> float:
     if not short:
         return 0.0
     matched = common(short, long)
-    if matched < min(2, len(short)):
+    if matched < 2:
         return 0.0  # one word in common is no resemblance
     missing = len(short) - matched
     score = (BASE + (1 - BASE) * matched / len(long)) * 0.5**missing

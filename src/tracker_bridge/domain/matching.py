@@ -245,8 +245,14 @@ def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[
         return 0.5, False
     if before.strip(_PUNCT).lower() in NAME_KEYS and _is_name(known) and _is_name(seen):
         return 0.5, False
-    if known.strip(_PUNCT).lower() in BOOLEANS and seen.strip(_PUNCT).lower() in BOOLEANS:
-        return 0.5, False
+    k_key, _, k_value = known.rpartition("=")
+    s_key, _, s_value = seen.rpartition("=")
+    if (
+        k_key == s_key
+        and k_value.strip(_PUNCT).lower() in BOOLEANS
+        and s_value.strip(_PUNCT).lower() in BOOLEANS
+    ):
+        return 0.5, False  # "retry=true" / "retry=false", "true" / "false"
     # Different constant text: "Started" / "Paused", "HTTPS" / "<*>", "(uid=<*>)" / "LOGIN(uid=<*>)".
     return 0.0, True
 
@@ -311,9 +317,11 @@ class Matcher:
         state: a matcher rebuilt from the tickets decides as the one that recorded them.
         Adding a key again learns the message into that defect instead.
         """
-        for fp in event_fingerprints(message):
-            self._add(key, message, fp)
+        primary, *companions = event_fingerprints(message)
+        self._add(key, message, primary)
         group = self._groups[key]
+        for fp in companions:  # other lines of the event: recognised exactly, never generalised
+            self._remember(group, fp.key)
         for fp_key in fingerprints:
             self._remember(group, fp_key)
         for example in examples:
@@ -371,8 +379,12 @@ class Matcher:
 
         Its fingerprint then matches exactly, and the defect's template is generalised: positions
         where the two differ become variables (templates of another length are left as they are).
+        The other lines of a multi-line event are remembered exactly.
         """
-        self._learn(key, message, fingerprint(message))
+        primary, *companions = event_fingerprints(message)
+        self._learn(key, message, primary)
+        for fp in companions:
+            self._remember(self._groups[key], fp.key)
 
     def _add(self, key: str, message: str, fp: Fingerprint) -> None:
         if key in self._groups:
