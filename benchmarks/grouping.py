@@ -98,9 +98,7 @@ def leave_one_out(files: Sequence[Path]) -> None:
     print(f"{'mean':<12} {'':>9} {statistics.mean(scores):>7.3f}")
     print(
         "GA by threshold (all systems): "
-        + ", ".join(
-            f"{t:.2f}: {statistics.mean(ga[n, t] for n in data):.3f}" for t in THRESHOLDS
-        )
+        + ", ".join(f"{t:.2f}: {statistics.mean(ga[n, t] for n in data):.3f}" for t in THRESHOLDS)
     )
 
 

@@ -27,7 +27,9 @@ thing in Node, Python and Go, so the symbolic errno names are read as their C li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from tracker_bridge.domain.fingerprint import WILDCARD
 
@@ -102,26 +104,36 @@ LEVELS = frozenset(
 def words(tokens: Sequence[str]) -> tuple[str, ...]:
     """The constant words of a masked template, lowercased, in order (at most :data:`MAX_WORDS`).
 
-    A token that is only a severity (``ERROR:``, ``FATAL:``, ``[warn]``, or a first ``ERROR``) says how the line was
-    logged, not what happened, and is left out; so is ``errno`` (its number is a variable, and the
-    text that follows says the same).
+    A token that is only a severity (``ERROR:``, ``FATAL:``, ``[warn]``, or a first ``ERROR``)
+    says how the line was logged, not what happened, and is left out; so is ``errno`` (its number
+    is a variable, and the text that follows says the same). Identifiers are cut at case changes
+    (``CrashLoopBackOff`` gives ``crash loop back off``) and a plural ``s`` is dropped
+    (``pods``/``pod``), so a person's wording and a program's meet.
     """
     out: list[str] = []
     for i, token in enumerate(tokens):
         bare = token.strip("[]():").lower()
         if (bare in LEVELS and (token[-1:] in ":]" or i == 0)) or bare == "errno":
             continue
-        word: list[str] = []
-        for ch in token.replace(WILDCARD, " ") + " ":
-            if ch.isalnum():
-                word.append(ch.lower())
-            elif word:
-                text = "".join(word)
-                out.extend(ERRNO_WORDS.get(text, (text,)))
-                word = []
+        for piece in _PIECE.findall(token.replace(WILDCARD, " ")):
+            out.extend(_word(piece))
         if len(out) >= MAX_WORDS:
             return tuple(out[:MAX_WORDS])
     return tuple(out)
+
+
+# An identifier's words: "KubePodCrashLooping" -> Kube Pod Crash Looping; "HTTPServer" -> HTTP Server.
+_PIECE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
+
+
+@lru_cache(maxsize=1 << 14)
+def _word(piece: str) -> tuple[str, ...]:
+    text = piece.lower()
+    if text in ERRNO_WORDS:
+        return ERRNO_WORDS[text]
+    if len(text) > 3 and text[-1] == "s" and text[-2] not in "suiy":
+        text = text[:-1]
+    return (text,)
 
 
 def common(a: Sequence[str], b: Sequence[str]) -> int:

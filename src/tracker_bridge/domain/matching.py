@@ -92,7 +92,7 @@ _SCORED_PER_MATCH = 64
 """Templates scored exactly per match, taken from the most promising by index hits."""
 _COMMON_POSTING = 2000
 """Postings larger than this are skipped when rarer tokens of the message are available."""
-_LEAST_ACROSS = 0.01
+_LEAST_ACROSS = 1e-6
 """Templates of other token counts scoring less are not listed (see ``alignment.containment``)."""
 _SCORED_ACROSS = 32
 """Templates of other token counts aligned per match, taken from the most shared words."""
