@@ -302,6 +302,7 @@ def headline(message: str) -> str:
     return identify(message).line
 
 
+@lru_cache(maxsize=1 << 14)
 def template_key(template: str) -> str:
     """The 16-hex-digit key of a template (deterministic across processes and machines)."""
     return hashlib.sha256(template.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -46,6 +46,7 @@ from functools import lru_cache
 from typing import Literal
 
 from tracker_bridge.domain.alignment import containment, resource_state, upper_bound, words, wrapped
+from tracker_bridge.domain.events import identify
 from tracker_bridge.domain.fingerprint import (
     MAX_TOKENS,
     WILDCARD,
@@ -464,9 +465,12 @@ class Matcher:
         line = headline(message)
         raw = line.split(" ") if line else []
         result = self.match(message)
+        event = identify(message)
         lines = [
             f"headline: {line!r}"
-            + (" (first line of a longer message)" if "\n" in message else ""),
+            + (" (identifying line of a longer message)" if "\n" in message.strip() else ""),
+            *(f"same event: {c!r}" for c in event.companions),
+            *([f"frames: {len(event.frames)} (evidence, not matched)"] if event.frames else []),
             f"tokens ({len(fp.tokens)}): " + " | ".join(fp.tokens),
         ]
         masked = [f"{r!r} -> {mask_token(r)!r}" for r in raw[:MAX_TOKENS] if mask_token(r) != r]
@@ -478,11 +482,14 @@ class Matcher:
             lines.append("candidates:")
             lines.extend(f"  {c.key} {c.score:.0%} {c.template!r}" for c in result.candidates)
         else:
-            lines.append("candidates: none with the same token count and a shared token")
+            lines.append("candidates: none sharing a token in place or two words in order")
         if result.matched_by == "fingerprint":
             why = f"fingerprint {fp.key} is already recorded on {result.key}"
         elif result.matched_by == "similar":
             why = f"best score {result.score:.0%} >= threshold {self.threshold:.0%}"
+            best = result.candidates[0].template.split(" ")
+            if len(best) != len(fp.tokens):
+                why += f"; found inside a message of {len(fp.tokens)} tokens vs {len(best)}"
         else:
             why = f"best score {result.score:.0%} < threshold {self.threshold:.0%}"
         lines.append(f"decision: {result.matched_by} {result.key or ''} ({why})".replace("  ", " "))
@@ -603,6 +610,9 @@ class StreamGrouper:
     def group(self, message: str) -> str:
         """The group key of ``message`` (founding or generalising a group as needed)."""
         fp = fingerprint(message)
+        known = self.matcher._by_fingerprint.get(fp.key)
+        if known is not None:  # the common case in a stream: no candidates to build
+            return self.matcher._resolve(known)
         result = self.matcher._match(fp)
         if result.key is None:
             self.matcher._add(fp.key, message, fp)
