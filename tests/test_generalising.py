@@ -91,6 +91,8 @@ def test_an_enum_after_equals_is_not_a_value() -> None:
             "assert failed at cfg.retries:<*>, giving up",
         ),
         ("loaded view from Panel.Editor.mm ok", "loaded view from Panel.Editor.mm ok"),
+        ("option mapred.tip.id is deprecated", "option mapred.tip.id is deprecated"),
+        ("mirror ftp.example.ac.jp unreachable", "mirror <*> unreachable"),
         ("timer fired (cb=0x7f3a12) after 20ms;", "timer fired (cb=<*>) after <*>"),
         ("peer [fe80::1]:5432 closed", "peer <*>:5432 closed"),
     ],

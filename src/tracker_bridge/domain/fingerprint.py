@@ -121,6 +121,7 @@ _BRACKETED_PORT = re.compile(r"\[[0-9A-Fa-f:.]+\]:(\d{1,5})([.,;:!?)\]}>]*)")
 _WORKLOAD = re.compile(r"((?:[A-Za-z]{2,}-)+)(?=[A-Za-z]*\d)")
 _EPHEMERAL_PORT = 32768
 """Ports from here up are clients' (ephemeral); below, a port names the service (5432, 6379)."""
+_SECOND_LEVELS = frozenset({"com", "co", "edu", "ac", "gov", "net", "org", "ne", "or", "go"})
 _SOURCE_SUFFIXES = frozenset({"mm", "cc", "hh", "py", "rs", "sh", "md", "pl", "so", "js", "ts"})
 _LONG_TOKEN = 512
 _HEXLETTERS = frozenset("abcdefABCDEF")
@@ -532,8 +533,12 @@ def _is_hostname(name: str) -> bool:
         return False
     if tld in _TLDS:
         return True
-    # country-code domains (host.example.hk), not source files (Foo.View.mm)
-    return len(tld) == 2 and len(labels) >= 3 and tld not in _SOURCE_SUFFIXES
+    # Country-code domains (proxy.cs.example.edu.hk, www.example.de), not source files
+    # (Foo.View.mm) or dotted identifiers (mapred.tip.id): a two-letter ending is a country only
+    # behind a usual second level, a "www", or four labels and more.
+    if len(tld) != 2 or len(labels) < 3 or tld in _SOURCE_SUFFIXES:
+        return False
+    return labels[-2] in _SECOND_LEVELS or labels[0] == "www" or len(labels) >= 4
 
 
 def _mask_pieces(field: str) -> str:
