@@ -199,3 +199,22 @@ def test_a_workload_name_inside_a_pod_name_is_kept() -> None:
     worker = "Back-off restarting failed container app in pod worker-5d8b7c9f4-qq7zp_prod(3d4e)"
     api_again = "Back-off restarting failed container app in pod api-66f7c9d8b5-m4n8p_prod(9a8b)"
     assert groups(api, worker, api_again) == [groups(api)[0], groups(worker)[0], groups(api)[0]]
+
+
+def test_a_prefix_naming_a_data_service_is_no_wrapper() -> None:
+    matcher = Matcher()
+    matcher.add("DEF-1", "Error: read ECONNRESET")
+    assert matcher.match("[pool] Error: read ECONNRESET").key == "DEF-1"
+    result = matcher.match("read tcp 10.0.0.1:5432: read: connection reset by peer")
+    assert result.key is None
+    assert result.candidates[0].key == "DEF-1"
+
+
+def test_a_lone_oom_killer_line_lists_the_kill_of_its_process() -> None:
+    matcher = Matcher()
+    matcher.add("DEF-1", "Out of memory: Killed process 4242 (clamd) total-vm:99kB, UID:0")
+    result = matcher.match(
+        "clamd invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE), order=0"
+    )
+    assert result.key is None
+    assert [c.key for c in result.candidates] == ["DEF-1"]

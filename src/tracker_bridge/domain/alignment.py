@@ -131,6 +131,8 @@ def _word(piece: str) -> tuple[str, ...]:
     text = piece.lower()
     if text in ERRNO_WORDS:
         return ERRNO_WORDS[text]
+    if text == "oom":  # "oom-killer", "OOMKilled": the kernel's and Kubernetes' "out of memory"
+        return ("out", "of", "memory")
     if len(text) > 3 and text[-1] == "s" and text[-2] not in "suiy":
         text = text[:-1]
     return (text,)

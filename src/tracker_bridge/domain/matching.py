@@ -59,6 +59,13 @@ from tracker_bridge.domain.fingerprint import (
 )
 
 
+def _names_a_service(known: Sequence[str], seen: Sequence[str]) -> bool:
+    """Whether the words before a wrapped phrase hold a data service's port: that prefix names
+    the dependency (``dial tcp <*>:5432: read: connection reset by peer``), it is no wrapper."""
+    short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
+    return any(word in SERVICE_PORTS for word in long[: len(long) - len(short)])
+
+
 def _opens_with_variable(tokens: Sequence[str]) -> bool:
     """Whether the template starts with a variable: a prefix there may be its value, no wrapper."""
     return bool(tokens) and tokens[0] == WILDCARD
@@ -578,7 +585,11 @@ class Matcher:
             if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, hits[key]) <= kept[0]:
                 continue
             shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
-            is_wrapped = wrapped(known, seen) and not _opens_with_variable(shorter)
+            is_wrapped = (
+                wrapped(known, seen)
+                and not _opens_with_variable(shorter)
+                and not _names_a_service(known, seen)
+            )
             state = resource_state(known, seen)
             if len(groups[key].tokens) == length and not (is_wrapped or state):
                 continue
