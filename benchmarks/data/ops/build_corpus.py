@@ -1093,9 +1093,10 @@ defect(
 KINDS = ("values", "wrapper", "trace", "drift", "human", "multiline")
 
 
-def build() -> list[dict[str, object]]:
+def build(defects: dict[str, dict[str, list[Fill]]] | None = None) -> list[dict[str, object]]:
+    """The labelled stream of ``defects`` (default: :data:`DEFECTS`), in stream order."""
     events: list[tuple[float, str, str, str]] = []
-    for name, variants in DEFECTS.items():
+    for name, variants in (DEFECTS if defects is None else defects).items():
         kinds = [k for k in KINDS if k in variants]
         n = R.randint(4, 11) if R.random() > 0.08 else 1
         start = R.random() * 0.7
