@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import build_corpus as c  # noqa: E402
+import build_corpus as c
 
 R = c.R
 ip, pid, hx, pod, ts, syslog_ts, node = c.ip, c.pid, c.hx, c.pod, c.ts, c.syslog_ts, c.node
@@ -173,7 +173,7 @@ defect(
     "certmanager-challenge",
     values=[
         lambda: (
-            f'Error presenting challenge: error getting clouddns service account: secret "clouddns-dns01-solver-svc-acct" not found'
+            'Error presenting challenge: error getting clouddns service account: secret "clouddns-dns01-solver-svc-acct" not found'
         ),
     ],
 )
@@ -274,14 +274,14 @@ defect(
     "azure-throttled",
     values=[
         lambda: (
-            f"azure.core.exceptions.HttpResponseError: (TooManyRequests) The request is being throttled as the limit has been reached for operation type - Write_ObservationWindow_00:05:00. Code: TooManyRequests"
+            "azure.core.exceptions.HttpResponseError: (TooManyRequests) The request is being throttled as the limit has been reached for operation type - Write_ObservationWindow_00:05:00. Code: TooManyRequests"
         ),
     ],
 )
 defect(
     "vault-sealed",
     values=[lambda: "Error making API request. Code: 503. Errors: * Vault is sealed"],
-    drift=[lambda: f'Get "https://vault.internal:8200/v1/secret/data/app": Vault is sealed'],
+    drift=[lambda: 'Get "https://vault.internal:8200/v1/secret/data/app": Vault is sealed'],
 )
 defect(
     "kernel-hung-task",
