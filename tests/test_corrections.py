@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker_bridge.domain.alignment import common, containment, resource_state, words, wrapped
 from tracker_bridge.domain.conventions import Conventions
@@ -152,3 +154,15 @@ def test_observe_finds_a_known_phrase_behind_a_wrapper(tracker: LocalTracker) ->
     postgres = record(tracker, "dial tcp 10.0.0.5:5432: connect: connection refused")
     assert redis.defect != postgres.defect
     assert postgres.candidates and postgres.candidates[0].key == redis.defect
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=60), min_size=1, max_size=6), st.text(max_size=80))
+def test_any_text_matches_without_error(known: list[str], message: str) -> None:
+    matcher = Matcher()
+    for i, text in enumerate(known):
+        matcher.add(f"DEF-{i}", text)
+    result = matcher.match(message)
+    assert 0.0 <= result.score <= 1.0
+    assert all(0.0 <= c.score <= 1.0 for c in result.candidates)
+    assert result.key is None or result.key.startswith("DEF-")

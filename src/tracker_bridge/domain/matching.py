@@ -567,6 +567,7 @@ class Matcher:
         # Only rare words lead to templates of another length: a word shared with thousands of
         # defects ("failed", "error") says nothing about which one this is.
         rare = [p for p in postings if len(p) <= _COMMON_POSTING]
+        skipped = len(postings) - len(rare)
         hits: Counter[str] = Counter()
         for posting in rare:
             hits.update(posting)
@@ -582,7 +583,9 @@ class Matcher:
         kept: list[float] = []  # the best scores so far, to skip alignments that cannot place
         for key in sorted(ranked, key=lambda k: (-hits[k], k)):
             known = groups[key].words
-            if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, hits[key]) <= kept[0]:
+            # Words skipped as common may still be shared: count them in, so the bound holds.
+            shared = hits[key] + skipped
+            if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, shared) <= kept[0]:
                 continue
             shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
             is_wrapped = (
