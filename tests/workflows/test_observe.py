@@ -67,7 +67,7 @@ def test_second_sighting_finds_known_defect(tracker: LocalTracker) -> None:
             "request 3f2a9c1e-0b7d-4c1a-9e3f-2d1c0b9a8f7e failed",
             "request 0b7d4c1a-3f2a-9c1e-9e3f-2d1c0b9a8f7e failed",
         ),
-        ("Job 'nightly-backup' exceeded 512MB", "Job 'weekly-report' exceeded 2GB"),
+        ("Job 'nightly-backup' exceeded 512MB", "Job 'nightly-backup' exceeded 2GB"),
         ("segfault at 0x7f3a2b1c in worker", "segfault at 0xdeadbeef in worker"),
     ],
 )

@@ -45,18 +45,84 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tracker_bridge.domain.events import identify
+
 WILDCARD = "<*>"
 """How a variable part is shown in a template."""
 
 MAX_TOKENS = 256
 """Tokens kept from the headline; beyond this, a message is long enough to be told apart."""
 
-_PY_TRACEBACK = "Traceback (most recent call last):"
 # Level 1 cuts a token into fields; level 2 cuts a field into pieces. Both patterns are plain
 # character classes (or a run of dots), so splitting is linear in the token length.
 _FIELDS = re.compile(r"([=,;()\[\]{}<>|\"'`]+|\.{2,})")
 _PIECES = re.compile(r"([:@#/\\]+)")
 _DIGIT = re.compile(r"\d")
+# key="a value with spaces": one value, masked whole (the quotes stay, so the key keeps its shape).
+_QUOTED_VALUE = re.compile(r"=(\"[^\"]{0,200}\"|'[^']{0,200}')")
+# A quoted identifier without digits names a thing (a constraint, a key, a state): it stays.
+_QUOTED_NAME = re.compile(r"[A-Za-z_][A-Za-z_.-]{0,63}")
+# Letters and a short number that make one name: "eth0", "awdl0", "ext4" -> "eth<*>", "ext<*>".
+_NAME_NUMBER = re.compile(r"([A-Za-z]{2,})(\d{1,2})")
+# An identifier whose words may end in a small number: "ext4_journal_check_start", "ip6_output".
+# Also dotted: "psycopg2.errors.UniqueViolation", "com.example.log4j.Logger".
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z]*\d{0,3}(?:[_.][A-Za-z][A-Za-z]*\d{0,3})+")
+# Technology names that hold a digit and are constants: IPv4 and IPv6 are different things.
+_DIGIT_WORDS = frozenset(
+    [
+        "ipv4",
+        "ipv6",
+        "http2",
+        "http3",
+        "h2",
+        "h2c",
+        "utf8",
+        "utf16",
+        "utf32",
+        "sha1",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "md5",
+        "base64",
+        "x509",
+        "pkcs12",
+        "ext2",
+        "ext3",
+        "ext4",
+        "x86",
+        "x86_64",
+        "amd64",
+        "arm64",
+        "aarch64",
+        "s3",
+        "ec2",
+        "k8s",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+        "log4j",
+        "oauth2",
+        "tls1",
+        "sslv3",
+        "ipv4only",
+    ]
+)
+_BRACKETED_PORT = re.compile(r"\[[0-9A-Fa-f:.]+\]:(\d{1,5})([.,;:!?)\]}>]*)")
+# A name with generated suffixes: Kubernetes pods ("api-7f9c8d6b5-x2x9k"), numbered replicas.
+_WORKLOAD = re.compile(r"((?:[A-Za-z]{2,}-)+)(?=[A-Za-z]*\d)")
+_EPHEMERAL_PORT = 32768
+"""Ports from here up are clients' (ephemeral); below, a port names the service (5432, 6379)."""
+_SECOND_LEVELS = frozenset({"com", "co", "edu", "ac", "gov", "net", "org", "ne", "or", "go"})
+_SOURCE_SUFFIXES = frozenset({"mm", "cc", "hh", "py", "rs", "sh", "md", "pl", "so", "js", "ts"})
 _LONG_TOKEN = 512
 _HEXLETTERS = frozenset("abcdefABCDEF")
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
@@ -87,6 +153,7 @@ _TLDS = frozenset(
         "app",
         "ai",
         "co",
+        "svc",
     ]
 )
 # Words that are part of a timestamp when they stand next to a number: "Sun Jul 3 04:10:35 PDT".
@@ -230,21 +297,13 @@ class Fingerprint:
 def headline(message: str) -> str:
     """The one line of ``message`` that names the error, whitespace collapsed.
 
-    The first non-blank line, or the final exception line of a Python traceback.
+    See :func:`tracker_bridge.domain.events.identify`: the exception line of a stack trace, the
+    principal line of a multi-line event, a log line without its header.
     """
-    lines = [line for line in message.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    chosen = lines[0]
-    if chosen.strip() == _PY_TRACEBACK:
-        # The exception comes last, un-indented; frames and source lines are indented.
-        for line in reversed(lines[1:]):
-            if not line[:1].isspace():
-                chosen = line
-                break
-    return " ".join(chosen.split())
+    return identify(message).line
 
 
+@lru_cache(maxsize=1 << 14)
 def template_key(template: str) -> str:
     """The 16-hex-digit key of a template (deterministic across processes and machines)."""
     return hashlib.sha256(template.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -256,10 +315,31 @@ def fingerprint(message: str) -> Fingerprint:
     >>> fingerprint("disk /dev/sda1 full after 15 ms").template
     'disk <*> full after <*>'
     """
-    raw = [tok for tok in headline(message).split(" ")[:MAX_TOKENS] if tok]
-    tokens = _merge_variables([mask_token(tok) for tok in raw])
+    line = headline(message)
+    if "='" in line or '="' in line:
+        line = _QUOTED_VALUE.sub(_quoted_value, line)
+    raw = [tok for tok in line.split(" ") if tok][:MAX_TOKENS]
+    tokens = _merge_variables(
+        [_mask_short_token(tok) if len(tok) <= _LONG_TOKEN else WILDCARD for tok in raw]
+    )
     template = " ".join(tokens)
     return Fingerprint(key=template_key(template), template=template, tokens=tuple(tokens))
+
+
+def _quoted_value(found: re.Match[str]) -> str:
+    quote = found[1][0]
+    return f"={quote}*{quote}"
+
+
+def event_fingerprints(message: str) -> tuple[Fingerprint, ...]:
+    """The fingerprint of ``message`` first, then those of its companion lines (one event's lines).
+
+    See :func:`tracker_bridge.domain.events.identify`: the OOM killer's pair and systemd's lines are
+    one event; each line's fingerprint is recorded on the defect so each line alone reaches it.
+    """
+    event = identify(message)
+    primary = fingerprint(message)
+    return (primary, *(fingerprint(line) for line in event.companions))
 
 
 def is_variable(token: str) -> bool:
@@ -273,8 +353,6 @@ def mask_token(token: str) -> str:
     A token that is nothing but variables and punctuation (``(<*>)``, ``<*>,``) becomes ``<*>``,
     and so does a token longer than 512 characters (a blob, not a word).
     """
-    if token.isalpha() and not _is_variable_piece(token):
-        return token
     if len(token) > _LONG_TOKEN:
         return WILDCARD
     return _mask_short_token(token)
@@ -283,8 +361,14 @@ def mask_token(token: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def _mask_short_token(token: str) -> str:
     # Cached: the same tokens recur from one log line to the next.
+    if token.isalpha() and not _is_variable_piece(token):
+        return token
     if token in _EMPTY_VALUES:
         return WILDCARD
+    bracketed = _BRACKETED_PORT.fullmatch(token)
+    if bracketed:  # "[2001:db8::1]:5432"
+        port = bracketed[1]
+        return (f"{WILDCARD}:{port}" if int(port) < _EPHEMERAL_PORT else WILDCARD) + bracketed[2]
     # Keep opening and closing punctuation visible while classifying: "(uid=0)" -> "(uid=<*>)".
     start, end = 0, len(token)
     while start < end and token[start] in _OPENERS:
@@ -294,7 +378,11 @@ def _mask_short_token(token: str) -> str:
     head, core, tail = token[:start], token[start:end], token[end:]
     if not core:
         return token
-    masked = WILDCARD if _is_quoted(core) else _mask_fields(core)
+    if _is_quoted(core):
+        inner = core[1:-1]
+        masked = core if _QUOTED_NAME.fullmatch(inner) else WILDCARD
+    else:
+        masked = _mask_fields(core)
     if WILDCARD in masked and not any(ch.isalnum() for ch in masked.replace(WILDCARD, "")):
         return WILDCARD
     return head + masked + tail
@@ -306,25 +394,43 @@ def _merge_variables(tokens: list[str]) -> list[str]:
     A value written in several tokens ("4096 bytes (4 KB)", "Sun Jul 3 04:10:35 2005") is one
     variable, and the number of tokens it takes must not tell two sightings apart.
     """
-    tokens = list(tokens)
-    n = len(tokens)
-    # Date words count as variables inside a run of date words and variables holding a variable.
-    i = 0
-    while i < n:
-        j = i
-        while j < n and (tokens[j] == WILDCARD or _bare(tokens[j]) in _DATE_WORDS):
-            j += 1
-        if j > i and WILDCARD in tokens[i:j]:
-            tokens[i:j] = [WILDCARD] * (j - i)
-        i = max(j, i + 1)
+    if WILDCARD not in tokens:
+        return tokens
+    if any(map(_is_date_word, tokens)):
+        tokens = list(tokens)
+        n = len(tokens)
+        # Date words are variables inside a run of date words and variables holding a variable.
+        i = 0
+        while i < n:
+            j = i
+            while j < n and (tokens[j] == WILDCARD or _is_date_word(tokens[j])):
+                j += 1
+            if j > i and WILDCARD in tokens[i:j]:
+                tokens[i:j] = [WILDCARD] * (j - i)
+            i = max(j, i + 1)
     out: list[str] = []
+    after_variable = False
     for tok in tokens:
-        if tok != WILDCARD and out and out[-1] == WILDCARD and _bare(tok) in _UNITS:
+        if tok == WILDCARD:
+            if after_variable:
+                continue
+            after_variable = True
+        elif after_variable and _is_unit(tok):
             continue
-        if tok == WILDCARD and out and out[-1] == WILDCARD:
-            continue
+        else:
+            after_variable = False
         out.append(tok)
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_date_word(token: str) -> bool:
+    return _bare(token) in _DATE_WORDS
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_unit(token: str) -> bool:
+    return _bare(token) in _UNITS
 
 
 def _bare(token: str) -> str:
@@ -343,11 +449,17 @@ def _mask_fields(core: str) -> str:
     for i, part in enumerate(parts):
         if i % 2:  # a run of separators
             out.append(part)
-            after_equals = part.endswith("=")
+            after_equals = "=" in part
             continue
         if not part:
             continue
-        if after_equals or _is_whole_variable(part):
+        if after_equals and not (part.isalpha() and not _is_variable_piece(part)):
+            # A value; a bare word after "=" is kept: it is an enum far more often than a name
+            # (state=running, reason=OOMKilled, result=exit-code), and names differ softly.
+            out.append(WILDCARD)
+        elif (port := _service_port(part)) is not None:
+            out.append(f"{WILDCARD}:{port}")
+        elif _is_whole_variable(part):
             out.append(WILDCARD)
         else:
             out.append(_mask_pieces(part))
@@ -369,9 +481,32 @@ def _is_whole_variable(field: str) -> bool:
     if ":" in field and _is_address(field):
         return True
     at = field.find("@")
-    if 0 < at < len(field) - 1 and "." in field[at:]:  # e-mail, user@host
+    if 0 < at < len(field) - 1 and _is_hostname(field[at + 1 :].rstrip(".")):  # e-mail, user@host
         return True
     return _is_hostname(field.split(":", 1)[0]) and (":" not in field or _is_port(field))
+
+
+def _service_port(field: str) -> str | None:
+    """The port of ``host:port`` when it names a service (below the ephemeral range), else None.
+
+    ``10.0.0.5:6379`` and ``10.0.0.7:5432`` are Redis and PostgreSQL: masking the port would merge
+    two dependencies' outages into one defect.
+    """
+    host, sep, port = field.rpartition(":")
+    if not sep or not port.isdigit() or len(port) > 5 or not _is_named_host(host):
+        return None
+    return port if int(port) < _EPHEMERAL_PORT else None
+
+
+def _is_named_host(host: str) -> bool:
+    if host.lower() == "localhost" or _is_hostname(host):
+        return True
+    parts = host.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts):
+        return True  # IPv4
+    if "/" in host:  # Kafka's "kafka-2.kafka.svc/10.0.0.5"
+        return all(_is_named_host(h) for h in host.split("/") if h)
+    return False
 
 
 def _is_port(field: str) -> bool:
@@ -386,8 +521,7 @@ def _is_address(field: str) -> bool:
         return True
     host, _, port = field.rpartition(":")
     # "db.example.com:5432", "10.0.0.1:80", "localhost:8080"; not "onExtend:1514038530000".
-    named = "." in host or host.lower() == "localhost"
-    return named and port.isdigit() and all(ch.isalnum() or ch in ".-_" for ch in host)
+    return port.isdigit() and _is_named_host(host)
 
 
 def _is_hostname(name: str) -> bool:
@@ -399,7 +533,12 @@ def _is_hostname(name: str) -> bool:
         return False
     if tld in _TLDS:
         return True
-    return len(tld) == 2 and len(labels) >= 3  # country-code domains: host.example.hk
+    # Country-code domains (proxy.cs.example.edu.hk, www.example.de), not source files
+    # (Foo.View.mm) or dotted identifiers (mapred.tip.id): a two-letter ending is a country only
+    # behind a usual second level, a "www", or four labels and more.
+    if len(tld) != 2 or len(labels) < 3 or tld in _SOURCE_SUFFIXES:
+        return False
+    return labels[-2] in _SECOND_LEVELS or labels[0] == "www" or len(labels) >= 4
 
 
 def _mask_pieces(field: str) -> str:
@@ -408,7 +547,15 @@ def _mask_pieces(field: str) -> str:
     for i, part in enumerate(parts):
         if i % 2:
             out.append(part)
-        elif part and _is_variable_piece(part):
+        elif part and _is_variable_piece(part) and not _is_constant_piece(part):
+            named = _NAME_NUMBER.fullmatch(part)
+            if named and not all(ch in _HEXDIGITS for ch in part):
+                out.append(named[1] + WILDCARD)
+                continue
+            workload = _WORKLOAD.match(part)
+            if workload:  # "api-7f9c8d6b5-x2x9k", "worker-12": the name stays, the suffix varies
+                out.append(workload[1] + WILDCARD)
+                continue
             if len(out) >= 2 and out[-2] == WILDCARD and all(ch in ":/" for ch in out[-1]):
                 # "12:30:45", "2016/9/27": one variable, not several.
                 out.pop()
@@ -417,6 +564,14 @@ def _mask_pieces(field: str) -> str:
         else:
             out.append(part)
     return "".join(out)
+
+
+def _is_constant_piece(piece: str) -> bool:
+    """A name holding a digit that is not a value: ``IPv4``, ``ext4_journal_check_start``."""
+    if piece.lower() in _DIGIT_WORDS or _IDENTIFIER.fullmatch(piece) is not None:
+        return True
+    words = piece.split("-")
+    return len(words) > 1 and all(w.lower() in _DIGIT_WORDS or (w.isalpha()) for w in words)
 
 
 def _is_variable_piece(piece: str) -> bool:

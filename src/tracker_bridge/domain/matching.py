@@ -38,20 +38,38 @@ little more permissive, because its templates are more general.
 from __future__ import annotations
 
 import heapq
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
+from tracker_bridge.domain.alignment import containment, resource_state, upper_bound, words, wrapped
+from tracker_bridge.domain.events import identify
 from tracker_bridge.domain.fingerprint import (
     MAX_TOKENS,
     WILDCARD,
     Fingerprint,
+    event_fingerprints,
     fingerprint,
     headline,
     is_variable,
     mask_token,
 )
+
+
+def _names_a_service(known: Sequence[str], seen: Sequence[str]) -> bool:
+    """Whether the words before a wrapped phrase hold a data service's port: that prefix names
+    the dependency (``dial tcp <*>:5432: read: connection reset by peer``), it is no wrapper."""
+    short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
+    return any(word in SERVICE_PORTS for word in long[: len(long) - len(short)])
+
+
+def _opens_with_variable(tokens: Sequence[str]) -> bool:
+    """Whether the template starts with a variable: a prefix there may be its value, no wrapper."""
+    return bool(tokens) and tokens[0] == WILDCARD
+
 
 DEFAULT_THRESHOLD = 0.8
 """Minimum similarity for a message to be called a known defect without a fingerprint match."""
@@ -62,9 +80,18 @@ CLOSE_MARGIN = 0.1
 MAX_CANDIDATES = 5
 
 NAME_KEYS = frozenset(
-    {"user", "users", "username", "account", "host", "hostname", "owner", "login"}
-)
-"""Words after which a plain word is a name (``for user alice``), so it may differ."""
+    {
+        "user", "users", "username", "account", "host", "hostname", "owner", "login",
+        "service", "table", "database", "device", "job", "queue", "topic", "intent", "pod",
+        "container", "interface", "volume", "bucket", "group", "role", "schema", "namespace",
+        "deployment", "tenant", "project", "cluster", "node",
+    }
+)  # fmt: skip
+"""Nouns after which a name follows (``for user alice``, ``on table orders_archive``): the name
+may differ from one sighting to the next without making another defect."""
+
+BOOLEANS = frozenset({"true", "false", "null", "none", "nil"})
+"""Flag values: ``retry=true`` / ``retry=false`` is one slot with two values."""
 
 _PUNCT = ".,;:!?()[]{}<>\"'`"
 """Candidates reported with a match."""
@@ -73,6 +100,10 @@ _SCORED_PER_MATCH = 64
 """Templates scored exactly per match, taken from the most promising by index hits."""
 _COMMON_POSTING = 2000
 """Postings larger than this are skipped when rarer tokens of the message are available."""
+_LEAST_ACROSS = 1e-6
+"""Templates of other token counts scoring less are not listed (see ``alignment.containment``)."""
+_SCORED_ACROSS = 32
+"""Templates of other token counts aligned per match, taken from the most shared words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +152,7 @@ class _Group:
     tokens: list[str]
     fingerprints: set[str] = field(default_factory=set)
     learned: set[int] = field(default_factory=set)
+    words: tuple[str, ...] = ()
 
     @property
     def template(self) -> str:
@@ -141,20 +173,94 @@ def _is_word(token: str) -> bool:
     return core.isalpha() and (core.islower() or core.isupper() or core[1:].islower())
 
 
+_NAME = re.compile(r"[A-Za-z][A-Za-z_.-]*")
+
+
+def _is_name(token: str) -> bool:
+    """A name without digits, quoted or not: ``alice``, ``'orders_archive'``, ``nightly-backup``."""
+    return _NAME.fullmatch(token.strip(_PUNCT)) is not None
+
+
 def _skeleton(token: str) -> str:
     """The constant letters and digits of a token: ``LOGIN(uid=<*>)`` -> ``LOGINuid``."""
     return "".join(ch for ch in token.replace(WILDCARD, " ") if ch.isalnum())
+
+
+SERVICE_PORTS = frozenset(
+    {
+        "1433",
+        "1521",
+        "2181",
+        "2379",
+        "3306",
+        "5432",
+        "5672",
+        "6379",
+        "7000",
+        "8200",
+        "9042",
+        "9092",
+        "9200",
+        "11211",
+        "27017",
+    }
+)
+"""Ports of data services (SQL Server, Oracle, ZooKeeper, etcd, MySQL, PostgreSQL, RabbitMQ, Redis,
+Cassandra, Vault, Kafka, Elasticsearch, memcached, MongoDB): a different one is another dependency."""
+
+_PORT = re.compile(r"<\*>:(\d+)")
+
+
+def _port_mismatch(known: str, seen: str) -> tuple[float, bool] | None:
+    """Tokens that differ only in a service port: hard for a data service's port, else a value."""
+    ports = _PORT.findall(known), _PORT.findall(seen)
+    if not (ports[0] or ports[1]) or _PORT.sub("", known) != _PORT.sub("", seen):
+        return None
+    if SERVICE_PORTS.intersection(ports[0]) or SERVICE_PORTS.intersection(ports[1]):
+        return 0.0, True
+    return 0.5, False
+
+
+@lru_cache(maxsize=1 << 14)
+def _pattern(token: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in token.split(WILDCARD)), re.DOTALL)
+
+
+def _fits(pattern: str, token: str) -> bool:
+    """Whether ``token`` is what ``pattern`` (a masked token) shows, its variables standing for
+    anything: ``chdir(pwd)`` fits ``chdir(<*>)``, ``bglio<*>`` fits ``<*>``. Not after ``=``: a
+    bare word there is an enum (``tty=NODEVssh``), kept on purpose, not a value."""
+    if pattern == WILDCARD or WILDCARD not in pattern or "=" + WILDCARD in pattern:
+        return False
+    return bool(_pattern(pattern).fullmatch(token))
 
 
 def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[float, bool]:
     """Score of one position and whether it is a hard mismatch."""
     if known == seen or learned:
         return 1.0, False
+    if (port := _port_mismatch(known, seen)) is not None:
+        return port
+    if (
+        _fits(known, seen)
+        or _fits(seen, known)
+        or (WILDCARD in known and WILDCARD in seen and WILDCARD in (known, seen))
+    ):
+        # A slot that held a value with digits once and a plain word (or another value) now.
+        return 0.5, False
     if _skeleton(known) == _skeleton(seen):
         # Same constant text, different values or punctuation: "rhost=<*>" / "rhost=".
         return 0.5, False
-    if before.strip(_PUNCT).lower() in NAME_KEYS and _is_word(known) and _is_word(seen):
+    if before.strip(_PUNCT).lower() in NAME_KEYS and _is_name(known) and _is_name(seen):
         return 0.5, False
+    k_key, _, k_value = known.rpartition("=")
+    s_key, _, s_value = seen.rpartition("=")
+    if (
+        k_key == s_key
+        and k_value.strip(_PUNCT).lower() in BOOLEANS
+        and s_value.strip(_PUNCT).lower() in BOOLEANS
+    ):
+        return 0.5, False  # "retry=true" / "retry=false", "true" / "false"
     # Different constant text: "Started" / "Paused", "HTTPS" / "<*>", "(uid=<*>)" / "LOGIN(uid=<*>)".
     return 0.0, True
 
@@ -195,28 +301,98 @@ class Matcher:
         self._groups: dict[str, _Group] = {}
         self._by_fingerprint: dict[str, str] = {}
         self._buckets: dict[int, _Bucket] = {}
+        self._by_word: dict[str, set[str]] = {}
+        self._same_as: dict[str, str] = {}
 
     def __len__(self) -> int:
         """Number of known defects."""
         return len(self._groups)
 
-    def add(self, key: str, message: str, fingerprints: Iterable[str] = ()) -> None:
-        """Index a known defect: its (first) message and every fingerprint key it was matched under.
+    def add(
+        self,
+        key: str,
+        message: str,
+        fingerprints: Iterable[str] = (),
+        *,
+        examples: Iterable[str] = (),
+        same_as: str | None = None,
+    ) -> None:
+        """Index a known defect from what the tracker holds about it.
 
+        ``message`` is its first message, ``fingerprints`` every fingerprint key recorded on it
+        (matched under, or lines of the same event), ``examples`` further messages of it (its
+        observations), and ``same_as`` the defect it was merged into. That is the whole matching
+        state: a matcher rebuilt from the tickets decides as the one that recorded them.
         Adding a key again learns the message into that defect instead.
         """
-        self._add(key, message, fingerprint(message))
+        primary, *companions = event_fingerprints(message)
+        self._add(key, message, primary)
         group = self._groups[key]
+        for fp in companions:  # other lines of the event: recognised exactly, never generalised
+            self._remember(group, fp.key)
         for fp_key in fingerprints:
             self._remember(group, fp_key)
+        for example in examples:
+            self.learn(key, example)
+        if same_as is not None:
+            self.merge(key, same_as)
+
+    def move(self, message: str, source: str, target: str) -> tuple[str, ...]:
+        """Correct a decision: ``message`` belongs to defect ``target``, not ``source``.
+
+        Its fingerprint keys stop pointing at ``source`` and point at ``target``, so the same
+        message lands on ``target`` next time. Returns those keys: the tracker must move them from
+        ``source``'s fingerprints to ``target``'s for the correction to outlive this process.
+        """
+        if target not in self._groups:
+            raise KeyError(target)
+        keys = tuple(fp.key for fp in event_fingerprints(message))
+        old = self._groups.get(source)
+        for fp_key in keys:
+            if old is not None:
+                old.fingerprints.discard(fp_key)
+        self.learn(target, message)
+        for fp_key in keys:
+            self._remember(self._groups[target], fp_key)
+        return keys
+
+    def merge(self, duplicate: str, survivor: str) -> None:
+        """Correct a split: defect ``duplicate`` is ``survivor``.
+
+        Messages matching the duplicate's template or fingerprints now reach ``survivor``; the
+        duplicate stays indexed, so both wordings are recognised. The tracker records the merge
+        (the duplicate resolved as a duplicate of the survivor) and a rebuild passes ``same_as``.
+        """
+        if duplicate == survivor:
+            return
+        root = self._resolve(survivor)
+        if root == duplicate:
+            raise ValueError(f"{survivor} is already merged into {duplicate}")
+        self._same_as[duplicate] = root
+        for fp_key, owner in list(self._by_fingerprint.items()):
+            if owner == duplicate:
+                self._by_fingerprint[fp_key] = root
+
+    def _resolve(self, key: str) -> str:
+        seen = {key}
+        while key in self._same_as:
+            key = self._same_as[key]
+            if key in seen:  # a cycle from inconsistent tracker data: stop at a stable key
+                break
+            seen.add(key)
+        return key
 
     def learn(self, key: str, message: str) -> None:
         """Record that ``message`` belongs to defect ``key``.
 
         Its fingerprint then matches exactly, and the defect's template is generalised: positions
         where the two differ become variables (templates of another length are left as they are).
+        The other lines of a multi-line event are remembered exactly.
         """
-        self._learn(key, message, fingerprint(message))
+        primary, *companions = event_fingerprints(message)
+        self._learn(key, message, primary)
+        for fp in companions:
+            self._remember(self._groups[key], fp.key)
 
     def _add(self, key: str, message: str, fp: Fingerprint) -> None:
         if key in self._groups:
@@ -226,6 +402,7 @@ class Matcher:
         self._groups[key] = group
         self._remember(group, fp.key)
         self._index(group)
+        self._index_words(group)
 
     def _learn(self, key: str, message: str, fp: Fingerprint) -> None:
         group = self._groups.get(key)
@@ -247,14 +424,32 @@ class Matcher:
                 group.learned.add(pos)
         if not any(not is_variable(tok) for tok in group.tokens):
             bucket.no_constants.add(key)
+        if group.learned:
+            for word in set(group.words):
+                self._by_word.get(word, set()).discard(key)
+            self._index_words(group)
+
+    def _index_words(self, group: _Group) -> None:
+        group.words = words(group.tokens)
+        for word in set(group.words):
+            self._by_word.setdefault(word, set()).add(group.key)
 
     def match(self, message: str) -> Match:
-        """Match ``message``: exactly by fingerprint, else the most similar above threshold, else new."""
-        return self._match(fingerprint(message))
+        """Match ``message``: exactly by fingerprint, else the most similar above threshold, else new.
 
-    def _match(self, fp: Fingerprint) -> Match:
+        Any line of a multi-line event whose fingerprint a defect carries is an exact match.
+        """
+        primary, *companions = event_fingerprints(message)
+        for fp in companions:
+            if fp.key in self._by_fingerprint and primary.key not in self._by_fingerprint:
+                return self._match(fp, primary)
+        return self._match(primary)
+
+    def _match(self, fp: Fingerprint, shown: Fingerprint | None = None) -> Match:
         known = self._by_fingerprint.get(fp.key)
+        fp = shown or fp
         if known is not None:
+            known = self._resolve(known)
             group = self._groups[known]
             return Match(
                 key=known,
@@ -277,9 +472,12 @@ class Matcher:
         line = headline(message)
         raw = line.split(" ") if line else []
         result = self.match(message)
+        event = identify(message)
         lines = [
             f"headline: {line!r}"
-            + (" (first line of a longer message)" if "\n" in message else ""),
+            + (" (identifying line of a longer message)" if "\n" in message.strip() else ""),
+            *(f"same event: {c!r}" for c in event.companions),
+            *([f"frames: {len(event.frames)} (evidence, not matched)"] if event.frames else []),
             f"tokens ({len(fp.tokens)}): " + " | ".join(fp.tokens),
         ]
         masked = [f"{r!r} -> {mask_token(r)!r}" for r in raw[:MAX_TOKENS] if mask_token(r) != r]
@@ -291,11 +489,14 @@ class Matcher:
             lines.append("candidates:")
             lines.extend(f"  {c.key} {c.score:.0%} {c.template!r}" for c in result.candidates)
         else:
-            lines.append("candidates: none with the same token count and a shared token")
+            lines.append("candidates: none sharing a token in place or two words in order")
         if result.matched_by == "fingerprint":
             why = f"fingerprint {fp.key} is already recorded on {result.key}"
         elif result.matched_by == "similar":
             why = f"best score {result.score:.0%} >= threshold {self.threshold:.0%}"
+            best = result.candidates[0].template.split(" ")
+            if len(best) != len(fp.tokens):
+                why += f"; found inside a message of {len(fp.tokens)} tokens vs {len(best)}"
         else:
             why = f"best score {result.score:.0%} < threshold {self.threshold:.0%}"
         lines.append(f"decision: {result.matched_by} {result.key or ''} ({why})".replace("  ", " "))
@@ -318,9 +519,23 @@ class Matcher:
             bucket.no_constants.add(group.key)
 
     def _candidates(self, fp: Fingerprint) -> tuple[Candidate, ...]:
+        scored = self._same_length(fp)
+        best_here = max(scored.values(), default=0.0)
+        if best_here < self.threshold:
+            for key, score in self._across(fp, len(fp.tokens)).items():
+                scored[key] = max(score, scored.get(key, 0.0))
+        resolved: dict[str, tuple[float, str]] = {}
+        for key, score in scored.items():
+            root = self._resolve(key)
+            if root not in resolved or score > resolved[root][0]:
+                resolved[root] = (score, self._groups[key].template)
+        best = sorted(resolved.items(), key=lambda kv: (-kv[1][0], kv[0]))[:MAX_CANDIDATES]
+        return tuple(Candidate(key, template, round(score, 4)) for key, (score, template) in best)
+
+    def _same_length(self, fp: Fingerprint) -> dict[str, float]:
         bucket = self._buckets.get(len(fp.tokens))
         if bucket is None:
-            return ()
+            return {}
         postings = [
             posting
             for pos, tok in enumerate(fp.tokens)
@@ -338,14 +553,61 @@ class Matcher:
             key=lambda k: (hits[k] + self._groups[k].tokens.count(WILDCARD), k),
         )
         ranked.extend(sorted(bucket.no_constants)[:_SCORED_PER_MATCH])
-        scored = {
+        return {
             key: similarity(self._groups[key].tokens, fp.tokens, self._groups[key].learned)
             for key in dict.fromkeys(ranked)
         }
-        best = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
-        return tuple(
-            Candidate(key, self._groups[key].template, round(score, 4)) for key, score in best
+
+    def _across(self, fp: Fingerprint, length: int) -> dict[str, float]:
+        """Templates of other token counts sharing words with ``fp``, scored by containment."""
+        seen = words(fp.tokens)
+        postings = [p for w in set(seen) if (p := self._by_word.get(w))]
+        if not postings:
+            return {}
+        # Only rare words lead to templates of another length: a word shared with thousands of
+        # defects ("failed", "error") says nothing about which one this is.
+        rare = [p for p in postings if len(p) <= _COMMON_POSTING]
+        skipped = len(postings) - len(rare)
+        hits: Counter[str] = Counter()
+        for posting in rare:
+            hits.update(posting)
+        groups = self._groups
+        ranked = heapq.nlargest(
+            _SCORED_ACROSS, hits, key=lambda k: (hits[k] / max(len(groups[k].words), 1), k)
         )
+        # Only a wrapper (a prefix before the whole phrase) is decided by alignment; any other
+        # shape is listed as a candidate, just under the threshold. For templates of the same
+        # token count, positional similarity stands unless the shape is a wrapper's.
+        ceiling = max(self.threshold - CLOSE_MARGIN, 0.0)
+        scored: dict[str, float] = {}
+        kept: list[float] = []  # the best scores so far, to skip alignments that cannot place
+        for key in sorted(ranked, key=lambda k: (-hits[k], k)):
+            known = groups[key].words
+            # Words skipped as common may still be shared: count them in, so the bound holds.
+            shared = hits[key] + skipped
+            if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, shared) <= kept[0]:
+                continue
+            shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
+            is_wrapped = (
+                wrapped(known, seen)
+                and not _opens_with_variable(shorter)
+                and not _names_a_service(known, seen)
+            )
+            state = resource_state(known, seen)
+            if len(groups[key].tokens) == length and not (is_wrapped or state):
+                continue
+            if state:
+                score = state
+            else:
+                score = containment(known, seen)
+                if score < _LEAST_ACROSS:
+                    continue
+                score = score if is_wrapped else min(score, ceiling)
+            scored[key] = score
+            heapq.heappush(kept, score)
+            if len(kept) > MAX_CANDIDATES:
+                heapq.heappop(kept)
+        return scored
 
 
 class StreamGrouper:
@@ -362,6 +624,9 @@ class StreamGrouper:
     def group(self, message: str) -> str:
         """The group key of ``message`` (founding or generalising a group as needed)."""
         fp = fingerprint(message)
+        known = self.matcher._by_fingerprint.get(fp.key)
+        if known is not None:  # the common case in a stream: no candidates to build
+            return self.matcher._resolve(known)
         result = self.matcher._match(fp)
         if result.key is None:
             self.matcher._add(fp.key, message, fp)

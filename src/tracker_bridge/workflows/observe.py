@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
-from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint
+from tracker_bridge.domain.fingerprint import Fingerprint, event_fingerprints, fingerprint, headline
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
 from tracker_bridge.domain.times import as_utc
@@ -206,14 +206,16 @@ def _choose_defect(
     # than reading every page for a defect that is probably known.
     listing = tracker.defects()
     known: dict[str, Ticket] = {}
+    keys = [f.key for f in event_fingerprints(request.message)]
     for defect in itertools.islice(listing, PAGE):
-        if fp.key in defect.fingerprints:
+        if any(key in defect.fingerprints for key in keys):
             return defect, "fingerprint", (), False
         known[defect.key] = defect
     if len(known) == PAGE:
-        found = tracker.find_by_fingerprint(fp.key)
-        if found is not None:
-            return found, "fingerprint", (), False
+        for key in keys:
+            found = tracker.find_by_fingerprint(key)
+            if found is not None:
+                return found, "fingerprint", (), False
         known.update((d.key, d) for d in listing)
     matcher = Matcher(threshold if threshold is not None else DEFAULT_THRESHOLD)
     for defect in known.values():
@@ -242,9 +244,12 @@ def _record(
         created = created or recurrence == "new-defect"
     if defect is None:
         defect = tracker.create(_new_defect(conventions, message, fp, request, base.event_id))
-    elif base.matched_by == "similar" and fp.key not in defect.fingerprints:
-        tracker.add_fingerprint(defect.key, fp.key)
-        notes.append(f"{defect.key} now also carries fingerprint {fp.key}")
+    elif base.matched_by in ("similar", "fingerprint"):
+        # Every line of the event, so each one alone reaches this defect next time.
+        for key in dict.fromkeys(f.key for f in event_fingerprints(message)):
+            if key not in defect.fingerprints:
+                tracker.add_fingerprint(defect.key, key)
+                notes.append(f"{defect.key} now also carries fingerprint {key}")
     observation = tracker.create(
         NewTicket(
             kind=Kind.OBSERVATION,
@@ -315,16 +320,17 @@ def _new_defect(
     event_id: str,
     related: str | None = None,
 ) -> NewTicket:
+    # The identifying line names the defect: a stack trace's exception line, not its frames.
     return NewTicket(
         kind=Kind.DEFECT,
-        title=clip(normalize(message), 255),
+        title=clip(normalize(headline(message) or message), 255),
         message=message,
         description=(
             f"Defect first seen on {normalize(request.instance)}.\n\n"
             f"Error message:\n{message}\n\nTemplate: {fp.template}\nFingerprint: {fp.key}\n"
             + (f"\nRecurrence of {related}, which had been done.\n" if related else "")
         ),
-        fingerprints=(fp.key,),
+        fingerprints=tuple(dict.fromkeys(f.key for f in event_fingerprints(message))),
         labels=(conventions.defect_label, conventions.fingerprint_label(fp.key)),
         event_id=f"{event_id}/defect",
         related=related,
