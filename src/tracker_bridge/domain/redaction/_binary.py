@@ -50,6 +50,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 _WEBP = (b"RIFF", b"WEBP")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+# Bytes that are not valid UTF-8, as surrogateescape decodes them.
+_ESCAPED = re.compile("[\udc80-\udcff]")
 
 
 class ContentKind(enum.Enum):
@@ -98,13 +100,13 @@ def classify(head: bytes) -> Classification:
     if not head:
         return Classification(ContentKind.TEXT, "empty", "utf-8")
     if b"\x00" not in head:
-        # An incomplete character cut off at the end of the head is not an invalid byte.
-        text = head.decode("utf-8", "surrogateescape")
-        invalid = sum(1 for c in text[-4:] if "\udc80" <= c <= "\udcff")
-        tail_ok = invalid if len(head) == HEAD_BYTES else 0
         odd = len(_CONTROL.findall(head))
-        if len(text) != len(head) or odd:
-            odd += sum(1 for c in text if "\udc80" <= c <= "\udcff") - tail_ok
+        if not head.isascii():
+            text = head.decode("utf-8", "surrogateescape")
+            odd += len(_ESCAPED.findall(text))
+            # An incomplete character cut off at the end of the head is not an invalid byte.
+            if len(head) == HEAD_BYTES:
+                odd -= len(_ESCAPED.findall(text[-3:]))
         if odd <= MAX_ODD_FRACTION * len(head):
             return Classification(ContentKind.TEXT, "text", "utf-8")
     if (

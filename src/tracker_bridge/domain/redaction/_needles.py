@@ -27,9 +27,13 @@ class NeedleIndex:
 
     def present(self, lowered: str) -> frozenset[str]:
         """The needles that occur in ``lowered`` (already lower-cased)."""
-        found = {
-            self._long[i]
-            for i, _, _ in self._automaton.find_matches_as_indexes(lowered, overlapping=True)
-        }
+        try:
+            hits = self._automaton.find_matches_as_indexes(lowered, overlapping=True)
+        except UnicodeEncodeError:
+            # Undecodable bytes kept as lone surrogates (surrogateescape) cannot cross into Rust;
+            # no needle holds one, so "?" in their place finds the same needles.
+            clean = lowered.encode("utf-8", "replace").decode("utf-8")
+            hits = self._automaton.find_matches_as_indexes(clean, overlapping=True)
+        found = {self._long[i] for i, _, _ in hits}
         found.update(n for n in self._short if n in lowered)
         return frozenset(found)
