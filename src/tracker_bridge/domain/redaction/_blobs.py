@@ -24,13 +24,14 @@ COOKIE_KIND = "session-cookie"
 # Finds secrets in decoded text (the whole rule set, one level deeper); returns how many.
 Scanner = Callable[[str], int]
 
-_MIN_BLOB = 8
 _MAX_BLOB = 256 * 1024
 # Only a length that is a multiple of four can be padded base64: other words fail at once.
+_B64 = "[A-Za-z0-9+/]"
+_PAD = f"(?:{_B64}{{2}}==|{_B64}{{3}}=)"
 _BLOB = re.compile(
-    r"[:=][ \t]*\\?[\"']?(?P<s>(?:[A-Za-z0-9+/]{4}){1,"
-    + str(_MAX_BLOB // 4)
-    + r"}+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)(?=\\?[\"']|[\s,;}\]]|$)"
+    r"[:=][ \t]*\\?[\"']?(?P<s>"
+    + f"(?:{_B64}{{4}}){{2,{_MAX_BLOB // 4}}}+{_PAD}?|{_B64}{{4}}{_PAD}"
+    + r")(?=\\?[\"']|[\s,;}\]]|$)"
 )
 _KEY_BEFORE = re.compile(r"(?P<key>[A-Za-z0-9_.\-]{1,80})\\?[\"']?[ \t]*$")
 _SECRET_KEY = re.compile(
@@ -62,7 +63,7 @@ def redact_blobs(text: str, counts: Counter[str], fill: Fill, scan: Scanner) -> 
 
     def replace(m: re.Match[str]) -> str:
         value = m.group("s")
-        if len(value) < _MIN_BLOB:
+        if value.isdigit():
             return m.group(0)
         decoded = decode_text(value)
         if decoded is None:
