@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker_bridge.domain.redaction import (
     HEAD_BYTES,
     ContentKind,
     Scan,
     StreamRedactor,
+    _stream,
     _text,
     redact_bytes,
     redact_chunks,
@@ -165,3 +168,47 @@ def test_feed_after_finish_is_refused() -> None:
     stream.finish()
     with pytest.raises(ValueError, match="after finish"):
         stream.feed(b"x")
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "password=",
+        "hunter2-Xk9",
+        " ",
+        "\n",
+        "\r\n",
+        "-----BEGIN RSA PRIVATE KEY-----\n",
+        "MIIEowIBAAKCAQEAx7Qd2Yk3vX9pL0mN4bR8sT1u\n",
+        "-----END RSA PRIVATE KEY-----\n",
+        "mysql -uroot -pS3cr3t-pw ",
+        "Cookie: sessionid=0a1b2c3d4e5f6a7b8c9d; ",
+        "DATABASE_URL: cG9zdGdyZXM6Ly91OnB3LVhrOUBkYi9hcHA=\n",
+        "data:\n  db: aHVudGVyMi1YazlwTG0=\n",
+        "ghp_" + "a1B2" * 9,
+        "postgres://u:pw-Xk9@db/app ",
+        "caf\xe9 ",
+        "x" * 50,
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=80).map("".join), st.lists(st.integers(1, 40), max_size=60))
+def test_any_split_gives_the_whole_result(text: str, sizes: list[int]) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        # Small limits so that short texts already meet segment cuts and line cuts.
+        patch.setattr(_text, "SEGMENT_CHARS", 32)
+        patch.setattr(_text, "MAX_LINE", 512)
+        patch.setattr(_text, "_CUT_WINDOW", 64)
+        patch.setattr(_stream, "HEAD_BYTES", 256)
+        data = text.encode() * 3
+        whole = redact_bytes(data)
+        stream = StreamRedactor()
+        out, pos = [], 0
+        for size in sizes:
+            out.append(stream.feed(data[pos : pos + size]))
+            pos += size
+        out.append(stream.feed(data[pos:]))
+        out.append(stream.finish())
+        assert b"".join(out) == whole.data
+        assert stream.result().counts == whole.counts
