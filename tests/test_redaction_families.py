@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 
@@ -282,3 +283,28 @@ NEGATIVES = [
 @pytest.mark.parametrize("text", NEGATIVES, ids=lambda v: v[:30])
 def test_lookalikes_are_left_alone(text: str) -> None:
     assert redact_text(text) == (text, ())
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "mysql ",
+        "docker login ",
+        "x: dGVzdA== ",
+        "sshpass -p",
+        "htpasswd -b a b ",
+        "client-key-data: ",
+        "  password ",
+        "Cookie: a=b; ",
+        "data:\n  k: ",
+        "a:5432:b:c:",
+    ],
+    ids=lambda u: u.strip()[:14],
+)
+def test_new_rules_run_in_linear_time(unit: str) -> None:
+    # Found by measuring: before the fixes, "docker login " repeated took 184 s for 2 MB and
+    # "x: dGVzdA== " 73 s (context searched back to the start of a 1 MiB line per value).
+    text = unit * (1_000_000 // len(unit) + 1)
+    started = time.perf_counter()
+    redact_text(text)
+    assert time.perf_counter() - started < 30

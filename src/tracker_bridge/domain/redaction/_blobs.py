@@ -38,6 +38,8 @@ _SECRET_KEY = re.compile(
     r"(?i)pass|pwd|secret|token|key(?:[_.\-]?data)?$|auth(?!or)|cred|private|dockerconfig"
     r"|dockercfg|kubeconfig|session|cookie|htpasswd|connection[_.\-]?string|dsn$|database_url"
 )
+# How far back on its line a value's key or a one-line Secret's "data": { is looked for.
+_CONTEXT_CHARS = 8192
 # A JSON Secret on one line: {"kind": "Secret", "data": {"db": "aHVudGVy"}}.
 _INLINE_DATA = re.compile(r"\"(?:data|binaryData)\"[ \t]*:[ \t]*\{")
 _PRINTABLE_FRACTION = 0.9
@@ -68,10 +70,12 @@ def redact_blobs(text: str, counts: Counter[str], fill: Fill, scan: Scanner) -> 
         decoded = decode_text(value)
         if decoded is None:
             return m.group(0)
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        key = _KEY_BEFORE.search(text, max(line_start, m.start() - 90), m.start())
+        # Context is looked for in a bounded window: a long line with many values stays linear.
+        lo = max(0, m.start() - _CONTEXT_CHARS)
+        lo = text.rfind("\n", lo, m.start()) + 1 or lo
+        key = _KEY_BEFORE.search(text, max(lo, m.start() - 90), m.start())
         secret_key = key is not None and _SECRET_KEY.search(key.group("key")) is not None
-        in_data = _INLINE_DATA.search(text, line_start, m.start()) is not None
+        in_data = _INLINE_DATA.search(text, lo, m.start()) is not None
         if not (secret_key or in_data) and scan(decoded) == 0:
             return m.group(0)
         counts[BASE64_KIND] += 1

@@ -132,8 +132,16 @@ def apply(rule: Rule, text: str, counts: Counter[str], fill: Fill) -> str:
     return rule.pattern.sub(replace, text)
 
 
+_AROUND = 1024
+
+
 def line_around(text: str, start: int, end: int) -> str:
-    """The line holding ``text[start:end]``: context checks never look past it."""
-    lo = text.rfind("\n", 0, start) + 1
-    hi = text.find("\n", end)
-    return text[lo : len(text) if hi == -1 else hi]
+    """The line holding ``text[start:end]``, at most ``_AROUND`` characters either side.
+
+    Context checks never look past the line (so segment boundaries change nothing), nor far
+    along it (so a long line with many matches stays linear).
+    """
+    floor = max(0, start - _AROUND)
+    lo = text.rfind("\n", floor, start) + 1 or floor
+    hi = text.find("\n", end, end + _AROUND)
+    return text[lo : min(len(text), end + _AROUND) if hi == -1 else hi]

@@ -392,8 +392,16 @@ _CLI_VALUE = (
     r"|\"(?P<s2>" + NOT_MARKER + r"[^\"\n]{1,256}+)\""
     r"|(?P<s>" + NOT_MARKER + r"[^\s'\"|;&]{1,256}+))"
 )
-# The rest of one command: stops at a pipe, a list operator or the end of the line.
-_SAME_COMMAND = r"[^\n|;&]{0,512}?"
+
+
+def _same_command(tools: str) -> str:
+    """The rest of one command, up to a pipe, a list operator or the end of the line.
+
+    It also stops where the tool's name comes again, so that a line repeating the name is
+    scanned once from each occurrence up to the next one, not to the end of the command each
+    time (that was quadratic on ``mysql mysql mysql ...``).
+    """
+    return r"(?:(?!" + tools + r")[^\n|;&]){0,512}?"
 
 
 def _cli_accept(m: re.Match[str], value: str) -> bool:
@@ -411,7 +419,7 @@ def _cli(tools: str, flag: str, needles: tuple[str, ...], *, attached: bool = Fa
             r"(?:"
             + tools
             + r")(?![\w\-])"
-            + _SAME_COMMAND
+            + _same_command(tools)
             + r"(?<=[ \t])"
             + flag
             + gap
@@ -432,9 +440,9 @@ _CLI_RULES: tuple[Rule, ...] = (
         attached=True,
     ),
     _cli(
-        r"(?:docker|podman|nerdctl|buildah|oras|crane|regctl|helm|finch)[ \t]"
-        + _SAME_COMMAND
-        + r"\blogin\b",
+        # At most three words (global options, "registry") between the tool and "login".
+        r"(?:docker|podman|nerdctl|buildah|oras|crane|regctl|helm|finch)"
+        r"(?:[ \t]+[^\s|;&]{1,100}+){0,3}?[ \t]+login",
         "-p",
         ("docker", "podman", "nerdctl", "buildah", "oras", "crane", "regctl", "helm", "finch"),
     ),

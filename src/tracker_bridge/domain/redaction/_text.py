@@ -31,6 +31,9 @@ _MAX_DEPTH = 2
 
 _NEEDLES = NeedleIndex([n for rule in RULES for n in rule.needles])
 _RULE_NEEDLES = tuple((rule, frozenset(rule.needles)) for rule in RULES)
+_ALL_NEEDLES = frozenset(n for rule in RULES for n in rule.needles)
+# A decoded base64 value shorter than this holds no secret any rule finds ("pwd=abcd").
+_MIN_NESTED = 8
 
 
 def _cut_point(text: str, lo: int, hi: int) -> int:
@@ -111,6 +114,15 @@ class TextRedactor:
         return segment
 
     def _nested_count(self, decoded: str) -> int:
+        # Most decoded values hold no rule's literal at all: answer those without building an
+        # engine, which costs far more than the check on a short value.
+        if len(decoded) < _MIN_NESTED or (
+            "-----begin" not in (lowered := decoded.lower())
+            and _NEEDLES.present(lowered).isdisjoint(_ALL_NEEDLES)
+            and "=" not in decoded
+            and ":" not in decoded
+        ):
+            return 0
         inner = TextRedactor(depth=self._depth + 1)
         inner.feed(decoded)
         inner.finish()
