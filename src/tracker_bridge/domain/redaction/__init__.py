@@ -15,7 +15,7 @@ Library decision: the patterns are ours. ``detect-secrets`` (Yelp, 1.5.0, last r
 was evaluated side by side (``benchmarks/redaction.py``) and rejected for this job: it reports
 *lines* and values, not spans; it misses most of the formats required here (see
 docs/redaction.md for the measured recall); its entropy plugins flag ordinary words without its
-filters and it is about 50 times slower with them; and it pulls in ``pyyaml`` and ``requests`` for
+filters and it is about 70 times slower with them; and it pulls in ``pyyaml`` and ``requests`` for
 what is a pure function. The token formats follow gitleaks' and TruffleHog's rule sets (facts,
 not code): see ``_tokens``.
 
