@@ -167,16 +167,20 @@ def test_clean_text_is_returned_as_is() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR password=hunter2",
-        bytes(range(256)) * 4,
-        b"\xff\xd8\xff" + bytes([0x80 + i % 100 for i in range(500)]) + b"token=abcdefgh12345",
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR password=hunter2", "PNG"),
+        (
+            b"\xff\xd8\xff" + bytes([0x80 + i % 100 for i in range(500)]) + b"token=abcdefgh12345",
+            "JPEG",
+        ),
+        (b"\x1f\x8b\x08\x00" + b"password=hunter2xyz", "gzip"),
     ],
 )
-def test_binary_is_untouched_and_reported_unscanned(data: bytes) -> None:
+def test_compressed_content_is_untouched_and_reported_unscanned(data: bytes, reason: str) -> None:
     result = redact_bytes(data)
     assert result == Redacted(data, (), False)
+    assert result.classification is not None and reason in result.classification.reason
     assert result.total == 0
 
 

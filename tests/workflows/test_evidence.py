@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -47,10 +48,14 @@ def test_scrub_reports_kinds_and_counts_never_values() -> None:
     assert dict(clean.redactions) == {"aws-access-key": 1}
     [raw] = flow.scrub([item], redact=False)
     assert raw.data == item.data and raw.scanned is False
+    # binary content is scanned for its text runs; only what cannot be scanned (compressed) is not
     [binary] = flow.scrub(
-        [EvidenceFile("shot.png", b"\x89PNG\x00\x01" + AWS.encode(), "file:x", item.captured_at)]
+        [EvidenceFile("core", b"\x00\x01" + AWS.encode(), "file:core", item.captured_at)]
     )
-    assert binary.scanned is False and AWS.encode() in binary.data
+    assert binary.scanned is True and AWS.encode() not in binary.data
+    packed = gzip.compress(AWS.encode())
+    [unscanned] = flow.scrub([EvidenceFile("core.gz", packed, "file:core.gz", item.captured_at)])
+    assert unscanned.scanned is False and unscanned.data == packed
 
 
 def test_add_is_idempotent_and_adds_changed_content() -> None:

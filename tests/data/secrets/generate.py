@@ -543,6 +543,499 @@ def api_key_assignment() -> list[Case]:
     return pick(t, lambda: r(HEX, 32))
 
 
+# ----------------------------------------------------------------------------------------------
+# Wave 2: config files of operations tools, SaaS/AI tokens, base64 blobs, command lines,
+# cookies, more connection-URL schemes. Appended after the first families so their cases (and
+# the random sequence they consume) are unchanged.
+
+LOWER_NUM = string.ascii_lowercase + string.digits
+B64URL = ALNUM + "_-"
+
+
+def b64text(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def token_contexts(var: str) -> list[Callable[[str], str]]:
+    """Where a vendor token turns up in operations output, rotated over the cases."""
+    return contexts(
+        ("env", lambda s: f"{var}={s}"),
+        ("log", lambda s: f"{ts()} ERROR client: request rejected (401) with credential {s}"),
+        ("json", lambda s: f'{{"service": "{var.lower()}", "credential": "{s}", "retries": 3}}'),
+        ("yaml", lambda s: f"integrations:\n  {var.lower()}:\n    value: {s}\n    enabled: true\n"),
+        ("header", lambda s: f"curl -sS -H 'X-Custom-Auth: {s}' https://api.example.com/v1/ping"),
+        ("cli", lambda s: f"$ deploy-tool --credential {s} --region eu-west-1"),
+        ("export", lambda s: f"export {var}='{s}'"),
+        ("trace", lambda s: f"ValueError: invalid credential {s!r} (expired)"),
+    )
+
+
+def vendor(var: str, make: Callable[[], str]) -> list[Case]:
+    return pick(token_contexts(var), make)
+
+
+def twilio_key() -> list[Case]:
+    out = vendor("TWILIO_API_KEY", lambda: "SK" + r(HEX, 32))[:6]
+    for i in range(6):
+        sid, tok = "AC" + r(HEX, 32), r(HEX, 32)
+        text = [
+            f"curl -X POST https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json -u {sid}:{tok}",
+            f'client = Client("{sid}", "{tok}")',
+            f"TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={tok}\n",
+            f"{ts()} DEBUG settings twilio_auth_token={tok} account={sid}",
+            f"account_sid,auth_token\n{sid},{tok}\n",
+            f'twilio:\n  sid: {sid}\n  twilioAuthToken: "{tok}"\n',
+        ][i]
+        out.append(("auth-token", text, [tok]))
+    return out
+
+
+def vault_token() -> list[Case]:
+    def make() -> str:
+        kind = rng.random()
+        if kind < 0.5:
+            return "hvs." + r(B64URL, 95)
+        if kind < 0.75:
+            return "hvb." + r(B64URL, 140)
+        return (
+            "s." + r(string.ascii_lowercase, 8) + r(string.ascii_uppercase, 8) + r(string.digits, 8)
+        )
+
+    t = contexts(
+        ("env", lambda s: f"VAULT_TOKEN={s}"),
+        ("header", lambda s: f"curl -H 'X-Vault-Token: {s}' https://vault:8200/v1/secret/data/app"),
+        ("cli", lambda s: f"$ vault login {s}"),
+        ("file", lambda s: f"$ cat ~/.vault-token\n{s}\n"),
+        ("log", lambda s: f"{ts()} WARN vault: token {s} is about to expire"),
+        ("json", lambda s: f'{{"auth": {{"client_token": "{s}", "renewable": true}}}}'),
+    )
+    return pick(t, make)
+
+
+def sendgrid_key() -> list[Case]:
+    def make() -> str:
+        return f"SG.{r(B64URL, 22)}.{r(B64URL, 43)}"
+
+    t = contexts(
+        ("env", lambda s: f"SENDGRID_API_KEY={s}"),
+        ("yaml", lambda s: f"mail:\n  provider: sendgrid\n  apiKey: {s}\n"),
+        (
+            "header",
+            lambda s: f"curl -H 'Authorization: Bearer {s}' https://api.sendgrid.com/v3/mail/send",
+        ),
+        ("urlencoded", lambda s: f"POST /settings key={s.replace('.', '%2E')}&save=1"),
+        ("log", lambda s: f"{ts()} ERROR smtp: 535 Authentication failed for apikey:{s}"),
+        ("json", lambda s: f'{{"SendGrid": {{"ApiKey": "{s}"}}}}'),
+    )
+    cases = pick(t, make)
+    return [
+        (c, text, [sec.replace(".", "%2E")] if c == "urlencoded" else [sec])
+        for c, text, [sec] in cases
+    ]
+
+
+def kubeconfig_key() -> list[Case]:
+    out = []
+    for i in range(PER_KIND):
+        body = "MIIEowIBAAKCAQEA" + r(B64, 64 * 6)
+        pem = (
+            "-----BEGIN RSA PRIVATE KEY-----\n"
+            + "\n".join(body[j : j + 64] for j in range(0, len(body), 64))
+            + "\n-----END RSA PRIVATE KEY-----\n"
+        )
+        data = b64text(pem)
+        cert = b64text(
+            "-----BEGIN CERTIFICATE-----\nMIIC" + r(B64, 60) + "\n-----END CERTIFICATE-----\n"
+        )
+        if i % 2:
+            text = (
+                "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n"
+                f"    client-certificate-data: {cert}\n    client-key-data: {data}\n"
+            )
+        else:
+            text = f'{{"users": [{{"name": "ci", "user": {{"client-key-data": "{data}"}}}}]}}'
+        out.append(("kubeconfig", text, [data]))
+    return out
+
+
+def docker_auth() -> list[Case]:
+    out = []
+    for i in range(PER_KIND):
+        auth = b64text(f"{r(string.ascii_lowercase, 7)}:{password()}")
+        reg = rng.choice(["https://index.docker.io/v1/", "ghcr.io", "registry.example.com:5000"])
+        if i % 3 == 0:
+            text = json.dumps({"auths": {reg: {"auth": auth}}}, indent=2)
+        elif i % 3 == 1:
+            text = f'{{"auths":{{"{reg}":{{"auth":"{auth}","email":"ci@example.com"}}}},"credsStore":""}}'
+        else:
+            text = f'{ts()} DEBUG docker config: {{"auths": {{"{reg}": {{"auth": "{auth}"}}}}}}'
+        out.append(("config.json", text, [auth]))
+    return out
+
+
+def npm_token() -> list[Case]:
+    out = vendor("NPM_TOKEN", lambda: "npm_" + r(ALNUM, 36))[:6]
+    for i in range(6):
+        if i % 3 == 0:
+            sec = "npm_" + r(ALNUM, 36)
+            text = f"registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken={sec}\n"
+        elif i % 3 == 1:
+            sec = b64text(f"ci:{password()}")
+            text = f"@acme:registry=https://npm.example.com/\n//npm.example.com/:_auth={sec}\nalways-auth=true\n"
+        else:
+            sec = b64text(password())
+            text = f"//npm.example.com/:username=ci\n//npm.example.com/:_password={sec}\n"
+        out.append((".npmrc", text, [sec]))
+    return out
+
+
+def pypi_token() -> list[Case]:
+    def make() -> str:
+        return "pypi-AgEIcHlwaS5vcmc" + r(B64URL, rng.randint(60, 160))
+
+    t = contexts(
+        (
+            "pypirc",
+            lambda s: (
+                f"[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = {s}\n"
+            ),
+        ),
+        ("env", lambda s: f"TWINE_PASSWORD={s}"),
+        ("cli", lambda s: f"$ twine upload -u __token__ -p {s} dist/*"),
+        (
+            "log",
+            lambda s: (
+                f"{ts()} ERROR upload failed: 403 Invalid or non-existent authentication for {s}"
+            ),
+        ),
+    )
+    return pick(t, make)
+
+
+def config_files() -> list[Case]:
+    """Operations tools' settings files whose key names a password (kinds vary)."""
+    out: list[Case] = []
+    for i in range(PER_KIND):
+        pw = password()
+        text = [
+            f"[client]\nuser=backup\npassword={pw}\nhost={host()}\n",
+            f"[global]\nindex-url = https://ci:{pw}@pypi.example.com/simple\n",
+            f"<settings>\n  <servers>\n    <server>\n      <id>nexus</id>\n      <username>deploy</username>\n      <password>{pw}</password>\n    </server>\n  </servers>\n</settings>\n",
+            f"signing.keyId=24875D73\nsigning.password={pw}\nossrhUsername=acme\n",
+            f"machine git.example.com\n  login deploy\n  password {pw}\n",
+            f"systemProp.https.proxyHost=proxy.corp\nsystemProp.https.proxyPassword={pw}\n",
+            f'[mysqldump]\nuser = root\npassword = "{pw}"\n',
+            f"default login anonymous password {pw}\n",
+            f"<server><id>repo</id><privateKey>~/.ssh/id_rsa</privateKey><passphrase>{pw}</passphrase></server>",
+            f"[pypi]\nrepository = https://upload.pypi.org/legacy/\nusername = acme\npassword: {pw}\n",
+            f"mavenPassword={pw}\nmavenUser=ci\n",
+            f"DB_PASS={pw}\nDB_USER=app\n",
+        ][i]
+        kind = "url-credentials" if i == 1 else "password-assignment"
+        out.append((kind, text, [pw]))
+    return out
+
+
+def pgpass_password() -> list[Case]:
+    t = contexts(
+        ("pgpass", lambda s: f"{host()}.internal:5432:orders:app:{s}"),
+        ("pgpass-star", lambda s: f"*:*:*:replicator:{s}\n"),
+        (
+            "cat",
+            lambda s: (
+                f"$ cat ~/.pgpass\nlocalhost:5432:*:postgres:{s}\n{host()}:6432:billing:svc:{s[::-1]}\n"
+            ),
+        ),
+    )
+    cases = pick(t, password)
+    return [(c, text, [sec, sec[::-1]] if c == "cat" else [sec]) for c, text, [sec] in cases]
+
+
+def command_line_password() -> list[Case]:
+    t = contexts(
+        ("mysql", lambda s: f"$ mysql -h {host()} -u root -p{s} orders -e 'show processlist'"),
+        ("mysqldump", lambda s: f"mysqldump --single-transaction -uadmin -p'{s}' shop > shop.sql"),
+        ("docker-login", lambda s: f"$ docker login -u ci -p {s} registry.example.com"),
+        ("sshpass", lambda s: f"sshpass -p '{s}' ssh ops@{host()} uptime"),
+        ("redis-cli", lambda s: f"redis-cli -h {host()} -a {s} info replication"),
+        ("sqlcmd", lambda s: f"sqlcmd -S {host()} -U sa -P {s} -Q 'SELECT 1'"),
+        (
+            "ldapsearch",
+            lambda s: f"ldapsearch -x -D cn=admin,dc=example,dc=com -w {s} -b dc=example,dc=com",
+        ),
+        ("openssl", lambda s: f"openssl pkcs12 -export -in c.pem -out c.p12 -passout pass:{s}"),
+        ("smbclient", lambda s: f"smbclient //fs1/backup -U svc_backup%{s} -c ls"),
+        ("keytool", lambda s: f"keytool -importcert -keystore app.jks -storepass {s} -file ca.pem"),
+        ("htpasswd", lambda s: f"htpasswd -bc /etc/nginx/.htpasswd admin {s}"),
+        ("sqlplus", lambda s: f"sqlplus -s scott/{s}@{host()}:1521/ORCL @report.sql"),
+        ("podman", lambda s: f"podman login --username ci -p {s} quay.io"),
+        ("zip", lambda s: f"zip -r -P {s} backup.zip /srv/data"),
+        ("env-redis", lambda s: f"REDISCLI_AUTH={s} redis-cli ping"),
+        (
+            "mongo",
+            lambda s: f"mongosh --host {host()} -u admin -p {s} --authenticationDatabase admin",
+        ),
+    )
+    out = []
+    for i, tpl in enumerate(t):
+        for _ in range(2 if i < 4 else 1):
+            sec = password()
+            out.append((tpl.__name__, tpl(sec), [sec]))
+    return out
+
+
+def session_cookie() -> list[Case]:
+    t = contexts(
+        ("cookie", lambda s: f"> Cookie: sessionid={s}; csrftoken_seen=1; lang=en-US"),
+        ("set-cookie", lambda s: f"< Set-Cookie: PHPSESSID={s}; path=/; HttpOnly"),
+        ("jsession", lambda s: f"{ts()} DEBUG request headers: Cookie: JSESSIONID={s}"),
+        (
+            "connect",
+            lambda s: (
+                f"Set-Cookie: connect.sid={s}; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT; HttpOnly"
+            ),
+        ),
+        ("curl", lambda s: f"curl -b 'session={s}' https://admin.example.com/api/users"),
+        ("json", lambda s: f'{{"headers": {{"Cookie": "_gitlab_session={s}; event_filter=all"}}}}'),
+    )
+    return pick(t, lambda: r(HEX + "ABCDEF", rng.choice([26, 32, 40])))
+
+
+def base64_secret() -> list[Case]:
+    out = []
+    for i in range(PER_KIND + 6):
+        pw = password()
+        j = i % 9
+        if j == 0:
+            url = f"postgres://app:{pw}@{host()}:5432/app"
+            blob = b64text(url)
+            text = (
+                "apiVersion: v1\ndata:\n  DATABASE_URL: " + blob + "\n  LOG_LEVEL: aW5mbw==\n"
+                "kind: Secret\nmetadata:\n  name: app-env\ntype: Opaque\n"
+            )
+        elif j == 1:
+            blob = b64text(json.dumps({"db": {"host": host(), "user": "app", "password": pw}}))
+            text = f"CONFIG_JSON={blob}"
+        elif j == 2:
+            blob = b64text(pw)
+            text = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  username: {b64text('app')}\n  db: {blob}\n"
+        elif j == 3:
+            blob = b64text(json.dumps({"auths": {"ghcr.io": {"auth": b64text("ci:" + pw)}}}))
+            text = f"data:\n  .dockerconfigjson: {blob}\ntype: kubernetes.io/dockerconfigjson\n"
+        elif j == 4:
+            blob = b64text(pw)
+            text = f'{{"apiVersion": "v1", "kind": "Secret", "data": {{"db": "{blob}"}}}}'
+        elif j == 5:
+            blob = b64text(pw)
+            text = f"{ts()} DEBUG loaded settings smtp_password_b64={blob}"
+        elif j == 6:
+            blob = b64text(f"redis://:{pw}@{host()}:6379/0")
+            text = f'{{\n  "kind": "Secret",\n  "data": {{\n    "REDIS_URL": "{blob}",\n    "MODE": "{b64text("prod")}"\n  }}\n}}'
+        elif j == 7:
+            blob = b64text(f"[client]\nuser=root\npassword={pw}\n")
+            text = f"  my.cnf: {blob}"
+        else:
+            blob = b64text(f"AWS_SECRET_ACCESS_KEY={r(ALNUM + '/+', 40)}\n")
+            text = f"ENV_FILE_B64: {blob}"
+        out.append(("base64", text, [blob]))
+    return out
+
+
+def more_connection_urls() -> list[Case]:
+    out: list[Case] = []
+    templates = [
+        (
+            "db-connection-string",
+            lambda s: f"MONGODB_URI=mongodb+srv://svc:{s}@cluster1.x1y2z.mongodb.net/app",
+        ),
+        (
+            "db-connection-string",
+            lambda s: f"REDIS_URL=rediss://default:{s}@{host()}.cache.example.com:6380",
+        ),
+        (
+            "db-connection-string",
+            lambda s: f"{ts()} INFO broker amqps://ops:{s}@mq.example.com:5671/vhost",
+        ),
+        ("db-connection-string", lambda s: f"ldap_uri = ldaps://cn=admin:{s}@ldap.example.com:636"),
+        ("url-credentials", lambda s: f"lftp ftp://mirror:{s}@ftp.example.com/pub"),
+        ("url-credentials", lambda s: f"EMAIL_URL=smtp://postmaster:{s}@smtp.example.com:587"),
+        ("url-credentials", lambda s: f"curl https://admin:{s}@grafana.example.com/api/dashboards"),
+        (
+            "db-connection-string",
+            lambda s: f"jdbc:mysql://{host()}:3306/shop?user=app&password={s}&useSSL=true",
+        ),
+        (
+            "db-connection-string",
+            lambda s: f"spring.datasource.url=jdbc:mariadb://{host()}/db?user=u&password={s}",
+        ),
+        ("url-credentials", lambda s: f"sftp://backup:{s}@files.example.com:22/nightly"),
+        (
+            "db-connection-string",
+            lambda s: f"CLICKHOUSE_URL=clickhouse://default:{s}@{host()}:9000/logs",
+        ),
+        ("db-connection-string", lambda s: f"postgresql+asyncpg://app:{s}@{host()}/app"),
+    ]
+    for kind, tpl in templates:
+        sec = password()
+        out.append((kind, tpl(sec), [sec]))
+    return out
+
+
+VENDORS: list[tuple[str, str, Callable[[], str]]] = [
+    (
+        "openai-key",
+        "OPENAI_API_KEY",
+        lambda: rng.choice(
+            [
+                "sk-proj-" + r(B64URL, 74) + "T3BlbkFJ" + r(B64URL, 74),
+                "sk-" + r(ALNUM, 20) + "T3BlbkFJ" + r(ALNUM, 20),
+                "sk-svcacct-" + r(B64URL, 58) + "T3BlbkFJ" + r(B64URL, 58),
+            ]
+        ),
+    ),
+    ("anthropic-key", "ANTHROPIC_API_KEY", lambda: "sk-ant-api03-" + r(B64URL, 93) + "AA"),
+    ("huggingface-token", "HF_TOKEN", lambda: "hf_" + r(string.ascii_letters, 34)),
+    ("gitlab-token", "CI_JOB_TOKEN_OVERRIDE", lambda: "glpat-" + r(B64URL, 20)),
+    (
+        "slack-token",
+        "SLACK_APP_TOKEN",
+        lambda: f"xapp-1-A{r(UPPER_NUM, 10)}-{r(string.digits, 13)}-{r(HEX, 64)}",
+    ),
+    ("stripe-key", "STRIPE_SECRET_KEY", lambda: "sk_live_" + r(ALNUM, 99)),
+    (
+        "shopify-token",
+        "SHOPIFY_ACCESS_TOKEN",
+        lambda: rng.choice(["shpat_", "shpss_", "shpca_"]) + r(HEX, 32),
+    ),
+    (
+        "newrelic-key",
+        "NEW_RELIC_API_KEY",
+        lambda: rng.choice(["NRAK-" + r(UPPER_NUM, 27), r(HEX, 36) + "NRAL"]),
+    ),
+    ("mailgun-key", "MAILGUN_KEY", lambda: "key-" + r(HEX, 32)),
+    (
+        "azure-ad-client-secret",
+        "AZURE_CLIENT_CREDENTIAL",
+        lambda: r(ALNUM, 3) + str(rng.randint(0, 9)) + "Q~" + r(ALNUM + "_~.-", 34),
+    ),
+    (
+        "digitalocean-token",
+        "DIGITALOCEAN_ACCESS_TOKEN",
+        lambda: rng.choice(["dop_v1_", "doo_v1_"]) + r(HEX, 64),
+    ),
+    ("doppler-token", "DOPPLER_TOKEN", lambda: rng.choice(["dp.pt.", "dp.st."]) + r(ALNUM, 43)),
+    ("linear-key", "LINEAR_API_KEY", lambda: "lin_api_" + r(ALNUM, 40)),
+    ("postman-key", "POSTMAN_API_KEY", lambda: f"PMAK-{r(HEX, 24)}-{r(HEX, 34)}"),
+    (
+        "grafana-token",
+        "GRAFANA_TOKEN",
+        lambda: rng.choice(
+            [
+                "glsa_" + r(ALNUM, 32) + "_" + r(HEX, 8),
+                "glc_" + r(ALNUM, 60) + "==",
+            ]
+        ),
+    ),
+    (
+        "atlassian-token",
+        "JIRA_API_TOKEN",
+        lambda: "ATATT3" + r(B64URL, 178) + "=" + r(HEX.upper(), 8),
+    ),
+    (
+        "gcp-oauth-token",
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+        lambda: rng.choice(["ya29." + r(B64URL, 120), "GOCSPX-" + r(B64URL, 28)]),
+    ),
+    ("databricks-token", "DATABRICKS_TOKEN", lambda: "dapi" + r(HEX, 32)),
+    ("sentry-token", "SENTRY_AUTH_TOKEN", lambda: "sntryu_" + r(HEX, 64)),
+    ("pulumi-token", "PULUMI_ACCESS_TOKEN", lambda: "pul-" + r(HEX, 40)),
+    ("heroku-key", "HEROKU_API_KEY", lambda: "HRKU-AA" + r(B64URL, 58)),
+    (
+        "age-secret-key",
+        "SOPS_AGE_KEY",
+        lambda: "AGE-SECRET-KEY-1" + r("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58),
+    ),
+    (
+        "telegram-bot-token",
+        "TELEGRAM_BOT",
+        lambda: f"{rng.randint(10**8, 10**10 - 1)}:AA{r(B64URL, 33)}",
+    ),
+    ("rubygems-token", "GEM_HOST_API_KEY", lambda: "rubygems_" + r(HEX, 48)),
+    ("dynatrace-token", "DT_API_TOKEN", lambda: f"dt0c01.{r(UPPER_NUM, 24)}.{r(UPPER_NUM, 64)}"),
+    (
+        "terraform-token",
+        "TF_TOKEN_app_terraform_io",
+        lambda: f"{r(ALNUM, 14)}.atlasv1.{r(B64URL, 67)}",
+    ),
+    ("planetscale-token", "PLANETSCALE_SERVICE_TOKEN", lambda: "pscale_tkn_" + r(B64URL, 43)),
+    ("prefect-token", "PREFECT_API_KEY", lambda: "pnu_" + r(ALNUM, 36)),
+    ("alibaba-key", "ALIBABA_CLOUD_ACCESS_KEY", lambda: "LTAI" + r(ALNUM, 20)),
+    ("artifactory-key", "ARTIFACTORY_CREDENTIAL", lambda: "AKCp" + r(ALNUM, 69)),
+    ("fly-token", "FLY_API_TOKEN", lambda: "fo1_" + r(B64URL, 43)),
+    ("1password-token", "OP_SERVICE_ACCOUNT_TOKEN", lambda: "ops_eyJ" + r(B64, 300)),
+    ("cloudflare-key", "CF_ORIGIN_CA", lambda: f"v1.0-{r(HEX, 24)}-{r(HEX, 146)}"),
+    ("infracost-token", "INFRACOST_API_KEY", lambda: "ico-" + r(ALNUM, 32)),
+    ("octopus-key", "OCTOPUS_CLI_CREDENTIAL", lambda: "API-" + r(UPPER_NUM, 26)),
+]
+
+
+WAVE2_NEGATIVES = [
+    # hashes, digests, ids that look random but are not secrets
+    "sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709 checksum ok",
+    "image: ghcr.io/acme/api@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7",
+    "pod/api-7d9f8b6c5d-x2x9k condition met",
+    "Merge commit 8e3c1f0a9b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e into main",
+    "request_id=550e8400-e29b-41d4-a716-446655440000 latency=12ms",
+    "md5=5d41402abc4b2a76b9719d911017c592 size=2048",
+    'etag: "33a64df551425fcc55e4d42a148795d9f25f89d4"',
+    "x-amz-request-id: 4442587FB7D0A2F9 x-amz-id-2: vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=",
+    # command lines without a password
+    "$ mysql -u root -p orders",
+    "mysql -h db-1 -P 3306 -u app -p",
+    "docker login -u ci --password-stdin registry.example.com",
+    "redis-cli -h cache-1 -p 6379 ping",
+    "sshpass -f /run/secrets/ssh ssh ops@db-1",
+    "openssl enc -aes-256-cbc -pass env:BACKUP_KEY -in dump.sql",
+    "keytool -list -keystore app.jks -storepass:env STOREPASS",
+    "git checkout -b release-2.4",
+    # cookies and headers without session values
+    "Cookie: lang=en-US; theme=dark; tz=Europe/Berlin",
+    "Set-Cookie: consent=yes; Path=/; Max-Age=31536000",
+    "X-Request-Id: 8f14e45fceea167a5a36dedd4bea2543",
+    # config and manifests without secrets
+    'apiVersion: v1\nkind: ConfigMap\ndata:\n  LOG_LEVEL: info\n  FEATURE_FLAGS: search,export\n  replicas: "3"\n',
+    "data:\n  nginx.conf: |\n    server { listen 80; }\n",
+    "client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM=",
+    "certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM=",
+    "registry=https://registry.npmjs.org/\nstrict-ssl=true\n",
+    "npm_config_cache=/tmp/.npm npm_lifecycle_event=build",
+    "[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n",
+    "machine git.example.com login deploy",
+    "localhost:5432 is accepting connections",
+    "2024-06-01 12:00:01 db-1 postgres[123]: LOG:  checkpoint complete: wrote 12 buffers",
+    "host:port:database:user",
+    'description: "dGhpcyBpcyBqdXN0IGEgZGVzY3JpcHRpb24gb2Ygc29tZXRoaW5n"',
+    # lookalikes of token prefixes
+    "sk-learn==1.4.2 scikit-learn installed",
+    "SKU SK1234 out of stock",
+    "hf_hub_download(repo_id='bert-base-uncased')",
+    "key-value store compacted 12 segments",
+    "using dp.pt.wrapper for tensors",
+    "API-GATEWAY returned 502",
+    "glc_ prefix reserved",
+    "account AC1234 created",
+    "s.example.com resolved to 10.0.0.4",
+    "SG.Sales.Region.EMEA",
+    "pypi-simple mirror synced",
+    "xoxo hugs from the team",
+    "AGE-SECRET-KEY-1 format documented",
+    "see https://github.com/acme/ops/commit/3f1c2a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a3f",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@bastion",
+]
+
+
 NEGATIVES = [
     "token_type=bearer expires_in=3600",
     "max_tokens=100 temperature=0.2",
@@ -624,7 +1117,36 @@ def main() -> None:
                 "secrets": secrets,
             }
         )
-    for text in NEGATIVES:
+    wave2: list[tuple[str, list[Case]]] = [
+        ("twilio-key", twilio_key()),
+        ("vault-token", vault_token()),
+        ("sendgrid-key", sendgrid_key()),
+        ("kubeconfig-key", kubeconfig_key()),
+        ("docker-auth", docker_auth()),
+        ("npm-token", npm_token()),
+        ("pypi-token", pypi_token()),
+        ("pgpass-password", pgpass_password()),
+        ("command-line-password", command_line_password()),
+        ("session-cookie", session_cookie()),
+        ("base64-secret", base64_secret()),
+    ]
+    wave2 += [(kind, vendor(var, make)) for kind, var, make in VENDORS]
+    for kind, cases in wave2:
+        for context, text, secrets in cases:
+            rows.append(
+                {
+                    "kind": kind,
+                    "kinds": [kind],
+                    "context": context,
+                    "text": text,
+                    "secrets": secrets,
+                }
+            )
+    for kind, text, secrets in config_files() + more_connection_urls():
+        rows.append(
+            {"kind": kind, "kinds": [kind], "context": "config", "text": text, "secrets": secrets}
+        )
+    for text in NEGATIVES + WAVE2_NEGATIVES:
         rows.append(
             {"kind": None, "kinds": [], "context": "near-miss", "text": text, "secrets": []}
         )

@@ -8,6 +8,7 @@ counts come from the fake's log, so "no-op" means nothing was sent, not nothing 
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -170,7 +171,7 @@ def test_secrets_are_scrubbed_before_they_reach_github(fake: FakeGitHub, tmp_pat
 def test_binary_evidence_is_not_scanned_and_says_so(fake: FakeGitHub) -> None:
     tracker = hub(fake)
     defect = tracker.create(new_defect(CONV, "Disk full")).key
-    raw = EvidenceFile("core.bin", b"\x00\x01" + AWS.encode(), "file:core.bin", WHEN)
+    raw = EvidenceFile("core.gz", gzip.compress(AWS.encode()), "file:core.gz", WHEN)
     [scrubbed] = flow.scrub([raw])
     [ref] = flow.add(tracker, defect, [scrubbed]).stored
     assert ref.scanned is False and hub(fake).get(defect).evidence[0].scanned is False
