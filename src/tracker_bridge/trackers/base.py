@@ -26,6 +26,12 @@ class Capabilities:
     label_limit: int = 255
 
 
+UNVERIFIED = "unverified: "
+"""Prefix of a ``validate`` finding that is not a refusal: something the tracker could not check
+(e.g. a site that does not publish its create screens). ``--dry-run`` reports it without
+claiming the ticket would be accepted."""
+
+
 @runtime_checkable
 class Tracker(Protocol):
     """What the bridge needs from an issue tracker, in domain terms.
@@ -77,7 +83,9 @@ class Tracker(Protocol):
 
     def validate(self, new: NewTicket) -> tuple[str, ...]:
         """What the tracker would refuse about ``new`` (required fields, unknown types), sending
-        nothing that creates; empty when it would be accepted. Used by ``--dry-run``."""
+        nothing that creates; empty when it would be accepted. Used by ``--dry-run``.
+
+        Findings starting with ``UNVERIFIED`` name what could not be checked, not a refusal."""
         ...
 
     def link_remote(self, key: str, link: RemoteLink) -> None:

@@ -22,7 +22,7 @@ from tracker_bridge.domain.fingerprint import Fingerprint, event_fingerprints, f
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
 from tracker_bridge.domain.times import as_utc
-from tracker_bridge.errors import TrackerUnavailable, UsageError
+from tracker_bridge.errors import BridgeError, TrackerUnavailable, UsageError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows import spool
 from tracker_bridge.workflows.evidence import Capture, fit, ref_json
@@ -67,7 +67,8 @@ class Result:
     candidates: tuple[Candidate, ...] = ()
     close_call: bool = False
     recurrence: str | None = None
-    """``reopened``, ``new-defect`` or ``commented`` when the defect had been done."""
+    """``reopened``, ``reopen-failed`` (recorded, with a warning in ``notes`` and a comment on
+    the defect), ``new-defect`` or ``commented`` when the defect had been done."""
     replayed: bool = False
     """True when the event id had already been recorded: nothing new was created."""
     dry_run: bool = False
@@ -95,6 +96,7 @@ class Result:
             "recurrence": self.recurrence,
             "replayed": self.replayed,
             "dry_run": self.dry_run,
+            "notes": list(self.notes),
             "captures": [
                 {"command": c.command, "exit_status": c.exit_status, "seconds": round(c.seconds, 3)}
                 for c in self.captures
@@ -162,7 +164,8 @@ def _observe(
     fp: Fingerprint,
     threshold: float | None,
 ) -> Result:
-    files = fit(request.evidence, tracker.capabilities().upload_limit)
+    # the upload limit is asked only when there is something to upload (some sites lack it)
+    files = fit(request.evidence, tracker.capabilities().upload_limit) if request.evidence else []
     if request.event_id:
         done = tracker.find_by_event(event_id)
         if done is not None:
@@ -208,9 +211,11 @@ def _choose_defect(
     known: dict[str, Ticket] = {}
     keys = [f.key for f in event_fingerprints(request.message)]
     for defect in itertools.islice(listing, PAGE):
-        if any(key in defect.fingerprints for key in keys):
-            return defect, "fingerprint", (), False
         known[defect.key] = defect
+    # an open defect wins over a done one: a site may give them all the same ``created``
+    exact = [d for d in known.values() if any(key in d.fingerprints for key in keys)]
+    if exact:
+        return min(exact, key=lambda d: d.is_done), "fingerprint", (), False
     if len(known) == PAGE:
         for key in keys:
             found = tracker.find_by_fingerprint(key)
@@ -240,7 +245,7 @@ def _record(
     fp, notes, recurrence = base.fingerprint, [], None
     created = defect is None
     if defect is not None and defect.is_done:
-        recurrence, defect = _recur(tracker, conventions, defect, request, base)
+        recurrence, defect = _recur(tracker, conventions, defect, request, base, notes)
         created = created or recurrence == "new-defect"
     if defect is None:
         defect = tracker.create(_new_defect(conventions, message, fp, request, base.event_id))
@@ -290,11 +295,27 @@ def _record(
 
 
 def _recur(
-    tracker: Tracker, conventions: Conventions, defect: Ticket, request: Request, base: Result
+    tracker: Tracker,
+    conventions: Conventions,
+    defect: Ticket,
+    request: Request,
+    base: Result,
+    notes: list[str],
 ) -> tuple[str, Ticket]:
     policy = conventions.on_recurrence
     if policy == "reopen":
-        tracker.reopen(defect.key)
+        try:
+            tracker.reopen(defect.key)
+        except TrackerUnavailable:
+            raise  # kept in the spool and replayed whole
+        except BridgeError as exc:
+            # a workflow without a way back must not cost the sighting: record it, say so
+            notes.append(f"warning: {defect.key} could not be reopened: {exc}")
+            tracker.comment(
+                defect.key,
+                f"Seen again ({base.title}), but the bridge could not reopen it: {exc.message}",
+            )
+            return "reopen-failed", defect
         tracker.comment(defect.key, f"Reopened: seen again ({base.title}).")
         return "reopened", defect
     if policy == "new-defect":
@@ -356,7 +377,8 @@ def _describe_observation(
         lines += [
             "",
             "Evidence:",
-            *(f"- {f.name} ({len(f.data)} bytes, {f.source})" for f in files),
+            # a file name is data: one line each, whatever it holds
+            *(f"- {normalize(f.name)} ({len(f.data)} bytes, {normalize(f.source)})" for f in files),
         ]
     return "\n".join(lines)
 

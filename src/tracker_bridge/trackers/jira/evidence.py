@@ -223,6 +223,7 @@ class EvidenceStore:
             what,
             body={"fields": {"description": updated}},
             not_found=key,
+            permission="EDIT_ISSUES",
         )
         self._entry(key).description = updated
 
@@ -264,7 +265,12 @@ class EvidenceStore:
 
         def send() -> dict[str, dict[str, Any]]:
             answer = session.request(
-                "POST", f"issue/{path(key)}/attachments", what=what, files=parts, not_found=key
+                "POST",
+                f"issue/{path(key)}/attachments",
+                what=what,
+                files=parts,
+                not_found=key,
+                permission="CREATE_ATTACHMENTS",
             )
             records = answer if isinstance(answer, list) else [answer]
             return {str(r.get("filename")): r for r in records}
