@@ -46,7 +46,7 @@ from werkzeug.wrappers import Request, Response
 
 from fakes.jql import JqlError, Query, check_values, lucene_match, parse_jql
 from fakes.openapi import Leniency, SpecValidator, load_spec
-from fakes.profiles import TRANSITIONS, JiraProfile, jira_profile, standard
+from fakes.profiles import JiraProfile, jira_profile, standard
 from fakes.server import FakeServer, HttpError
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

@@ -193,4 +193,6 @@ def github_profile(profile: GitHubProfile | str) -> GitHubProfile:
     try:
         return GITHUB_PROFILES[profile]
     except KeyError:
-        raise ValueError(f"no GitHub profile {profile!r}; known: {sorted(GITHUB_PROFILES)}") from None
+        raise ValueError(
+            f"no GitHub profile {profile!r}; known: {sorted(GITHUB_PROFILES)}"
+        ) from None

@@ -21,7 +21,7 @@ from tracker_bridge.domain.links import defect_link_id, delegate_link_id
 from tracker_bridge.domain.teams import Team
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
 from tracker_bridge.errors import UsageError
-from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.trackers.base import UNVERIFIED, Tracker
 from tracker_bridge.workflows import context
 
 
@@ -51,6 +51,8 @@ class Result:
     linked: str = ""
     """``parent`` on the same site, ``remote`` across sites or trackers."""
     problems: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+    """What ``--dry-run`` could not check on the target (never claimed as accepted)."""
     """With ``dry_run``: what the target project would refuse (required fields, types)."""
     dry_run: bool = False
 
@@ -64,6 +66,7 @@ class Result:
             "existing": self.existing,
             "linked": self.linked,
             "problems": list(self.problems),
+            "unverified": list(self.unverified),
             "dry_run": self.dry_run,
         }
 
@@ -128,11 +131,15 @@ def run(
         links=() if same_site else (_defect_link(defect),),
     )
     if request.dry_run:
+        checked = target.validate(new)
         return Result(
             team=request.team,
             title=new.title,
             body=body,
-            problems=target.validate(new),
+            problems=tuple(p for p in checked if not p.startswith(UNVERIFIED)),
+            unverified=tuple(
+                p.removeprefix(UNVERIFIED) for p in checked if p.startswith(UNVERIFIED)
+            ),
             linked="parent" if same_site else "remote",
             dry_run=True,
         )

@@ -242,7 +242,8 @@ def _record(
     message: str,
     observed_at: datetime,
 ) -> Result:
-    fp, notes, recurrence = base.fingerprint, [], None
+    fp, recurrence = base.fingerprint, None
+    notes: list[str] = []
     created = defect is None
     if defect is not None and defect.is_done:
         recurrence, defect = _recur(tracker, conventions, defect, request, base, notes)

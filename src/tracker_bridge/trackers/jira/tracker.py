@@ -137,8 +137,17 @@ class JiraTracker:
         """
         self._setup.check(explicit_type=explicit_type)
 
+    def degradations(self) -> dict[str, str]:
+        """What this site does not answer (by endpoint) and what that costs, found so far."""
+        found = dict(self._setup.degraded)
+        if self._session.search_by_get:
+            found["search"] = "POST /search is refused: searches use GET (long queries may fail)"
+        if self._session.server_info_missing:
+            found["serverInfo"] = "the deployment is unknown: Data Center was assumed"
+        return found
+
     def capabilities(self) -> Capabilities:
-        """Upload limit from ``/attachment/meta`` (asked once)."""
+        """Upload limit from ``/attachment/meta`` (asked once; None when the site hides it)."""
         return self._setup.capabilities()
 
     def close(self) -> None:
