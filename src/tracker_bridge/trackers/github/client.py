@@ -68,6 +68,8 @@ class GitHubClient:
             lazy=True,
         )
         self._requester = self.github.requester
+        self.graphql_url: str = self._requester.graphql_url
+        """The GraphQL endpoint (``/graphql`` on github.com, ``/api/graphql`` on GHES)."""
 
     def send(
         self,
