@@ -202,9 +202,7 @@ class FakeGitHub(FakeServer):
 
     def add_repository(self, full_name: str) -> None:
         """Another repository on this host (another team's, maybe another owner's)."""
-        self.repositories.setdefault(
-            full_name.lower(), _Repository({}, {}, itertools.count(1))
-        )
+        self.repositories.setdefault(full_name.lower(), _Repository({}, {}, itertools.count(1)))
 
     def repository(self, full_name: str) -> _Repository:
         """The issues and labels of one repository on this host (for assertions)."""
@@ -307,7 +305,7 @@ class FakeGitHub(FakeServer):
         return ApiError(status, message).body
 
     def _fault_response(self, request: Request, fault: Fault) -> Response:
-        if self.profile.html_errors:
+        if self.profile.html_errors and fault.status >= 500:
             page = (
                 f"<html><head><title>{fault.status} Bad Gateway</title></head>"
                 f"<body><h1>{fault.message}</h1></body></html>"

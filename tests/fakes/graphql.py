@@ -177,7 +177,7 @@ class _Root:
     def _in(self, full: str) -> _Serving:
         return _Serving(self.fake, full)
 
-    def addSubIssue(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802, A002
+    def addSubIssue(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
         parent_repo, parent = self._find(str(input["issueId"]))
         child_repo, child = self._find(str(input.get("subIssueId") or ""))
         if parent_repo.split("/")[0] != child_repo.split("/")[0]:
@@ -201,7 +201,7 @@ class _Root:
             "subIssue": self._issue(child_repo, child),
         }
 
-    def addComment(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802, A002
+    def addComment(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
         full, issue = self._find(str(input["subjectId"]))
         from fakes.github import ApiError
 
@@ -224,7 +224,7 @@ class _Root:
             "subject": {"__typename": "Issue", **self._issue(full, issue)},
         }
 
-    def updateIssue(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802, A002
+    def updateIssue(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
         full, issue = self._find(str(input["id"]))
         from fakes.github import ApiError
 
@@ -234,7 +234,10 @@ class _Root:
                 self.fake._edit(issue, change)
             except ApiError as exc:
                 raise _Unprocessable(exc.body["message"]) from None
-        return {"clientMutationId": input.get("clientMutationId"), "issue": self._issue(full, issue)}
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "issue": self._issue(full, issue),
+        }
 
 
 class _Serving:

@@ -149,9 +149,9 @@ class GitHubProfile:
     """Repositories on this host (the first is the one the fake's ``full_name`` names)."""
     owner_has_types: bool = True
     html_errors: bool = False
-    """Errors the proxy makes (injected faults) come as HTML pages."""
+    """5xx the proxy makes (injected faults) come as HTML pages; GitHub's own errors pass."""
     retry_after: bool = True
-    """False: rate limits come without ``Retry-After``/``x-ratelimit-reset``."""
+    """False: rate limits come without ``Retry-After``/``x-ratelimit-reset`` (stripped)."""
     sources: tuple[str, ...] = field(default=())
 
 
