@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from tracker_bridge.domain.markup import Markup
 from tracker_bridge.domain.tickets import (
     EvidenceFile,
     EvidenceRef,
@@ -30,6 +31,17 @@ UNVERIFIED = "unverified: "
 """Prefix of a ``validate`` finding that is not a refusal: something the tracker could not check
 (e.g. a site that does not publish its create screens). ``--dry-run`` reports it without
 claiming the ticket would be accepted."""
+
+
+def markup_of(tracker: object) -> Markup:
+    """The markup ``tracker`` renders descriptions and comments in (``plain`` unless it says):
+    data the bridge writes into them is escaped for it (``domain.markup``)."""
+    found = getattr(tracker, "markup", "plain")
+    if found == "jira-wiki":
+        return "jira-wiki"
+    if found == "github-markdown":
+        return "github-markdown"
+    return "plain"
 
 
 @runtime_checkable

@@ -18,10 +18,11 @@ from typing import Any
 from tracker_bridge import templating
 from tracker_bridge.domain.conventions import Conventions, clip
 from tracker_bridge.domain.links import defect_link_id, delegate_link_id
+from tracker_bridge.domain.markup import escaper
 from tracker_bridge.domain.teams import Team
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
 from tracker_bridge.errors import UsageError
-from tracker_bridge.trackers.base import UNVERIFIED, Tracker
+from tracker_bridge.trackers.base import UNVERIFIED, Tracker, markup_of
 from tracker_bridge.workflows import context
 
 
@@ -115,7 +116,10 @@ def run(
     else:
         marker = f"{marker}/{uuid.uuid4().hex[:12]}"
     title, body = templating.render(
-        request.template or team.template, _context(tree, request, team), templates_dir
+        request.template or team.template,
+        _context(tree, request, team),
+        templates_dir,
+        escape=escaper(markup_of(target)),
     )
     new = NewTicket(
         kind=Kind.REMEDIATION,
@@ -178,7 +182,11 @@ def _link_back(
             ),
         )
     if note:
-        source.comment(defect.key, f"Remediation delegated to team {team}: {made.key} {made.url}")
+        esc = escaper(markup_of(source))
+        source.comment(
+            defect.key,
+            f"Remediation delegated to team {esc(team)}: {made.key} {made.url}",
+        )
 
 
 def _context(tree: Tree, request: Request, team: Team) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +20,12 @@ from typing import Any, Literal
 from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
 from tracker_bridge.domain.fingerprint import Fingerprint, event_fingerprints, fingerprint, headline
+from tracker_bridge.domain.markup import escaper
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
 from tracker_bridge.domain.times import as_utc
 from tracker_bridge.errors import BridgeError, TrackerUnavailable, UsageError
-from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.trackers.base import Tracker, markup_of
 from tracker_bridge.workflows import spool
 from tracker_bridge.workflows.evidence import Capture, fit, ref_json
 
@@ -244,12 +246,15 @@ def _record(
 ) -> Result:
     fp, recurrence = base.fingerprint, None
     notes: list[str] = []
+    esc = escaper(markup_of(tracker))
     created = defect is None
     if defect is not None and defect.is_done:
         recurrence, defect = _recur(tracker, conventions, defect, request, base, notes)
         created = created or recurrence == "new-defect"
     if defect is None:
-        defect = tracker.create(_new_defect(conventions, message, fp, request, base.event_id))
+        defect = tracker.create(
+            _new_defect(conventions, message, fp, request, base.event_id, esc=esc)
+        )
     elif base.matched_by in ("similar", "fingerprint"):
         # Every line of the event, so each one alone reaches this defect next time.
         for key in dict.fromkeys(f.key for f in event_fingerprints(message)):
@@ -261,7 +266,7 @@ def _record(
             kind=Kind.OBSERVATION,
             title=base.title,
             message=message,
-            description=_describe_observation(message, request, observed_at, files),
+            description=_describe_observation(message, request, observed_at, files, esc),
             parent=defect.key,
             instance=normalize(request.instance),
             observed_at=observed_at,
@@ -276,7 +281,7 @@ def _record(
     refs = tracker.attach(observation.key, files) if files else []
     if recurrence == "commented":
         tracker.comment(
-            defect.key, f"Seen again after it was done: {observation.key} ({base.title})."
+            defect.key, f"Seen again after it was done: {observation.key} ({esc(base.title)})."
         )
     return Result(
         observation=observation.key,
@@ -304,6 +309,7 @@ def _recur(
     notes: list[str],
 ) -> tuple[str, Ticket]:
     policy = conventions.on_recurrence
+    esc = escaper(markup_of(tracker))
     if policy == "reopen":
         try:
             tracker.reopen(defect.key)
@@ -314,10 +320,11 @@ def _recur(
             notes.append(f"warning: {defect.key} could not be reopened: {exc}")
             tracker.comment(
                 defect.key,
-                f"Seen again ({base.title}), but the bridge could not reopen it: {exc.message}",
+                f"Seen again ({esc(base.title)}), but the bridge could not reopen it: "
+                f"{esc(exc.message)}",
             )
             return "reopen-failed", defect
-        tracker.comment(defect.key, f"Reopened: seen again ({base.title}).")
+        tracker.comment(defect.key, f"Reopened: seen again ({esc(base.title)}).")
         return "reopened", defect
     if policy == "new-defect":
         fresh = tracker.create(
@@ -328,6 +335,7 @@ def _recur(
                 request,
                 base.event_id,
                 related=defect.key,
+                esc=esc,
             )
         )
         return "new-defect", fresh
@@ -341,15 +349,19 @@ def _new_defect(
     request: Request,
     event_id: str,
     related: str | None = None,
+    esc: Callable[[str], str] = str,
 ) -> NewTicket:
+    """The defect for ``message``; its description holds data only through ``esc`` (the
+    tracker's markup), so no message or instance becomes structure there."""
     # The identifying line names the defect: a stack trace's exception line, not its frames.
     return NewTicket(
         kind=Kind.DEFECT,
         title=clip(normalize(headline(message) or message), 255),
         message=message,
         description=(
-            f"Defect first seen on {normalize(request.instance)}.\n\n"
-            f"Error message:\n{message}\n\nTemplate: {fp.template}\nFingerprint: {fp.key}\n"
+            f"Defect first seen on {esc(normalize(request.instance))}.\n\n"
+            f"Error message:\n{esc(message)}\n\nTemplate: {esc(fp.template)}\n"
+            f"Fingerprint: {fp.key}\n"
             + (f"\nRecurrence of {related}, which had been done.\n" if related else "")
         ),
         fingerprints=tuple(dict.fromkeys(f.key for f in event_fingerprints(message))),
@@ -360,26 +372,34 @@ def _new_defect(
 
 
 def _describe_observation(
-    message: str, request: Request, observed_at: datetime, files: list[EvidenceFile]
+    message: str,
+    request: Request,
+    observed_at: datetime,
+    files: list[EvidenceFile],
+    esc: Callable[[str], str] = str,
 ) -> str:
+    """The observation's description; every value from the wild goes through ``esc``."""
     lines = [
-        f"Observed on {normalize(request.instance)} at {observed_at.isoformat()}.",
+        f"Observed on {esc(normalize(request.instance))} at {observed_at.isoformat()}.",
         "",
         "Error message:",
-        message,
+        esc(message),
     ]
     if request.impact:
-        lines += ["", f"Impact: {request.impact}"]
+        lines += ["", f"Impact: {esc(request.impact)}"]
     if request.duration is not None:
         lines += ["", f"Duration: {durations.format(request.duration)}"]
     if request.actions:
-        lines += ["", "Actions taken:", *(f"- {a}" for a in request.actions)]
+        lines += ["", "Actions taken:", *(f"- {esc(a)}" for a in request.actions)]
     if files:
         lines += [
             "",
             "Evidence:",
             # a file name is data: one line each, whatever it holds
-            *(f"- {normalize(f.name)} ({len(f.data)} bytes, {normalize(f.source)})" for f in files),
+            *(
+                f"- {esc(normalize(f.name))} ({len(f.data)} bytes, {esc(normalize(f.source))})"
+                for f in files
+            ),
         ]
     return "\n".join(lines)
 

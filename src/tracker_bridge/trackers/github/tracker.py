@@ -102,6 +102,9 @@ def build(settings: TrackerSettings, conventions: Conventions) -> GitHubTracker:
 class GitHubTracker:
     """The ``Tracker`` protocol on one GitHub repository."""
 
+    markup = "github-markdown"
+    """What bodies and comments are written in: data is escaped for it."""
+
     def __init__(
         self,
         *,

@@ -43,7 +43,8 @@ _EVIDENCE_NAME = re.compile(r"^(?P<stem>.*)\.(?P<sha>[0-9a-f]{64})(?P<suffix>\.[
 
 def evidence_filename(name: str, sha256: str) -> str:
     """The attachment name for a piece of evidence: ``<stem>.<sha256><suffix>``, clipped."""
-    base = name.replace("/", "_").replace("\\", "_") or "evidence"
+    # one line: a file name is data, and Jira shows attachment names as they are
+    base = " ".join(name.replace("/", "_").replace("\\", "_").split()) or "evidence"
     stem, dot, suffix = base.rpartition(".")
     if not dot or not stem or len(suffix) > 16:
         stem, suffix = base, ""

@@ -94,6 +94,9 @@ def build(settings: TrackerSettings, conventions: Conventions) -> JiraTracker:
 class JiraTracker:
     """A Jira project (Cloud or Data Center) as a ``Tracker``."""
 
+    markup = "jira-wiki"
+    """What descriptions and comments are written in (REST v2): data is escaped for it."""
+
     def __init__(
         self,
         *,
