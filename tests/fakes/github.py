@@ -347,6 +347,8 @@ class FakeGitHub(FakeServer):
 
     def _route(self, request: Request, method: str, path: str) -> Response:
         parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts == ["user"] and method == "GET":
+            return self._json(self._me())
         if len(parts) < 3 or parts[0] != "repos":
             raise ApiError(404, "Not Found")
         owner, repo, rest = parts[1], parts[2], parts[3:]
@@ -886,6 +888,15 @@ class FakeGitHub(FakeServer):
             },
         }
 
+    def _me(self) -> dict[str, Any]:
+        schema = self.spec.spec["components"]["schemas"]["private-user"]
+        data: dict[str, Any] = {
+            n: _placeholder(schema["properties"][n]) for n in schema["required"]
+        }
+        data.update(self._user_json())
+        data.update(login="bridge-bot", name="Bridge Bot", email=None, type="User")
+        return data
+
     def _repository_json(self, repo: str) -> dict[str, Any]:
         schema = self.spec.spec["components"]["schemas"]["full-repository"]
         data: dict[str, Any] = {}
@@ -909,6 +920,13 @@ class FakeGitHub(FakeServer):
             homepage=None,
             language=None,
             mirror_url=None,
+            permissions={
+                "admin": False,
+                "maintain": False,
+                "push": self.push_access,
+                "triage": self.push_access,
+                "pull": True,
+            },
         )
         return data
 

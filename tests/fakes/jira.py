@@ -66,6 +66,12 @@ untyped (``description``, comment ``body``), so no schema patch is needed for th
 
 DC_LENIENCIES = (
     Leniency(
+        "/paths/~1api~12~1field/get/responses/200/content/application~1json/schema",
+        {"type": "array", "items": {"$ref": "#/components/schemas/FieldBean"}},
+        "DC 10.3 documents one field; Jira answers the list of all fields ('Returns a list of "
+        "all fields', as the same operation's description says).",
+    ),
+    Leniency(
         "/paths/~1api~12~1issue~1createmeta~1{projectIdOrKey}~1issuetypes~1{issueTypeId}/get/"
         "responses/200/content/application~1json/schema",
         {
@@ -433,6 +439,8 @@ class FakeJira(FakeServer):
         self._gate(method, rest)
         if head == "serverInfo" and method == "GET":
             return self._json(self._server_info())
+        if head == "myself" and method == "GET":
+            return self._json(self._myself())
         if head == "field" and len(rest) == 1 and method == "GET":
             return self._json(
                 [
@@ -564,6 +572,27 @@ class FakeJira(FakeServer):
 
     # -- resources -------------------------------------------------------------------------
 
+    def _myself(self) -> dict[str, Any]:
+        if self.flavour == "cloud":
+            return {
+                "self": f"{self.url}/rest/api/2/user?accountId=5b10a2844c20165700ede21g",
+                "accountId": "5b10a2844c20165700ede21g",
+                "accountType": "atlassian",
+                "emailAddress": EMAIL,
+                "displayName": "Bridge Bot",
+                "active": True,
+                "timeZone": "UTC",
+            }
+        return {
+            "self": f"{self.url}/rest/api/2/user?username=bridge-bot",
+            "key": "JIRAUSER10100",
+            "name": "bridge-bot",
+            "emailAddress": EMAIL,
+            "displayName": "Bridge Bot",
+            "active": True,
+            "timeZone": "UTC",
+        }
+
     def _server_info(self) -> dict[str, Any]:
         if self.flavour == "cloud":
             return {
@@ -574,11 +603,12 @@ class FakeJira(FakeServer):
                 "buildNumber": 100280,
                 "serverTitle": "Fake Jira",
             }
+        version = self.profile.version
         return {
             "baseUrl": self.url,
             "deploymentType": "Server",
-            "version": "10.3.4",
-            "versionNumbers": [10, 3, 4],
+            "version": version,
+            "versionNumbers": [int(n) for n in version.split(".")],
             "buildNumber": 10030004,
             "serverTitle": "Fake Jira DC",
         }

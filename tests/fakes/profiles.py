@@ -63,6 +63,8 @@ class JiraProfile:
     """False: 429 and 503 come without ``Retry-After`` (the proxy strips it)."""
     creates_in: str = ""
     """A project every create lands in, whatever was asked (a misrouting create plugin)."""
+    version: str = "10.3.4"
+    """What ``/serverInfo`` says (Data Center)."""
     sources: tuple[str, ...] = field(default=())
     """Where each deviation was reported."""
 
@@ -79,6 +81,7 @@ JIRA_PROFILES = {
         JiraProfile(
             "jira-dc-8.20",
             "datacenter",
+            version="8.20.10",
             missing=frozenset({"attachment/meta", "mypermissions", "createmeta"}),
             search_post=False,
             page_total=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from tracker_bridge.domain.markup import Markup
 from tracker_bridge.domain.tickets import (
@@ -31,6 +31,37 @@ UNVERIFIED = "unverified: "
 """Prefix of a ``validate`` finding that is not a refusal: something the tracker could not check
 (e.g. a site that does not publish its create screens). ``--dry-run`` reports it without
 claiming the ticket would be accepted."""
+
+
+Health = Literal["ok", "degraded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing ``bridge doctor`` checked on a tracker, and how it went."""
+
+    check: str
+    """What was checked: ``reachable``, ``authenticated``, ``project``, ``issue types``, ..."""
+    health: Health
+    """``ok``; ``degraded``: works with a cost (``cost``); ``failed``: the bridge cannot work."""
+    detail: str
+    cost: str = ""
+    """What a degradation costs (requests, a feature that stops)."""
+    fix: str = ""
+    """What to change, usually a bridge.toml line (``[conventions] link_type = "Relates"``)."""
+
+
+@runtime_checkable
+class Diagnosable(Protocol):
+    """A tracker that can tell what works on its site (``bridge doctor``); reads only."""
+
+    def diagnose(self, *, issue_type: str = "") -> list[Finding]:
+        """Every check, in order; stops early only when the site cannot be reached at all.
+
+        ``issue_type``: check for a team's delegated work of that type (filed and linked there,
+        never transitioned by the bridge) instead of the bridge's own tickets. A ``fix`` naming
+        ``[team]`` means that team's section of bridge.toml."""
+        ...
 
 
 def markup_of(tracker: object) -> Markup:

@@ -98,6 +98,8 @@ class Marks:
             return None
         self._types = None
         available = self.types()
+        if not available:  # an owner without types: the kind label says what the issue is
+            return None
         return TrackerRefused(
             f"{self._map.repository} has no issue type {new.issue_type!r}"
             + (f" (it has: {', '.join(sorted(available.values()))})." if available else "."),

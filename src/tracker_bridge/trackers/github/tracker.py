@@ -43,8 +43,9 @@ from tracker_bridge.domain.tickets import (
     Tree,
 )
 from tracker_bridge.errors import ConfigError, NotFoundError, TrackerRefused, UsageError
-from tracker_bridge.trackers.base import Capabilities
+from tracker_bridge.trackers.base import Capabilities, Finding
 from tracker_bridge.trackers.github import body as gb
+from tracker_bridge.trackers.github import doctor
 from tracker_bridge.trackers.github import evidence as ge
 from tracker_bridge.trackers.github import graphql as gq
 from tracker_bridge.trackers.github.branch import EvidenceBranch
@@ -142,6 +143,7 @@ class GitHubTracker:
             branch=evidence_branch,
             html_root=self._issues.html_root,
         )
+        self._doctor = (evidence_repository or repository, evidence_branch, issue_types)
         self._by_fingerprint: dict[str, int | None] = {}
         self._by_event: dict[str, int | None] = {}
         self._unlinked: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -153,6 +155,19 @@ class GitHubTracker:
         return self._client.round_trips
 
     # -- reading --------------------------------------------------------------------------------
+
+    def diagnose(self, *, issue_type: str = "") -> list[Finding]:
+        """What works on this repository and what does not (``bridge doctor``); reads only."""
+        evidence_repository, branch, use_types = self._doctor
+        return doctor.diagnose(
+            self._client,
+            self._map,
+            self.conventions,
+            issue_type=issue_type,
+            use_types=use_types,
+            evidence_repository=evidence_repository,
+            evidence_branch=branch,
+        )
 
     def capabilities(self) -> Capabilities:
         """GitHub's limits: titles kept to 255 for portability, labels to 50, files to 100 MB."""
@@ -360,7 +375,7 @@ class GitHubTracker:
             refusal = self._marks.refused(new)
             if refusal is not None:
                 raise refusal
-            issue_type = None
+            issue_type = None  # and from now on, for this run
 
     def _flush_links(self, only: int | None = None) -> None:
         """Send the sub-issue links ``create`` held back (all, or the one of issue ``only``)."""

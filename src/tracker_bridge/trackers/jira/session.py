@@ -276,9 +276,9 @@ class JiraSession:
                 return
 
     def _page(self, api_path: str, body: dict[str, Any], what: str) -> Any:
-        return self.call(what, lambda: self._search_request(api_path, body, what))
+        return self.call(what, lambda: self.search_page(api_path, body, what))
 
-    def _search_request(self, api_path: str, body: dict[str, Any], what: str) -> Any:
+    def search_page(self, api_path: str, body: dict[str, Any], what: str) -> Any:
         """One search page: POST (the JQL may be long), or GET with the same query on sites
         whose proxy or version refuses POST (405; remembered for the run)."""
         if not self.search_by_get:
@@ -295,9 +295,9 @@ class JiraSession:
         """The first match of ``query``, without retries (for use inside a retry's recovery)."""
         body: dict[str, Any] = {"jql": query, "fields": list(fields), "maxResults": 1}
         if self.is_cloud():
-            page = self._search_request("search/jql", body, what)
+            page = self.search_page("search/jql", body, what)
         else:
-            page = self._search_request("search", {**body, "startAt": 0}, what)
+            page = self.search_page("search", {**body, "startAt": 0}, what)
         issues: list[dict[str, Any]] = page.get("issues", [])
         return issues
 

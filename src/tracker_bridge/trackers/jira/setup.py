@@ -123,6 +123,21 @@ class ProjectSetup:
         ]
         return problems + self._link_problems + self._missing(needed) + self._type_findings
 
+    def parts(self) -> dict[str, list[str]]:
+        """The set-up problems by subject (project, issue types, link type), read once."""
+        self.problems()
+        return {
+            "project": list(self._project_problems),
+            "issue types": list(self._type_findings),
+            "link type": list(self._link_problems),
+        }
+
+    @property
+    def granted(self) -> set[str] | None:
+        """The permissions this account holds in the project; None when the site hides them."""
+        self.problems()
+        return None if self._granted is None else set(self._granted)
+
     def _missing(self, needed: Sequence[str]) -> list[str]:
         if self._granted is None:
             return []

@@ -56,8 +56,8 @@ from tracker_bridge.errors import (
     TrackerRefused,
     UsageError,
 )
-from tracker_bridge.trackers.base import UNVERIFIED, Capabilities
-from tracker_bridge.trackers.jira import fields, jql, markup, setup
+from tracker_bridge.trackers.base import UNVERIFIED, Capabilities, Finding
+from tracker_bridge.trackers.jira import doctor, fields, jql, markup, setup
 from tracker_bridge.trackers.jira.edits import IssueEditor
 from tracker_bridge.trackers.jira.evidence import EvidenceStore, evidence_filename
 from tracker_bridge.trackers.jira.fields import label
@@ -139,6 +139,12 @@ class JiraTracker:
         issue types need not exist in this project; that one must.
         """
         self._setup.check(explicit_type=explicit_type)
+
+    def diagnose(self, *, issue_type: str = "") -> list[Finding]:
+        """What works on this site and what does not (``bridge doctor``); reads only."""
+        return doctor.diagnose(
+            self._session, self._setup, self.conventions, self.project, issue_type=issue_type
+        )
 
     def degradations(self) -> dict[str, str]:
         """What this site does not answer (by endpoint) and what that costs, found so far."""
