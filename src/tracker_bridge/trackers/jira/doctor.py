@@ -67,6 +67,8 @@ def diagnose(
         out.append(Finding("authenticated", "ok", f"as {who}" + (f" ({mail})" if mail else "")))
     out.append(_deployment(session))
     out += _setup(setup, conventions, project, issue_type)
+    if any(f.check == "project" and f.health == "failed" for f in out):
+        return out  # everything else asks about the project
     out.append(_search(session, project, conventions))
     if issue_type:
         out.append(Finding("transitions", "ok", "not needed: the team moves its own tickets"))
@@ -118,7 +120,8 @@ def _setup(
         return [Finding("project", "failed", exc.message, fix=exc.hint or "")]
     out: list[Finding] = []
     if parts["project"]:
-        return [Finding("project", "failed", p, fix="[tracker] project") for p in parts["project"]]
+        fix = '[tracker] project = "KEY" (a project this account can see)'
+        return [Finding("project", "failed", p, fix=fix) for p in parts["project"]]
     out.append(Finding("project", "ok", f"{project} ({len(setup.type_ids)} issue types)"))
     types = {
         "defect": conventions.defect_type,
