@@ -146,7 +146,7 @@ def test_a_full_parent_in_the_batch_keeps_the_evidence(conventions: Conventions)
         assert fake.violations == []
 
 
-def test_user_owned_repository_drops_the_conventional_type_and_names_an_asked_one(
+def test_user_owned_repository_drops_the_type_and_an_unknown_one_is_named(
     conventions: Conventions,
 ) -> None:
     with FakeGitHub(profile="github-user-owned") as fake:
@@ -155,8 +155,11 @@ def test_user_owned_repository_drops_the_conventional_type_and_names_an_asked_on
         assert fake.issues[int(made.key.rsplit("#", 1)[1])].type is None
         tracker.create(new_defect(conventions, "Disk gone", fp="1111111111111111"))
         assert fake.count("POST", "/issues") == 3  # one refused for its type, then no more
-        with pytest.raises(TrackerRefused, match="no issue type 'Story'"):
-            tracker.create(NewTicket(kind=Kind.REMEDIATION, title="x", issue_type="Story"))
+        # a team's own type, where the owner has none: dropped too (the kind label says it)
+        asked = tracker.create(NewTicket(kind=Kind.REMEDIATION, title="x", issue_type="Story"))
+        assert fake.issues[int(asked.key.rsplit("#", 1)[1])].type is None
+    with FakeGitHub() as fake, pytest.raises(TrackerRefused, match=r"no issue type 'Story'.*Bug"):
+        hub(fake).create(NewTicket(kind=Kind.REMEDIATION, title="x", issue_type="Story"))
 
 
 def test_proxy_html_pages_and_limits_without_a_wait_are_retried(conventions: Conventions) -> None:
