@@ -34,6 +34,7 @@ import base64
 import hashlib
 import itertools
 import json
+import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -1195,6 +1196,10 @@ class FakeJira(FakeServer):
         return found
 
     def _run_jql(self, jql: str) -> list[FakeIssue]:
+        if self.profile.ignores_label_clauses:
+            jql = re.sub(
+                r'labels (?:=|in) (?:"(?:[^"\\]|\\.)*"|\([^)]*\))', "project is not EMPTY", jql
+            )
         try:
             query: Query = parse_jql(jql)
         except JqlError as exc:

@@ -63,6 +63,8 @@ class JiraProfile:
     """False: 429 and 503 come without ``Retry-After`` (the proxy strips it)."""
     creates_in: str = ""
     """A project every create lands in, whatever was asked (a misrouting create plugin)."""
+    ignores_label_clauses: bool = False
+    """``labels = "x"`` holds for every issue (a search index that lost the labels field)."""
     version: str = "10.3.4"
     """What ``/serverInfo`` says (Data Center)."""
     sources: tuple[str, ...] = field(default=())

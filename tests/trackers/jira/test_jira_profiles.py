@@ -207,3 +207,21 @@ def test_proxy_html_pages_and_429_without_retry_after() -> None:
         site.fail(403, times=1, method="POST")
         with pytest.raises(TrackerRefused, match="an HTML page, not Jira's JSON"):
             tracker.comment(made.defect or "", "note")
+
+
+def test_9_lookups_check_what_a_site_that_ignores_label_clauses_returns() -> None:
+    lost = with_changes("jira-dc", name="jira-lost-labels", ignores_label_clauses=True)
+    with FakeJira(profile=lost) as site:
+        conv = Conventions()
+        site.add_issue("made by hand", issuetype="Bug", labels=("other",))
+        first = _observe(make_tracker(site, conv), event_id="ev-1")
+        other = _observe(make_tracker(site, conv), message="Queue stuck", event_id="ev-2")
+        assert other.defect != first.defect and other.defect_created
+        assert not other.replayed  # ev-1's ticket was not passed off as ev-2's
+        again = _observe(make_tracker(site, conv), event_id="ev-1")
+        assert again.replayed and again.observation == first.observation
+        tracker = make_tracker(site, conv)
+        assert {t.key for t in tracker.defects()} == {first.defect, other.defect}
+        found = tracker.find_by_fingerprint(observe.fingerprint("Queue stuck").key)
+        assert found is not None and found.key == other.defect
+        assert site.violations == []

@@ -291,9 +291,11 @@ class JiraSession:
         params = {k: ",".join(v) if isinstance(v, list) else v for k, v in body.items()}
         return self.request("GET", api_path, what=what, params=params)
 
-    def search_once(self, query: str, fields: Sequence[str], what: str) -> list[dict[str, Any]]:
-        """The first match of ``query``, without retries (for use inside a retry's recovery)."""
-        body: dict[str, Any] = {"jql": query, "fields": list(fields), "maxResults": 1}
+    def search_once(
+        self, query: str, fields: Sequence[str], what: str, size: int = 1
+    ) -> list[dict[str, Any]]:
+        """The first ``size`` matches of ``query``, without retries (inside a retry's recovery)."""
+        body: dict[str, Any] = {"jql": query, "fields": list(fields), "maxResults": size}
         if self.is_cloud():
             page = self.search_page("search/jql", body, what)
         else:

@@ -68,7 +68,8 @@ if TYPE_CHECKING:
     from tracker_bridge.settings import TrackerSettings
 
 FINGERPRINT_PAGE = 20
-"""Defects one fingerprint lookup weighs against each other (more is a data problem)."""
+"""Matches one lookup (fingerprint, event marker) reads and checks: a correct site returns one or
+a few; a site that ignores the clause returns others first, which are checked out."""
 
 
 def build(settings: TrackerSettings, conventions: Conventions) -> JiraTracker:
@@ -256,19 +257,33 @@ class JiraTracker:
                 FINGERPRINT_PAGE,
             )
         )
-        return preferred(found)
+        return preferred(
+            [t for t in found if t.kind is Kind.DEFECT and fingerprint in t.fingerprints]
+        )
 
     def find_by_event(self, event_id: str) -> Ticket | None:
         """The ticket labelled with this event's idempotency marker: one search request."""
         if event_id in self._created:
             return self._created[event_id]
-        query = self._in_project(jql.equals("labels", self.conventions.event_label(event_id)))
-        return self._first(f"{query} ORDER BY created ASC", "looking up an event id")
+        marker = label(self.conventions.event_label(event_id))
+        query = self._in_project(jql.equals("labels", marker))
+        # checked: a site that ignored the clause must not pass another ticket off as this
+        # event, nor hide it behind others (one page of a few, one request either way)
+        found = self._search(
+            f"{query} ORDER BY created ASC",
+            what="looking up an event id",
+            page_size=FINGERPRINT_PAGE,
+            remember=True,
+        )
+        return next(
+            (t for t in itertools.islice(found, FINGERPRINT_PAGE) if marker in t.labels), None
+        )
 
     def defects(self) -> Iterator[Ticket]:
         """Every defect in the project, 100 per request; nothing is kept per defect."""
         query = self._in_project(jql.equals("labels", self.conventions.defect_label))
-        return self._search(f"{query} ORDER BY created DESC", what="listing defects")
+        found = self._search(f"{query} ORDER BY created DESC", what="listing defects")
+        return (t for t in found if t.kind is Kind.DEFECT)
 
     def scan(self, title_prefix: str) -> Iterator[Ticket]:
         """Marked tickets and tickets titled like observations, page by page, no extra requests.
@@ -380,8 +395,11 @@ class JiraTracker:
     def _find_event_fresh(self, event_id: str) -> Ticket | None:
         query = self._in_project(jql.equals("labels", self.conventions.event_label(event_id)))
         what = "checking whether the create landed"
-        for raw in self._session.search_once(query, fields.FIELDS, what):
-            return self._ticket(raw, remember=True)
+        marker = label(self.conventions.event_label(event_id))
+        for raw in self._session.search_once(query, fields.FIELDS, what, FINGERPRINT_PAGE):
+            found = self._ticket(raw, remember=True)
+            if marker in found.labels:
+                return found
         return None
 
     def validate(self, new: NewTicket) -> tuple[str, ...]:
