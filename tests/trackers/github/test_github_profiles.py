@@ -14,7 +14,7 @@ from support.contract import TrackerContract, new_defect, new_observation
 from tracker_bridge.bridge import Bridge
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket
-from tracker_bridge.errors import TrackerRefused
+from tracker_bridge.errors import TrackerRefused, TrackerUnavailable
 from tracker_bridge.settings import Settings
 from tracker_bridge.trackers.github import GitHubTracker
 from tracker_bridge.workflows import observe
@@ -206,3 +206,26 @@ repository = "other/infra"
         )
         assert "acme/platform/issues/1" in (home.body or "")
         assert fake.violations == []
+
+
+def test_a_held_back_link_that_cannot_be_sent_does_not_hide_the_error(
+    conventions: Conventions,
+) -> None:
+    with FakeGitHub() as fake:
+        tracker = hub(fake, max_retry_wait=0)
+        defect = tracker.create(new_defect(conventions, "Disk full"))
+        obs = tracker.create(
+            new_observation(
+                conventions,
+                defect.key,
+                "Disk full",
+                "h",
+                evidence=tuple(f.ref() for f in _files(1)),
+            )
+        )
+        fake.fail(503, times=10)
+        with pytest.raises(TrackerUnavailable):
+            tracker.attach(obs.key, list(_files(1)))
+        tracker.close()  # the link held back is let go quietly; the label still ties the child
+        fake.faults.clear()
+        assert hub(fake).get(obs.key).parent == defect.key

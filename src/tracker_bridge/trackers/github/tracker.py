@@ -42,7 +42,13 @@ from tracker_bridge.domain.tickets import (
     Ticket,
     Tree,
 )
-from tracker_bridge.errors import ConfigError, NotFoundError, TrackerRefused, UsageError
+from tracker_bridge.errors import (
+    BridgeError,
+    ConfigError,
+    NotFoundError,
+    TrackerRefused,
+    UsageError,
+)
 from tracker_bridge.trackers.base import Capabilities, Finding
 from tracker_bridge.trackers.github import body as gb
 from tracker_bridge.trackers.github import doctor
@@ -604,9 +610,16 @@ class GitHubTracker:
         self._parents.set_parent(self._map.number(key), self._map.number(parent))
 
     def close(self) -> None:
-        """Send the sub-issue links still held back, then close PyGithub's connection pools."""
+        """Send the sub-issue links still held back, then close PyGithub's connection pools.
+
+        A link that cannot be sent now is let go: the parent label and the body's reference
+        already tie the child (only GitHub's sub-issue view lacks it), and an error here would
+        hide the one that ended the run.
+        """
         try:
             self._flush_links()
+        except BridgeError:
+            self._unlinked.clear()
         finally:
             self._client.close()
 
