@@ -997,7 +997,8 @@ class FakeJira(FakeServer):
         return comment
 
     def _attach(self, issue: FakeIssue, request: Request) -> list[dict[str, Any]]:
-        if request.headers.get("X-Atlassian-Token") != "no-check":
+        token = request.headers.get("X-Atlassian-Token")
+        if token != "no-check" or "X-Atlassian-Token" in self.profile.strips_headers:
             raise ApiError(403, "XSRF check failed")
         if not self.can("CREATE_ATTACHMENTS", issue.project):
             raise ApiError(403, "You do not have permission to create attachments for this issue.")

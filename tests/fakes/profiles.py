@@ -61,6 +61,9 @@ class JiraProfile:
     """Errors the proxy makes (injected faults) come as HTML pages, never JSON."""
     retry_after: bool = True
     """False: 429 and 503 come without ``Retry-After`` (the proxy strips it)."""
+    strips_headers: frozenset[str] = frozenset()
+    """Request headers a proxy drops before Jira sees them (``X-Atlassian-Token``: every upload
+    then fails Jira's XSRF check; pycontribs/jira#44, floralvikings/jira-connector#161)."""
     creates_in: str = ""
     """A project every create lands in, whatever was asked (a misrouting create plugin)."""
     ignores_label_clauses: bool = False

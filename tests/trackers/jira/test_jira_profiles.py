@@ -225,3 +225,14 @@ def test_9_lookups_check_what_a_site_that_ignores_label_clauses_returns() -> Non
         found = tracker.find_by_fingerprint(observe.fingerprint("Queue stuck").key)
         assert found is not None and found.key == other.defect
         assert site.violations == []
+
+
+def test_a_proxy_dropping_the_xsrf_header_is_named_not_taken_for_a_permission() -> None:
+    stripping = with_changes(
+        "jira-behind-proxy", name="strips-token", strips_headers=frozenset({"X-Atlassian-Token"})
+    )
+    with FakeJira(profile=stripping) as site:
+        tracker = make_tracker(site, Conventions())
+        made = _observe(tracker)  # the sighting itself needs no upload
+        with pytest.raises(TrackerRefused, match=r"X-Atlassian-Token header .* did not reach Jira"):
+            tracker.attach(made.observation or "", _files(10))

@@ -189,6 +189,15 @@ class JiraSession:
             )
         if status == 400 and _names_missing_issue(response):
             return NotFoundError(f"{what}: {detail}", hint="Check the ticket key.")
+        if status == 403 and "XSRF check failed" in detail:
+            return TrackerRefused(
+                f"{what}: Jira refused it as a cross-site request (XSRF check failed): the "
+                "X-Atlassian-Token header the bridge sends did not reach Jira.",
+                hint="A proxy between here and Jira drops that header; let it through (uploads "
+                "need it), or point [tracker] url past the proxy.",
+                status=status,
+                url=self.url,
+            )
         if status == 403 and permission:
             return TrackerRefused(
                 f"{what}: Jira answered 403 ({detail}); this account lacks the Jira permission "
