@@ -214,10 +214,12 @@ def _choose_defect(
     keys = [f.key for f in event_fingerprints(request.message)]
     for defect in itertools.islice(listing, PAGE):
         known[defect.key] = defect
-    # an open defect wins over a done one: a site may give them all the same ``created``
-    exact = [d for d in known.values() if any(key in d.fingerprints for key in keys)]
-    if exact:
-        return min(exact, key=lambda d: d.is_done), "fingerprint", (), False
+    # the message's own fingerprint before its companions'; then an open defect before a done
+    # one (a site may give them all the same ``created``, so listing order proves nothing)
+    for key in keys:
+        exact = [d for d in known.values() if key in d.fingerprints]
+        if exact:
+            return min(exact, key=lambda d: d.is_done), "fingerprint", (), False
     if len(known) == PAGE:
         for key in keys:
             found = tracker.find_by_fingerprint(key)
