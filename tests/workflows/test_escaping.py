@@ -15,9 +15,9 @@ from support.trackers import make_tracker
 from tracker_bridge import templating
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.markup import ZWSP, escape
-from tracker_bridge.domain.tickets import EvidenceFile
+from tracker_bridge.domain.tickets import EvidenceFile, Kind, Status, Ticket, Tree
 from tracker_bridge.trackers.github import GitHubTracker
-from tracker_bridge.workflows import observe
+from tracker_bridge.workflows import context, observe
 
 WHEN = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
 HOSTILE = (
@@ -132,43 +132,40 @@ def test_github_bodies_and_comments_keep_data_inert() -> None:
 
 @pytest.mark.parametrize("markup", ["jira-wiki", "github-markdown"])
 def test_a_delegated_template_escapes_every_value(markup: str) -> None:
-    context = {
-        "defect": {"key": "OPS-1", "title": HOSTILE, "message": HOSTILE, "url": "https://x/OPS-1"},
-        "team": {"name": "platform", "project": "PLAT"},
-        "stats": {
-            "count": 2,
-            "first_seen": None,
-            "last_seen": None,
-            "instances": [(INSTANCE, 2)],
-            "per_week": None,
-            "median_interval": None,
-            "next_expected": None,
-            "impacts": [HOSTILE],
-            "actions": [],
-        },
-        "observations": [],
-        "remediations": [],
-        "evidence": [
-            {
-                "name": NAME,
-                "size": 9,
-                "sha256": "ab" * 32,
-                "observation": "OPS-2",
-                "url": "https://x/a",
-                "sensitive": False,
-            }
-        ],
-        "vars": {},
-    }
+    defect = Ticket(
+        key="OPS-1",
+        title=HOSTILE,
+        kind=Kind.DEFECT,
+        status=Status.OPEN,
+        created=WHEN,
+        url="https://x.example/OPS-1",
+        message=HOSTILE,
+    )
+    sighting = Ticket(
+        key="OPS-2",
+        title="Handle",
+        kind=Kind.OBSERVATION,
+        status=Status.OPEN,
+        created=WHEN,
+        url="https://x.example/OPS-2",
+        parent="OPS-1",
+        instance=INSTANCE,
+        observed_at=WHEN,
+        impact=HOSTILE,
+        actions=(HOSTILE,),
+        evidence=(EvidenceFile(NAME, b"log line\n", f"file:{NAME}", WHEN).ref("https://x/a"),),
+    )
+    ctx = context.of_defect(Tree(defect, (sighting,)), {}, now=WHEN)
+    ctx["team"] = {"name": "platform", "project": "PLAT"}
     title, body = templating.render(
         "remediation",
-        context,
+        ctx,
         escape=lambda t: escape(t, markup),  # type: ignore[arg-type]
     )
     assert "pwned" in body and "security" in body
     if markup == "jira-wiki":
-        assert _wiki_structure(body.split("## Evidence")[1]) == []
+        assert _wiki_structure(body) == [], body
         assert "\\!http://x/pixel.png\\!" in body
     else:
-        assert _github_structure(body) == []
+        assert _github_structure(body) == [], body
     assert title.startswith("Remediate: ") and "\\" not in title
