@@ -185,9 +185,11 @@ GITHUB_PROFILES = {
             html_errors=True,
             retry_after=False,
             sources=(
-                "https://github.com/OSidorenkov/zabbix-jira/issues/14 (the same proxies front "
-                "GitHub Enterprise Server: 502 pages in HTML)",
-                "docs/github.md: secondary rate limits may come as 403 with only a message",
+                "no GitHub-specific thread found: the reverse-proxy behaviour reported for Jira "
+                "(https://github.com/OSidorenkov/zabbix-jira/issues/14, 502 pages in HTML) "
+                "applied to a GitHub Enterprise Server behind the same kind of proxy",
+                "/work/shared/API_NOTES.md: secondary rate limits may come as 403 with only a "
+                "message",
             ),
         ),
     )
