@@ -1,6 +1,6 @@
 """Round trips and time of `observe` with 3 evidence files on GitHub, beside a naive PyGithub script.
 
-    python benchmarks/github_requests.py [LATENCY_SECONDS]
+    python benchmarks/github_requests.py [LATENCY_SECONDS] [ROUNDS]
 
 Both run in the same process against the fake GitHub of the test suite (``tests/fakes/github.py``)
 on 127.0.0.1, each request delayed by LATENCY_SECONDS (default 0.05, a fast real API call).
@@ -12,10 +12,14 @@ on 127.0.0.1, each request delayed by LATENCY_SECONDS (default 0.05, a fast real
   ``add_sub_issue``, one ``create_comment`` per file. PyGithub's default throttle (0.25 s per
   request, 1 s between writes) is part of its cost; the "naive, no throttle" row shows the same
   script with the throttle off.
+
+The bridge rows are repeated on every GitHub site profile of the fake (``tests/fakes/profiles.py``).
+Medians of ``--rounds`` runs (default 3) are quoted.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from github import Auth, Github
 
 from fakes.github import TOKEN, FakeGitHub
+from fakes.profiles import GITHUB_PROFILES
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.fingerprint import fingerprint
 from tracker_bridge.domain.tickets import EvidenceFile
@@ -52,7 +57,12 @@ def files(run: int) -> tuple[EvidenceFile, ...]:
 
 
 def bridge(fake: FakeGitHub, run: int) -> int:
-    tracker = GitHubTracker(repository=fake.full_name, token=TOKEN, base_url=fake.url)
+    tracker = GitHubTracker(
+        repository=fake.full_name,
+        token=TOKEN,
+        base_url=fake.url,
+        issue_types=fake.owner_has_types,  # as `bridge doctor` advises for user-owned ones
+    )
     request = observe.Request(
         message=MESSAGE, instance=f"db-{run}", evidence=files(run), event_id=f"bench-{run}"
     )
@@ -89,23 +99,39 @@ def naive(fake: FakeGitHub, run: int, *, throttle: bool) -> int:
     return 0
 
 
-def measure(name: str, latency: float, action: Callable[[FakeGitHub, int], int]) -> None:
-    with FakeGitHub(latency=latency) as fake:
-        for run, label in ((1, "new defect"), (2, "known defect")):
-            fake.reset_counts()
-            start = time.perf_counter()
-            action(fake, run)
-            elapsed = time.perf_counter() - start
-            print(f"  {name:<22} {label:<13} {len(fake.requests):3d} requests {elapsed:7.2f} s")
-        assert not fake.violations, fake.violations
+def measure(
+    name: str,
+    latency: float,
+    action: Callable[[FakeGitHub, int], int],
+    rounds: int = 1,
+    profile: str = "github",
+) -> None:
+    counts: dict[str, int] = {}
+    times: dict[str, list[float]] = {"new defect": [], "known defect": []}
+    for _ in range(rounds):
+        with FakeGitHub(latency=latency, profile=profile) as fake:
+            for run, label in ((1, "new defect"), (2, "known defect")):
+                fake.reset_counts()
+                start = time.perf_counter()
+                action(fake, run)
+                times[label].append(time.perf_counter() - start)
+                counts[label] = len(fake.requests)
+            assert not fake.violations, fake.violations
+    for label, spent in times.items():
+        print(
+            f"  {name:<30} {label:<13} {counts[label]:3d} requests "
+            f"{statistics.median(spent):7.2f} s"
+        )
 
 
 def main() -> None:
     latency = float(sys.argv[1]) if len(sys.argv) > 1 else 0.05
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     print(f"observe with 3 evidence files; {latency * 1000:.0f} ms per request on the fake GitHub")
-    measure("bridge", latency, bridge)
+    for profile in GITHUB_PROFILES:
+        measure(f"bridge ({profile})", latency, bridge, rounds, profile)
     measure("naive PyGithub", latency, lambda f, r: naive(f, r, throttle=True))
-    measure("naive, no throttle", latency, lambda f, r: naive(f, r, throttle=False))
+    measure("naive, no throttle", latency, lambda f, r: naive(f, r, throttle=False), rounds)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ request. The baseline is written the way the ``jira`` library's documentation su
 ``JIRA(server, basic_auth=...)``, ``search_issues``, ``create_issue``, ``create_issue_link``,
 ``add_attachment`` once per file. Ours is ``JiraTracker``: find the defect, create the observation
 already linked, index the files' provenance in its description, upload all files in one multipart
-request.
+request. The same run repeats ours on every site profile of the fake (``tests/fakes/profiles.py``:
+Data Center 8.20, a locked-down site, a site behind a proxy), with ``deployment = "auto"``.
 
     python benchmarks/jira_requests.py [--latency 0.05] [--rounds 5]
 """
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from jira import JIRA  # noqa: E402
 
 from fakes.jira import EMAIL, TOKEN, FakeJira  # noqa: E402
+from fakes.profiles import JIRA_PROFILES  # noqa: E402
 from tracker_bridge.domain.conventions import Conventions, format_title  # noqa: E402
 from tracker_bridge.domain.fingerprint import fingerprint  # noqa: E402
 from tracker_bridge.domain.tickets import EvidenceFile  # noqa: E402
@@ -88,29 +90,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conv = Conventions()
     rows = []
-    for flavour in ("cloud", "datacenter"):
-        with FakeJira(flavour, latency=args.latency) as fake:
+    standard = [("cloud", "jira-cloud"), ("datacenter", "jira-dc")]
+    deviant = [(p.flavour, name) for name, p in JIRA_PROFILES.items() if not p.standard]
+    for flavour, profile in standard + deviant:
+        with FakeJira(profile=profile, latency=args.latency) as fake:
             seed(fake, conv)
             tracker = JiraTracker(
                 url=fake.url,
                 project="OPS",
                 conventions=conv,
-                deployment=flavour,
+                deployment=flavour if JIRA_PROFILES[profile].standard else "auto",
                 email=EMAIL if flavour == "cloud" else "",
                 token=TOKEN,
             )
             first = measure(fake, ours, fake, conv, "first", tracker)
             steady = [measure(fake, ours, fake, conv, f"r{i}", tracker) for i in range(args.rounds)]
-            rows.append((f"ours ({flavour}), first observe of a run", *first))
+            rows.append((f"ours ({profile}), first observe of a run", *first))
             rows.append(
                 (
-                    f"ours ({flavour}), each further observe",
+                    f"ours ({profile}), each further observe",
                     steady[0][0],
                     statistics.median(t for _, t in steady),
                 )
             )
             tracker.close()
-            if flavour == "cloud":
+            if profile == "jira-cloud":
                 ours_violations = len(fake.violations)
                 fake.reject_invalid = False  # the library sends "comment": null, see below
                 with warnings.catch_warnings():
@@ -143,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"observe, known defect, {len(FILES)} evidence files, {args.latency * 1000:.0f} ms/request"
     )
-    print(f"{'':48} {'requests':>8} {'time':>9}")
+    print(f"{'':56} {'requests':>8} {'time':>9}")
     for label, count, seconds in rows:
-        print(f"{label:48} {count:>8} {seconds * 1000:>7.0f}ms")
+        print(f"{label:56} {count:>8} {seconds * 1000:>7.0f}ms")
     return 0
 
 

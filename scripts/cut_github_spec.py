@@ -22,6 +22,7 @@ DEFAULT_SPEC = Path("/work/shared/specs/github-rest.openapi.json.gz")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "specs" / "github.slice.json"
 
 OPERATIONS: dict[str, tuple[str, ...]] = {
+    "/user": ("get",),
     "/repos/{owner}/{repo}": ("get",),
     "/repos/{owner}/{repo}/issues": ("get", "post"),
     "/repos/{owner}/{repo}/issues/{issue_number}": ("get", "patch"),

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CLOUD_OPERATIONS = {
     "/rest/api/3/serverInfo": ["get"],
+    "/rest/api/3/myself": ["get"],
     "/rest/api/3/field": ["get"],
     "/rest/api/3/project/{projectIdOrKey}": ["get"],
     "/rest/api/3/issueLinkType": ["get"],
@@ -43,6 +44,7 @@ CLOUD_OPERATIONS = {
 
 DC_OPERATIONS = {
     "/api/2/serverInfo": ["get"],
+    "/api/2/myself": ["get"],
     "/api/2/field": ["get"],
     "/api/2/project/{projectIdOrKey}": ["get"],
     "/api/2/issueLinkType": ["get"],

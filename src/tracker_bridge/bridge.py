@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tracker_bridge.workflows.changes import Outcome
     from tracker_bridge.workflows.check import Report
     from tracker_bridge.workflows.delegate import Result as Delegated
+    from tracker_bridge.workflows.doctor import Result as Diagnosis
     from tracker_bridge.workflows.evidence import Added
     from tracker_bridge.workflows.listing import Filter as Listed
     from tracker_bridge.workflows.listing import Row
@@ -339,6 +340,34 @@ class Bridge:
         from tracker_bridge.workflows import resolve as flow
 
         return flow.reopen(self.existing, key, note=note, dry_run=dry_run)
+
+    # -- the site check ---------------------------------------------------------------------
+
+    def doctor(self) -> Diagnosis:
+        """What works on the configured tracker and every team's (each checked once), what is
+        degraded and what it costs, and what to change in bridge.toml. Reads only."""
+        from tracker_bridge import trackers
+        from tracker_bridge.workflows import doctor as flow
+
+        conventions = self.settings.conventions_value()
+
+        def ours() -> Tracker:
+            return trackers.build(self.settings.tracker, conventions)
+
+        def team(name: str) -> Callable[[], Tracker]:
+            return lambda: self.team_tracker(name)[0]
+
+        targets = [flow.Target("tracker", ours)]
+        targets += [
+            flow.Target(
+                f"team {name}",
+                team(name),
+                team=name,
+                issue_type=self.settings.teams[name].issue_type,
+            )
+            for name in sorted(self.settings.teams)
+        ]
+        return flow.run(targets)
 
     # -- the convention check --------------------------------------------------------------
 

@@ -270,7 +270,15 @@ class Settings(BaseSettings):
         """
         team = self.team(name)
         kind = team.tracker or self.tracker.kind
-        same_site = kind == self.tracker.kind and team.url in ("", self.tracker.url)
+        same_host = kind == self.tracker.kind and team.url in ("", self.tracker.url)
+        # On GitHub another repository is another site for linking, even on the same host:
+        # a sub-issue cannot cross owners and a key names its repository. Same token, though.
+        other_repository = (
+            kind == "github"
+            and bool(team.repository)
+            and team.repository.lower() != self.tracker.repository.lower()
+        )
+        same_site = same_host and not other_repository
         update: dict[str, Any] = {"kind": kind}
         if team.project:
             update["project"] = team.project
@@ -278,7 +286,7 @@ class Settings(BaseSettings):
             update["repository"] = team.repository
             # their evidence belongs in their repository, not in a name that is ours
             update["evidence_repository"] = ""
-        if not same_site:
+        if not same_host:
             update["url"] = team.url
             if team.email:
                 update["email"] = team.email

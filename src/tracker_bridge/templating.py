@@ -7,7 +7,7 @@ template and the line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,17 @@ def parse_vars(items: Iterable[str]) -> dict[str, str]:
     return pairs
 
 
-def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> tuple[str, str]:
-    """Render template ``name`` to (title, body)."""
+def render(
+    name: str,
+    context: dict[str, Any],
+    user_dir: Path | None = None,
+    escape: Callable[[str], str] | None = None,
+) -> tuple[str, str]:
+    """Render template ``name`` to (title, body).
+
+    ``escape`` is applied to every string a ``{{ ... }}`` puts into the body (the target
+    tracker's markup: data must not become structure); the title is one line of plain text.
+    """
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -44,6 +53,10 @@ def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> 
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    plain_env = env
+    if escape is not None:
+        esc = escape
+        env = env.overlay(finalize=lambda value: esc(value) if isinstance(value, str) else value)
     filename = name + SUFFIX
     template: jinja2.Template | None = None
     try:
@@ -55,7 +68,8 @@ def render(name: str, context: dict[str, Any], user_dir: Path | None = None) -> 
                 hint="Define {% block title %}...{% endblock %} and {% block body %}...{% endblock %}.",
             )
         ctx = template.new_context(context)
-        title = "".join(template.blocks["title"](ctx)).strip()
+        titled = plain_env.get_template(filename)
+        title = "".join(titled.blocks["title"](titled.new_context(context))).strip()
         body = "".join(template.blocks["body"](ctx)).strip() + "\n"
     except TemplateError:
         raise

@@ -47,11 +47,15 @@ from urllib.parse import quote, unquote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from fakes.graphql import GraphQL
 from fakes.openapi import Leniency, Operation, SpecValidator, load_spec
+from fakes.profiles import GitHubProfile, github_profile
 from fakes.server import FakeServer, Fault, HttpError
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "github.slice.json"
 PREFIX = "/api/v3"
+GRAPHQL_PATH = "/api/graphql"
+"""Where GitHub Enterprise Server (and PyGithub for a ``/api/v3`` base URL) puts GraphQL."""
 TOKEN = "ghp_fake-token-for-tests"
 SUB_ISSUE_LIMIT = 100
 BODY_LIMIT = 65_536
@@ -99,6 +103,15 @@ class FakeIssue:
     comments: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class _Repository:
+    """One repository's state: its issues by number, its labels, its next issue number."""
+
+    issues: dict[int, FakeIssue]
+    labels: dict[str, dict[str, Any]]
+    numbers: itertools.count[int]
+
+
 class ApiError(HttpError):
     def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None):
         super().__init__(message)
@@ -122,7 +135,14 @@ class FakeGitHub(FakeServer):
     """``url`` is the API base URL as for GitHub Enterprise Server: ``http://host/api/v3``."""
     json_type = "application/json; charset=utf-8"
 
-    def __init__(self, repository: str = "acme/ops", *, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        repository: str = "acme/ops",
+        *,
+        latency: float = 0.0,
+        profile: GitHubProfile | str | None = None,
+    ) -> None:
+        self.profile = github_profile(profile or "github")
         super().__init__(
             GitHubSpecValidator(
                 load_spec(SPEC),
@@ -133,8 +153,9 @@ class FakeGitHub(FakeServer):
             latency=latency,
         )
         self.owner, self.repo = repository.split("/")
+        self.home = repository
         self.push_access = True
-        self.owner_has_types = True
+        self.owner_has_types = self.profile.owner_has_types
         self.issue_types: list[dict[str, Any]] = [
             {
                 "id": 1,
@@ -168,10 +189,30 @@ class FakeGitHub(FakeServer):
         self._numbers = itertools.count(1)
         self._comment_ids = itertools.count(900_001)
         self._clock = datetime.now(UTC).replace(microsecond=0)
+        self.repositories: dict[str, _Repository] = {
+            repository.lower(): _Repository(self.issues, self.labels, self._numbers)
+        }
+        for other in self.profile.repositories:
+            self.add_repository(other)
+        self.graphql = GraphQL(self)
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.repo}"
+
+    def add_repository(self, full_name: str) -> None:
+        """Another repository on this host (another team's, maybe another owner's)."""
+        self.repositories.setdefault(full_name.lower(), _Repository({}, {}, itertools.count(1)))
+
+    def repository(self, full_name: str) -> _Repository:
+        """The issues and labels of one repository on this host (for assertions)."""
+        return self.repositories[full_name.lower()]
+
+    def use(self, full_name: str) -> None:
+        """Serve ``full_name``: its issues, labels and numbers become ``issues`` & co."""
+        state = self.repositories[full_name.lower()]
+        self.owner, self.repo = full_name.split("/")
+        self.issues, self.labels, self._numbers = state.issues, state.labels, state.numbers
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -251,7 +292,10 @@ class FakeGitHub(FakeServer):
         )
 
     def _screen(self, request: Request) -> Response | None:
-        """Every request is checked against the spec slice, even one a fault is injected for."""
+        """Every request is checked against the spec slice, even one a fault is injected for
+        (GraphQL requests against the schema slice, when they are answered)."""
+        if request.path == GRAPHQL_PATH:
+            return None
         problems = self._check_request(request)
         if problems:
             return self._json(ApiError(400, "; ".join(problems)).body, 400)
@@ -261,11 +305,28 @@ class FakeGitHub(FakeServer):
         return ApiError(status, message).body
 
     def _fault_response(self, request: Request, fault: Fault) -> Response:
+        if self.profile.html_errors and fault.status >= 500:
+            page = (
+                f"<html><head><title>{fault.status} Bad Gateway</title></head>"
+                f"<body><h1>{fault.message}</h1></body></html>"
+            )
+            return Response(page, fault.status, content_type="text/html")
         response = super()._fault_response(request, fault)
-        self._check_response(request.method, request.path, response)
+        if not self.profile.retry_after:
+            for name in ("Retry-After", "x-ratelimit-reset", "x-ratelimit-remaining"):
+                response.headers.pop(name, None)
+        if request.path != GRAPHQL_PATH:
+            self._check_response(request.method, request.path, response)
         return response
 
     def _answer(self, request: Request) -> Response:
+        if request.path == GRAPHQL_PATH:
+            try:
+                self._authenticate(request)
+            except ApiError as exc:
+                return self._json(exc.body, exc.status)
+            with self._lock:
+                return self._json(self.graphql.execute(request.get_json(silent=True) or {}))
         response = self._respond(request)
         response.headers.update(self._rate_headers())
         self._check_response(request.method, request.path, response)
@@ -286,14 +347,26 @@ class FakeGitHub(FakeServer):
 
     def _route(self, request: Request, method: str, path: str) -> Response:
         parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts == ["user"] and method == "GET":
+            return self._json(self._me())
         if len(parts) < 3 or parts[0] != "repos":
             raise ApiError(404, "Not Found")
         owner, repo, rest = parts[1], parts[2], parts[3:]
+        full = f"{owner}/{repo}".lower()
+        if full in self.repositories:
+            self.use(f"{owner}/{repo}")
+            try:
+                return self._route_repository(request, method, repo, rest)
+            finally:
+                self.use(self.home)
+        if owner != self.owner or not (rest and rest[0] in ("contents", "git")):
+            raise ApiError(404, "Not Found")
+        return self._route_repository(request, method, repo, rest)
+
+    def _route_repository(
+        self, request: Request, method: str, repo: str, rest: list[str]
+    ) -> Response:
         data = request.get_json(silent=True) if request.data else None
-        if owner != self.owner:
-            raise ApiError(404, "Not Found")
-        if repo != self.repo and not (rest and rest[0] in ("contents", "git")) and rest:
-            raise ApiError(404, "Not Found")
         match method, rest:
             case "GET", []:
                 return self._json(self._repository_json(repo))
@@ -815,6 +888,15 @@ class FakeGitHub(FakeServer):
             },
         }
 
+    def _me(self) -> dict[str, Any]:
+        schema = self.spec.spec["components"]["schemas"]["private-user"]
+        data: dict[str, Any] = {
+            n: _placeholder(schema["properties"][n]) for n in schema["required"]
+        }
+        data.update(self._user_json())
+        data.update(login="bridge-bot", name="Bridge Bot", email=None, type="User")
+        return data
+
     def _repository_json(self, repo: str) -> dict[str, Any]:
         schema = self.spec.spec["components"]["schemas"]["full-repository"]
         data: dict[str, Any] = {}
@@ -838,6 +920,13 @@ class FakeGitHub(FakeServer):
             homepage=None,
             language=None,
             mirror_url=None,
+            permissions={
+                "admin": False,
+                "maintain": False,
+                "push": self.push_access,
+                "triage": self.push_access,
+                "pull": True,
+            },
         )
         return data
 

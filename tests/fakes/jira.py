@@ -34,6 +34,7 @@ import base64
 import hashlib
 import itertools
 import json
+import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ from typing import Any, Literal
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Request, Response
 
-from fakes.jql import JqlError, Query, check_values, parse_jql
+from fakes.jql import JqlError, Query, check_values, lucene_match, parse_jql
 from fakes.openapi import Leniency, SpecValidator, load_spec
+from fakes.profiles import JiraProfile, jira_profile, standard
 from fakes.server import FakeServer, HttpError
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -64,6 +66,12 @@ CLOUD_LENIENCIES = (
 untyped (``description``, comment ``body``), so no schema patch is needed for that."""
 
 DC_LENIENCIES = (
+    Leniency(
+        "/paths/~1api~12~1field/get/responses/200/content/application~1json/schema",
+        {"type": "array", "items": {"$ref": "#/components/schemas/FieldBean"}},
+        "DC 10.3 documents one field; Jira answers the list of all fields ('Returns a list of "
+        "all fields', as the same operation's description says).",
+    ),
     Leniency(
         "/paths/~1api~12~1issue~1createmeta~1{projectIdOrKey}~1issuetypes~1{issueTypeId}/get/"
         "responses/200/content/application~1json/schema",
@@ -128,13 +136,8 @@ STATUSES = {
     "To Do": ("1", "new", 2, "To Do"),
     "In Progress": ("3", "indeterminate", 4, "In Progress"),
     "Done": ("10001", "done", 3, "Done"),
+    "Reopened": ("4", "new", 2, "To Do"),
 }
-TRANSITIONS = (
-    # id, name, from statuses (None: any), to
-    ("11", "Start Progress", ("To Do",), "In Progress"),
-    ("31", "Done", ("To Do", "In Progress"), "Done"),
-    ("41", "Reopen", ("Done",), "To Do"),
-)
 ISSUE_TYPES = (
     {"id": "10000", "name": "Epic", "subtask": False, "hierarchyLevel": 1},
     {"id": "10001", "name": "Story", "subtask": False, "hierarchyLevel": 0},
@@ -257,7 +260,12 @@ class FakeJira(FakeServer):
         project: str = "OPS",
         upload_limit: int = 10 * 1024 * 1024,
         latency: float = 0.0,
+        profile: JiraProfile | str | None = None,
     ) -> None:
+        chosen = jira_profile(profile) if profile is not None else None
+        if chosen is not None:
+            flavour = chosen.flavour
+        self.profile = chosen or standard(flavour)
         spec_name, aliases, leniencies, base = (
             ("jira-cloud.slice.json", {"/rest/api/2/": "/rest/api/3/"}, CLOUD_LENIENCIES, None)
             if flavour == "cloud"
@@ -304,6 +312,7 @@ class FakeJira(FakeServer):
         self._ids = itertools.count(10001)
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self.transitions = self.profile.transitions
 
     # -- test controls ---------------------------------------------------------------------
 
@@ -428,8 +437,11 @@ class FakeJira(FakeServer):
         rest = parts[3:]
         data = request.get_json(silent=True) if request.is_json else None
         head = rest[0]
+        self._gate(method, rest)
         if head == "serverInfo" and method == "GET":
             return self._json(self._server_info())
+        if head == "myself" and method == "GET":
+            return self._json(self._myself())
         if head == "field" and len(rest) == 1 and method == "GET":
             return self._json(
                 [
@@ -520,7 +532,67 @@ class FakeJira(FakeServer):
                 return self._remote_link(issue, data or {})
         raise ApiError(404, f"No fake for {method} {path}")
 
+    def _gate(self, method: str, rest: list[str]) -> None:
+        """The profile's missing, forbidden and refused endpoints."""
+        profile = self.profile
+        endpoint = (
+            "attachment/meta"
+            if rest[:2] == ["attachment", "meta"]
+            else "createmeta"
+            if rest[:2] == ["issue", "createmeta"]
+            else "remotelink"
+            if rest[:1] == ["issue"] and rest[2:3] == ["remotelink"]
+            else rest[0]
+        )
+        if endpoint in profile.missing:
+            raise ApiError(404, "null for uri: " + "/".join(rest))
+        if endpoint in profile.forbidden:
+            raise ApiError(403, "You do not have the permission to see the specified resource.")
+        if rest == ["search"] and method == "POST" and not profile.search_post:
+            raise ApiError(405, "Method Not Allowed")
+
+    def _fault_response(self, request: Request, fault: Any) -> Response:
+        if not self.profile.html_errors and self.profile.retry_after:
+            return super()._fault_response(request, fault)
+        if self.profile.html_errors:
+            page = (
+                f"<!DOCTYPE html><html><head><title>{fault.status} Proxy Error</title></head>"
+                f"<body><h1>Proxy Error</h1><p>{fault.message}</p></body></html>"
+            )
+            response = Response(page, fault.status, content_type="text/html; charset=iso-8859-1")
+        else:
+            response = self._json(self._error_body(fault.status, fault.message), fault.status)
+        if self.profile.retry_after:
+            response.headers.update(fault.headers)
+        return response
+
+    def _check_response(self, method: str, path: str, response: Response) -> None:
+        """Deviating profiles answer off-spec on purpose; only their requests are checked."""
+        if self.profile.standard:
+            super()._check_response(method, path, response)
+
     # -- resources -------------------------------------------------------------------------
+
+    def _myself(self) -> dict[str, Any]:
+        if self.flavour == "cloud":
+            return {
+                "self": f"{self.url}/rest/api/2/user?accountId=5b10a2844c20165700ede21g",
+                "accountId": "5b10a2844c20165700ede21g",
+                "accountType": "atlassian",
+                "emailAddress": EMAIL,
+                "displayName": "Bridge Bot",
+                "active": True,
+                "timeZone": "UTC",
+            }
+        return {
+            "self": f"{self.url}/rest/api/2/user?username=bridge-bot",
+            "key": "JIRAUSER10100",
+            "name": "bridge-bot",
+            "emailAddress": EMAIL,
+            "displayName": "Bridge Bot",
+            "active": True,
+            "timeZone": "UTC",
+        }
 
     def _server_info(self) -> dict[str, Any]:
         if self.flavour == "cloud":
@@ -532,11 +604,12 @@ class FakeJira(FakeServer):
                 "buildNumber": 100280,
                 "serverTitle": "Fake Jira",
             }
+        version = self.profile.version
         return {
             "baseUrl": self.url,
             "deploymentType": "Server",
-            "version": "10.3.4",
-            "versionNumbers": [10, 3, 4],
+            "version": version,
+            "versionNumbers": [int(n) for n in version.split(".")],
             "buildNumber": 10030004,
             "serverTitle": "Fake Jira DC",
         }
@@ -628,6 +701,8 @@ class FakeJira(FakeServer):
     ) -> FakeIssue:
         numbers = self._numbers.setdefault(project, itertools.count(1))
         now = self._tick()
+        if self.profile.same_created:
+            self._clock = now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         issue = FakeIssue(
             id=str(next(self._ids)),
             key=f"{project}-{next(numbers)}",
@@ -653,6 +728,8 @@ class FakeJira(FakeServer):
             raise ApiError(400, errors={"project": "Specify a valid project ID or key"}) from None
         if not self.can("CREATE_ISSUES", project["key"]):
             raise ApiError(403, "You do not have permission to create issues in this project.")
+        if self.profile.creates_in:
+            project = self._find_project(self.profile.creates_in)
         type_ref = fields.get("issuetype") or {}
         issuetype = next(
             (
@@ -885,7 +962,7 @@ class FakeJira(FakeServer):
     def _transitions(self, issue: FakeIssue) -> list[dict[str, Any]]:
         return [
             {"id": tid, "name": name, "to": self._status_json(to)}
-            for tid, name, sources, to in TRANSITIONS
+            for tid, name, sources, to in self.transitions
             if issue.status in sources
         ]
 
@@ -893,7 +970,7 @@ class FakeJira(FakeServer):
         if not self.can("TRANSITION_ISSUES", issue.project):
             raise ApiError(403, "You do not have permission to transition this issue.")
         wanted = str((data.get("transition") or {}).get("id"))
-        for tid, _name, sources, to in TRANSITIONS:
+        for tid, _name, sources, to in self.transitions:
             if tid == wanted and issue.status in sources:
                 issue.status = to
                 issue.updated = self._tick()
@@ -920,7 +997,8 @@ class FakeJira(FakeServer):
         return comment
 
     def _attach(self, issue: FakeIssue, request: Request) -> list[dict[str, Any]]:
-        if request.headers.get("X-Atlassian-Token") != "no-check":
+        token = request.headers.get("X-Atlassian-Token")
+        if token != "no-check" or "X-Atlassian-Token" in self.profile.strips_headers:
             raise ApiError(403, "XSRF check failed")
         if not self.can("CREATE_ATTACHMENTS", issue.project):
             raise ApiError(403, "You do not have permission to create attachments for this issue.")
@@ -1119,6 +1197,10 @@ class FakeJira(FakeServer):
         return found
 
     def _run_jql(self, jql: str) -> list[FakeIssue]:
+        if self.profile.ignores_label_clauses:
+            jql = re.sub(
+                r'labels (?:=|in) (?:"(?:[^"\\]|\\.)*"|\([^)]*\))', "project is not EMPTY", jql
+            )
         try:
             query: Query = parse_jql(jql)
         except JqlError as exc:
@@ -1133,7 +1215,8 @@ class FakeJira(FakeServer):
         except JqlError as exc:
             raise ApiError(400, str(exc)) from None
         for name, descending in reversed(query.order):
-            found.sort(key=lambda i, n=name: _sort_key(i, n), reverse=descending)
+            same = self.profile.same_created
+            found.sort(key=lambda i, n=name: _sort_key(i, n, same), reverse=descending)
         return found
 
     def _search_cloud(self, request: Request, data: Any) -> Response:
@@ -1179,14 +1262,15 @@ class FakeJira(FakeServer):
         size = min(int(params.get("maxResults") or 50), 100)
         found = self._found(jql, first_page=start == 0)
         page = found[start : start + size]
-        return self._json(
-            {
-                "startAt": start,
-                "maxResults": size,
-                "total": len(found),
-                "issues": [self._issue_json(i, fields, default="*navigable") for i in page],
-            }
-        )
+        body: dict[str, Any] = {
+            "startAt": start,
+            "maxResults": size,
+            "total": len(found),
+            "issues": [self._issue_json(i, fields, default="*navigable") for i in page],
+        }
+        if not self.profile.page_total:
+            del body["total"]
+        return self._json(body)
 
     def iter_keys(self) -> Iterator[str]:
         return iter(list(self.issues))
@@ -1244,7 +1328,15 @@ class _Row:
                     f"An issue with key '{value}' does not exist for field '{name}'."
                 ) from None
 
+    def lucene_match(self, query: str, text: str) -> bool:
+        """Jira's ``~``; on some sites a phrase (quoted) query finds nothing."""
+        if not self.fake.profile.phrase_search and query.startswith('"'):
+            return False
+        return lucene_match(query, text)
+
     def linked(self, key: str) -> list[str]:
+        if self.fake.profile.ignores_unknown_functions and self.issue is not None:
+            return [self.issue.key]  # the function is dropped: the clause holds for every issue
         self.check_value("key", key)
         return [
             link.target if side == "outwardIssue" else link.source
@@ -1252,7 +1344,9 @@ class _Row:
         ]
 
 
-def _sort_key(issue: FakeIssue, name: str) -> Any:
+def _sort_key(issue: FakeIssue, name: str, same_created: bool = False) -> Any:
+    if name in ("created", "updated") and same_created:
+        return getattr(issue, name)  # ties keep the order the issues were stored in
     if name in ("created", "updated"):
         return (getattr(issue, name), int(issue.id))
     if name in ("key", "issuekey", "id"):

@@ -310,7 +310,8 @@ class Clause:
             return empty if self.op == "is" else not empty
         wanted = self._expand(row)
         if self.op in ("~", "!~"):
-            hit = all(lucene_match(q, " ".join(have)) for q in wanted)
+            match = getattr(row, "lucene_match", lucene_match)
+            hit = all(match(q, " ".join(have)) for q in wanted)
             return hit if self.op == "~" else not hit
         fold = {v.lower() for v in have}
         hit = any(w.lower() in fold for w in wanted)

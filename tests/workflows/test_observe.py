@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -255,6 +256,9 @@ def test_beyond_one_page_of_defects() -> None:
 
 class _Unreachable(LocalTracker):
     def capabilities(self) -> Capabilities:
+        raise TrackerUnavailable("connecting failed after 6 attempt(s): connection refused")
+
+    def defects(self) -> Iterator[Ticket]:  # the first request when there is no evidence
         raise TrackerUnavailable("connecting failed after 6 attempt(s): connection refused")
 
 

@@ -18,6 +18,7 @@ import click
 from tracker_bridge.cli import (
     check,
     delegate,
+    doctor,
     evidence,
     fingerprint,
     listing,
@@ -35,6 +36,7 @@ __all__ = [
     "check",
     "cli",
     "delegate",
+    "doctor",
     "evidence",
     "fingerprint",
     "listing",

@@ -83,6 +83,10 @@ def delegation(result: DelegateResult) -> None:
             click.echo("The target project would refuse it:", err=True)
             for problem in result.problems:
                 click.echo(f"  - {problem}", err=True)
+        elif result.unverified:
+            click.echo("Not fully verified on the target project (nothing refused it):")
+            for gap in result.unverified:
+                click.echo(f"  - {gap}")
         else:
             click.echo("Validated against the target project: it would be accepted.")
         return

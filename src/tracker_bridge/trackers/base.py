@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
+from tracker_bridge.domain.markup import Markup
 from tracker_bridge.domain.tickets import (
     EvidenceFile,
     EvidenceRef,
@@ -24,6 +25,54 @@ class Capabilities:
     """Largest evidence file in bytes, or None when the tracker sets no limit."""
     title_limit: int = 255
     label_limit: int = 255
+
+
+UNVERIFIED = "unverified: "
+"""Prefix of a ``validate`` finding that is not a refusal: something the tracker could not check
+(e.g. a site that does not publish its create screens). ``--dry-run`` reports it without
+claiming the ticket would be accepted."""
+
+
+Health = Literal["ok", "degraded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing ``bridge doctor`` checked on a tracker, and how it went."""
+
+    check: str
+    """What was checked: ``reachable``, ``authenticated``, ``project``, ``issue types``, ..."""
+    health: Health
+    """``ok``; ``degraded``: works with a cost (``cost``); ``failed``: the bridge cannot work."""
+    detail: str
+    cost: str = ""
+    """What a degradation costs (requests, a feature that stops)."""
+    fix: str = ""
+    """What to change, usually a bridge.toml line (``[conventions] link_type = "Relates"``)."""
+
+
+@runtime_checkable
+class Diagnosable(Protocol):
+    """A tracker that can tell what works on its site (``bridge doctor``); reads only."""
+
+    def diagnose(self, *, issue_type: str = "") -> list[Finding]:
+        """Every check, in order; stops early only when the site cannot be reached at all.
+
+        ``issue_type``: check for a team's delegated work of that type (filed and linked there,
+        never transitioned by the bridge) instead of the bridge's own tickets. A ``fix`` naming
+        ``[team]`` means that team's section of bridge.toml."""
+        ...
+
+
+def markup_of(tracker: object) -> Markup:
+    """The markup ``tracker`` renders descriptions and comments in (``plain`` unless it says):
+    data the bridge writes into them is escaped for it (``domain.markup``)."""
+    found = getattr(tracker, "markup", "plain")
+    if found == "jira-wiki":
+        return "jira-wiki"
+    if found == "github-markdown":
+        return "github-markdown"
+    return "plain"
 
 
 @runtime_checkable
@@ -77,7 +126,9 @@ class Tracker(Protocol):
 
     def validate(self, new: NewTicket) -> tuple[str, ...]:
         """What the tracker would refuse about ``new`` (required fields, unknown types), sending
-        nothing that creates; empty when it would be accepted. Used by ``--dry-run``."""
+        nothing that creates; empty when it would be accepted. Used by ``--dry-run``.
+
+        Findings starting with ``UNVERIFIED`` name what could not be checked, not a refusal."""
         ...
 
     def link_remote(self, key: str, link: RemoteLink) -> None:

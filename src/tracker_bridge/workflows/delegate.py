@@ -18,10 +18,11 @@ from typing import Any
 from tracker_bridge import templating
 from tracker_bridge.domain.conventions import Conventions, clip
 from tracker_bridge.domain.links import defect_link_id, delegate_link_id
+from tracker_bridge.domain.markup import escaper
 from tracker_bridge.domain.teams import Team
 from tracker_bridge.domain.tickets import Kind, NewTicket, RemoteLink, Ticket, Tree
 from tracker_bridge.errors import UsageError
-from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.trackers.base import UNVERIFIED, Tracker, markup_of
 from tracker_bridge.workflows import context
 
 
@@ -51,6 +52,8 @@ class Result:
     linked: str = ""
     """``parent`` on the same site, ``remote`` across sites or trackers."""
     problems: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+    """What ``--dry-run`` could not check on the target (never claimed as accepted)."""
     """With ``dry_run``: what the target project would refuse (required fields, types)."""
     dry_run: bool = False
 
@@ -64,6 +67,7 @@ class Result:
             "existing": self.existing,
             "linked": self.linked,
             "problems": list(self.problems),
+            "unverified": list(self.unverified),
             "dry_run": self.dry_run,
         }
 
@@ -112,7 +116,10 @@ def run(
     else:
         marker = f"{marker}/{uuid.uuid4().hex[:12]}"
     title, body = templating.render(
-        request.template or team.template, _context(tree, request, team), templates_dir
+        request.template or team.template,
+        _context(tree, request, team),
+        templates_dir,
+        escape=escaper(markup_of(target)),
     )
     new = NewTicket(
         kind=Kind.REMEDIATION,
@@ -128,11 +135,15 @@ def run(
         links=() if same_site else (_defect_link(defect),),
     )
     if request.dry_run:
+        checked = target.validate(new)
         return Result(
             team=request.team,
             title=new.title,
             body=body,
-            problems=target.validate(new),
+            problems=tuple(p for p in checked if not p.startswith(UNVERIFIED)),
+            unverified=tuple(
+                p.removeprefix(UNVERIFIED) for p in checked if p.startswith(UNVERIFIED)
+            ),
             linked="parent" if same_site else "remote",
             dry_run=True,
         )
@@ -171,7 +182,11 @@ def _link_back(
             ),
         )
     if note:
-        source.comment(defect.key, f"Remediation delegated to team {team}: {made.key} {made.url}")
+        esc = escaper(markup_of(source))
+        source.comment(
+            defect.key,
+            f"Remediation delegated to team {esc(team)}: {made.key} {made.url}",
+        )
 
 
 def _context(tree: Tree, request: Request, team: Team) -> dict[str, Any]:

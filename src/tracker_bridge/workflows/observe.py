@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +20,12 @@ from typing import Any, Literal
 from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
 from tracker_bridge.domain.fingerprint import Fingerprint, event_fingerprints, fingerprint, headline
+from tracker_bridge.domain.markup import escaper
 from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
 from tracker_bridge.domain.times import as_utc
-from tracker_bridge.errors import TrackerUnavailable, UsageError
-from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.errors import BridgeError, TrackerUnavailable, UsageError
+from tracker_bridge.trackers.base import Tracker, markup_of
 from tracker_bridge.workflows import spool
 from tracker_bridge.workflows.evidence import Capture, fit, ref_json
 
@@ -67,7 +69,8 @@ class Result:
     candidates: tuple[Candidate, ...] = ()
     close_call: bool = False
     recurrence: str | None = None
-    """``reopened``, ``new-defect`` or ``commented`` when the defect had been done."""
+    """``reopened``, ``reopen-failed`` (recorded, with a warning in ``notes`` and a comment on
+    the defect), ``new-defect`` or ``commented`` when the defect had been done."""
     replayed: bool = False
     """True when the event id had already been recorded: nothing new was created."""
     dry_run: bool = False
@@ -95,6 +98,7 @@ class Result:
             "recurrence": self.recurrence,
             "replayed": self.replayed,
             "dry_run": self.dry_run,
+            "notes": list(self.notes),
             "captures": [
                 {"command": c.command, "exit_status": c.exit_status, "seconds": round(c.seconds, 3)}
                 for c in self.captures
@@ -162,7 +166,8 @@ def _observe(
     fp: Fingerprint,
     threshold: float | None,
 ) -> Result:
-    files = fit(request.evidence, tracker.capabilities().upload_limit)
+    # the upload limit is asked only when there is something to upload (some sites lack it)
+    files = fit(request.evidence, tracker.capabilities().upload_limit) if request.evidence else []
     if request.event_id:
         done = tracker.find_by_event(event_id)
         if done is not None:
@@ -208,9 +213,13 @@ def _choose_defect(
     known: dict[str, Ticket] = {}
     keys = [f.key for f in event_fingerprints(request.message)]
     for defect in itertools.islice(listing, PAGE):
-        if any(key in defect.fingerprints for key in keys):
-            return defect, "fingerprint", (), False
         known[defect.key] = defect
+    # the message's own fingerprint before its companions'; then an open defect before a done
+    # one (a site may give them all the same ``created``, so listing order proves nothing)
+    for key in keys:
+        exact = [d for d in known.values() if key in d.fingerprints]
+        if exact:
+            return min(exact, key=lambda d: d.is_done), "fingerprint", (), False
     if len(known) == PAGE:
         for key in keys:
             found = tracker.find_by_fingerprint(key)
@@ -237,13 +246,17 @@ def _record(
     message: str,
     observed_at: datetime,
 ) -> Result:
-    fp, notes, recurrence = base.fingerprint, [], None
+    fp, recurrence = base.fingerprint, None
+    notes: list[str] = []
+    esc = escaper(markup_of(tracker))
     created = defect is None
     if defect is not None and defect.is_done:
-        recurrence, defect = _recur(tracker, conventions, defect, request, base)
+        recurrence, defect = _recur(tracker, conventions, defect, request, base, notes)
         created = created or recurrence == "new-defect"
     if defect is None:
-        defect = tracker.create(_new_defect(conventions, message, fp, request, base.event_id))
+        defect = tracker.create(
+            _new_defect(conventions, message, fp, request, base.event_id, esc=esc)
+        )
     elif base.matched_by in ("similar", "fingerprint"):
         # Every line of the event, so each one alone reaches this defect next time.
         for key in dict.fromkeys(f.key for f in event_fingerprints(message)):
@@ -255,7 +268,7 @@ def _record(
             kind=Kind.OBSERVATION,
             title=base.title,
             message=message,
-            description=_describe_observation(message, request, observed_at, files),
+            description=_describe_observation(message, request, observed_at, files, esc),
             parent=defect.key,
             instance=normalize(request.instance),
             observed_at=observed_at,
@@ -270,7 +283,7 @@ def _record(
     refs = tracker.attach(observation.key, files) if files else []
     if recurrence == "commented":
         tracker.comment(
-            defect.key, f"Seen again after it was done: {observation.key} ({base.title})."
+            defect.key, f"Seen again after it was done: {observation.key} ({esc(base.title)})."
         )
     return Result(
         observation=observation.key,
@@ -290,12 +303,30 @@ def _record(
 
 
 def _recur(
-    tracker: Tracker, conventions: Conventions, defect: Ticket, request: Request, base: Result
+    tracker: Tracker,
+    conventions: Conventions,
+    defect: Ticket,
+    request: Request,
+    base: Result,
+    notes: list[str],
 ) -> tuple[str, Ticket]:
     policy = conventions.on_recurrence
+    esc = escaper(markup_of(tracker))
     if policy == "reopen":
-        tracker.reopen(defect.key)
-        tracker.comment(defect.key, f"Reopened: seen again ({base.title}).")
+        try:
+            tracker.reopen(defect.key)
+        except TrackerUnavailable:
+            raise  # kept in the spool and replayed whole
+        except BridgeError as exc:
+            # a workflow without a way back must not cost the sighting: record it, say so
+            notes.append(f"warning: {defect.key} could not be reopened: {exc}")
+            tracker.comment(
+                defect.key,
+                f"Seen again ({esc(base.title)}), but the bridge could not reopen it: "
+                f"{esc(exc.message)}",
+            )
+            return "reopen-failed", defect
+        tracker.comment(defect.key, f"Reopened: seen again ({esc(base.title)}).")
         return "reopened", defect
     if policy == "new-defect":
         fresh = tracker.create(
@@ -306,6 +337,7 @@ def _recur(
                 request,
                 base.event_id,
                 related=defect.key,
+                esc=esc,
             )
         )
         return "new-defect", fresh
@@ -319,15 +351,19 @@ def _new_defect(
     request: Request,
     event_id: str,
     related: str | None = None,
+    esc: Callable[[str], str] = str,
 ) -> NewTicket:
+    """The defect for ``message``; its description holds data only through ``esc`` (the
+    tracker's markup), so no message or instance becomes structure there."""
     # The identifying line names the defect: a stack trace's exception line, not its frames.
     return NewTicket(
         kind=Kind.DEFECT,
         title=clip(normalize(headline(message) or message), 255),
         message=message,
         description=(
-            f"Defect first seen on {normalize(request.instance)}.\n\n"
-            f"Error message:\n{message}\n\nTemplate: {fp.template}\nFingerprint: {fp.key}\n"
+            f"Defect first seen on {esc(normalize(request.instance))}.\n\n"
+            f"Error message:\n{esc(message)}\n\nTemplate: {esc(fp.template)}\n"
+            f"Fingerprint: {fp.key}\n"
             + (f"\nRecurrence of {related}, which had been done.\n" if related else "")
         ),
         fingerprints=tuple(dict.fromkeys(f.key for f in event_fingerprints(message))),
@@ -338,25 +374,34 @@ def _new_defect(
 
 
 def _describe_observation(
-    message: str, request: Request, observed_at: datetime, files: list[EvidenceFile]
+    message: str,
+    request: Request,
+    observed_at: datetime,
+    files: list[EvidenceFile],
+    esc: Callable[[str], str] = str,
 ) -> str:
+    """The observation's description; every value from the wild goes through ``esc``."""
     lines = [
-        f"Observed on {normalize(request.instance)} at {observed_at.isoformat()}.",
+        f"Observed on {esc(normalize(request.instance))} at {observed_at.isoformat()}.",
         "",
         "Error message:",
-        message,
+        esc(message),
     ]
     if request.impact:
-        lines += ["", f"Impact: {request.impact}"]
+        lines += ["", f"Impact: {esc(request.impact)}"]
     if request.duration is not None:
         lines += ["", f"Duration: {durations.format(request.duration)}"]
     if request.actions:
-        lines += ["", "Actions taken:", *(f"- {a}" for a in request.actions)]
+        lines += ["", "Actions taken:", *(f"- {esc(a)}" for a in request.actions)]
     if files:
         lines += [
             "",
             "Evidence:",
-            *(f"- {f.name} ({len(f.data)} bytes, {f.source})" for f in files),
+            # a file name is data: one line each, whatever it holds
+            *(
+                f"- {esc(normalize(f.name))} ({len(f.data)} bytes, {esc(normalize(f.source))})"
+                for f in files
+            ),
         ]
     return "\n".join(lines)
 

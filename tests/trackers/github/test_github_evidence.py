@@ -103,7 +103,8 @@ def test_text_and_binary_evidence_keep_provenance_through_get_tree_and_scan(
     added = flow.add(hub(fake), obs, files)
     log, shot = added.stored
     assert added.already == ()
-    assert log.url.startswith(f"https://github.example/acme/ops/issues/{n(obs)}#issuecomment-")
+    # the index is written with the comments, in one request: it points at the issue
+    assert log.url == f"https://github.example/acme/ops/issues/{n(obs)}"
     assert "/acme/ops/blob/bridge-evidence/" in shot.url
     assert fake.files("bridge-evidence")[f"{shot.sha256[:2]}/{shot.sha256}/shot.png"] == PNG
 
@@ -143,7 +144,9 @@ def test_the_same_files_again_send_nothing_and_changed_ones_are_added(fake: Fake
     fake.reset_counts()
     changed = flow.add(hub(fake), defect, [evidence("app.log", "v2"), replace(shot, data=PNG[:-1])])
     assert [r.name for r in changed.stored] == ["app.log", "shot.png"]
-    assert [m for m, _ in writes(fake)] == ["PUT", "POST", "PATCH"]  # commit, comment, index
+    # commit, then comment and index together in one GraphQL request
+    assert [m for m, _ in writes(fake)] == ["PUT", "POST"]
+    assert writes(fake)[1] == ("POST", "/api/graphql")
     assert len(fake.issues[1].comments) == comments + 1
     assert len(fake.files("bridge-evidence")) == commits + 1
     assert [r.name for r in hub(fake).get(defect).evidence] == ["app.log", "shot.png"] * 2
@@ -239,7 +242,8 @@ def test_sync_indexes_the_defect_once_without_copying(fake: FakeGitHub) -> None:
     fake.reset_counts()
     result = sync.roll_up(hub(fake), defect)
     assert result.entries == 4 and result.index is not None
-    assert [m for m, _ in writes(fake)] == ["POST", "PATCH"]  # one comment, one index update
+    # one comment and the index update, in one GraphQL request
+    assert writes(fake) == [("POST", "/api/graphql")]
     assert fake.files("bridge-evidence") == files_before  # nothing copied
     index = hub(fake).fetch_evidence(defect, result.index).decode()
     assert all(key in index for key in keys)

@@ -246,10 +246,15 @@ def test_unknown_project_is_a_config_error(fake: FakeJira, conventions: Conventi
 
 def test_missing_reopen_transition_is_named(fake: FakeJira) -> None:
     conventions = Conventions(reopen_transition="Back to work")
+    # no transition named so, and none back into a to-do status: nothing to fall back on
+    fake.transitions = (
+        ("31", "Done", ("To Do", "In Progress"), "Done"),
+        ("51", "Back to In Progress", ("Done",), "In Progress"),
+    )
     tracker = make_tracker(fake, conventions)
     key = _defect(tracker, conventions)
     tracker.resolve(key)
-    with pytest.raises(ConfigError, match=r"'Back to work'.*available: Reopen"):
+    with pytest.raises(ConfigError, match=r"'Back to work'.*available: Back to In Progress"):
         tracker.reopen(key)
 
 

@@ -302,12 +302,12 @@ def index_room(block: dict[str, Any], refs: Sequence[EvidenceRef]) -> int:
 def summary_line(ref: EvidenceRef, part: str = "") -> str:
     """The ``<summary>`` of an evidence section: name, size, hash, origin, redactions."""
     bits = [
-        f"<code>{html.escape(ref.name)}</code>",
+        f"<code>{html.escape(' '.join(ref.name.split()))}</code>",
         f"{ref.size:,} bytes",
         f"sha256 {ref.sha256[:12]}",
     ]
     if ref.source:
-        bits.append(f"from <code>{html.escape(ref.source)}</code>")
+        bits.append(f"from <code>{html.escape(' '.join(ref.source.split()))}</code>")
     if ref.redactions:
         bits.append("redacted: " + ", ".join(f"{html.escape(k)}: {n}" for k, n in ref.redactions))
     if not ref.scanned:

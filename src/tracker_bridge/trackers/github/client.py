@@ -68,6 +68,8 @@ class GitHubClient:
             lazy=True,
         )
         self._requester = self.github.requester
+        self.graphql_url: str = self._requester.graphql_url
+        """The GraphQL endpoint (``/graphql`` on github.com, ``/api/graphql`` on GHES)."""
 
     def send(
         self,
@@ -137,7 +139,7 @@ def translate(exc: GithubException, what: str, url: str) -> Exception:
     status = exc.status
     headers = {str(k): str(v) for k, v in (exc.headers or {}).items()}
     data = exc.data if isinstance(exc.data, dict) else {}
-    message = str(data.get("message", "")) or exc.__class__.__name__
+    message = str(data.get("message", "")) or _html_title(data) or exc.__class__.__name__
     lower = {k.lower(): v for k, v in headers.items()}
     limited = status == 429 or (
         status == 403
@@ -166,6 +168,16 @@ def translate(exc: GithubException, what: str, url: str) -> Exception:
         else "Check the token's access to the repository.",
         url=url,
     )
+
+
+def _html_title(data: Mapping[str, Any]) -> str:
+    """What an HTML error page (a proxy's, not GitHub's JSON) says in its title."""
+    raw = data.get("data")
+    if not isinstance(raw, str) or not raw.lstrip().startswith("<"):
+        return ""
+    found = re.search(r"<title[^>]*>(.*?)</title>", raw, re.I | re.S)
+    title = " ".join(found.group(1).split()) if found else "an HTML page"
+    return f"{title} (an HTML page from a proxy, not GitHub's JSON)"
 
 
 def _next_link(headers: Mapping[str, Any], base: str) -> str | None:

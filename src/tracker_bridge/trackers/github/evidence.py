@@ -132,4 +132,4 @@ def _details(summary: str, body: str) -> str:
 
 
 def _link_text(name: str) -> str:
-    return re.sub(r"([\[\]\\`*_<>])", r"\\\1", name)
+    return re.sub(r"([\[\]\\`*_<>])", r"\\\1", " ".join(name.split()))

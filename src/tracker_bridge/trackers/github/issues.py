@@ -162,6 +162,22 @@ class IssueStore:
         """Open or close the issue (PATCH: idempotent)."""
         self.edit(number, change, what=f"changing the state of {self._map.key(number)}")
 
+    @staticmethod
+    def since() -> str:
+        """A ``since`` for finding what this run is about to write (ten minutes of slack for
+        clock skew between this machine and GitHub)."""
+        return (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def comments_since(self, number: int, since: str) -> tuple[dict[str, Any], ...]:
+        """The issue's comments updated since ``since`` (one page: a lost write's recovery)."""
+        listed = self._client.send(
+            "GET",
+            f"{self.path}/issues/{number}/comments",
+            what="checking comments",
+            params={"since": since, "per_page": 100},
+        )
+        return tuple(listed.data)
+
     def post_comment(self, number: int, body: str) -> dict[str, Any]:
         """Post a comment; before a re-send, look for it (by its content) among recent ones."""
         marker = f"<!-- bridge:note {uuid.uuid4().hex} -->"

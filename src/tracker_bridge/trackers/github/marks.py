@@ -48,6 +48,8 @@ class Marks:
         self.use_types = use_types
         self._types: dict[str, str] | None = None
         self._styled: set[str] = set()
+        self.types_refused = False
+        """True once a create was refused for its type: the owner has no issue types."""
 
     def types(self) -> dict[str, str]:
         """Enabled issue types of the owner, by lower-case name (one request per run)."""
@@ -68,11 +70,47 @@ class Marks:
                     }
         return self._types
 
+    def wanted(self, new: NewTicket) -> str | None:
+        """The issue type a create sends without asking first: the ticket's own, else the
+        convention's (by name, which GitHub takes); None when types are off or were refused.
+
+        Asking ``/issue-types`` before every create would cost a request per run; GitHub
+        refuses an unknown type with a 422, and ``create`` then retries once without it.
+        """
+        if not self.use_types or (self.types_refused and not new.issue_type):
+            return None
+        if self._types is not None:
+            return self.type_for(new)
+        return (
+            new.issue_type
+            or {
+                Kind.DEFECT: self.conventions.defect_type,
+                Kind.OBSERVATION: self.conventions.observation_type,
+                Kind.REMEDIATION: self.conventions.remediation_type,
+            }[new.kind]
+        )
+
+    def refused(self, new: NewTicket) -> TrackerRefused | None:
+        """After GitHub refused the type of ``new``: the error for a type the team asked for
+        (naming those the owner has), or None for a conventional one (dropped from now on)."""
+        self.types_refused = True
+        if not new.issue_type:
+            return None
+        self._types = None
+        available = self.types()
+        if not available:  # an owner without types: the kind label says what the issue is
+            return None
+        return TrackerRefused(
+            f"{self._map.repository} has no issue type {new.issue_type!r}"
+            + (f" (it has: {', '.join(sorted(available.values()))})." if available else "."),
+            hint="Set the team's issue_type to one of those, or leave it out.",
+        )
+
     def type_for(self, new: NewTicket) -> str | None:
         """The issue type to send: the ticket's own, else the convention's, when the owner has it.
 
         An explicitly asked type the owner lacks is refused; a conventional one is just skipped
-        (the kind label still says what the issue is).
+        (the kind label still says what the issue is). Reads ``/issue-types`` (once per run).
         """
         if not self.use_types:
             return None

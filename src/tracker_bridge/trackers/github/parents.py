@@ -50,6 +50,20 @@ class Parents:
     def uses_sub_issues(self) -> bool:
         return self.conventions.link != "label"
 
+    def has_room(self, parent: dict[str, Any]) -> bool:
+        """Whether ``parent`` may take another sub-issue (as far as this run knows)."""
+        summary = parent.get("sub_issues_summary") or {}
+        return int(summary.get("total", 0)) < SUB_ISSUE_LIMIT
+
+    def linked(self, parent: dict[str, Any], child: dict[str, Any], *, ok: bool) -> None:
+        """Note a sub-issue link made elsewhere (a GraphQL batch): counted, or the parent full."""
+        summary = parent.get("sub_issues_summary") or {}
+        if not ok:
+            parent["sub_issues_summary"] = {**summary, "total": SUB_ISSUE_LIMIT}
+            return
+        parent["sub_issues_summary"] = {**summary, "total": int(summary.get("total", 0)) + 1}
+        child["parent_issue_url"] = parent.get("url")
+
     def link(self, parent: dict[str, Any], child: dict[str, Any], *, replace: bool = False) -> bool:
         """Make ``child`` a sub-issue of ``parent`` unless the parent is full; True when it is one.
 

@@ -42,10 +42,18 @@ from tracker_bridge.domain.tickets import (
     Ticket,
     Tree,
 )
-from tracker_bridge.errors import ConfigError, NotFoundError, TrackerRefused, UsageError
-from tracker_bridge.trackers.base import Capabilities
+from tracker_bridge.errors import (
+    BridgeError,
+    ConfigError,
+    NotFoundError,
+    TrackerRefused,
+    UsageError,
+)
+from tracker_bridge.trackers.base import Capabilities, Finding
 from tracker_bridge.trackers.github import body as gb
+from tracker_bridge.trackers.github import doctor
 from tracker_bridge.trackers.github import evidence as ge
+from tracker_bridge.trackers.github import graphql as gq
 from tracker_bridge.trackers.github.branch import EvidenceBranch
 from tracker_bridge.trackers.github.client import GitHubClient
 from tracker_bridge.trackers.github.issues import IssueStore
@@ -101,6 +109,9 @@ def build(settings: TrackerSettings, conventions: Conventions) -> GitHubTracker:
 class GitHubTracker:
     """The ``Tracker`` protocol on one GitHub repository."""
 
+    markup = "github-markdown"
+    """What bodies and comments are written in: data is escaped for it."""
+
     def __init__(
         self,
         *,
@@ -138,8 +149,11 @@ class GitHubTracker:
             branch=evidence_branch,
             html_root=self._issues.html_root,
         )
+        self._doctor = (evidence_repository or repository, evidence_branch, issue_types)
         self._by_fingerprint: dict[str, int | None] = {}
         self._by_event: dict[str, int | None] = {}
+        self._unlinked: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Sub-issue links ``create`` held back, by child number: (parent, child) issue JSON."""
 
     @property
     def round_trips(self) -> int:
@@ -147,6 +161,19 @@ class GitHubTracker:
         return self._client.round_trips
 
     # -- reading --------------------------------------------------------------------------------
+
+    def diagnose(self, *, issue_type: str = "") -> list[Finding]:
+        """What works on this repository and what does not (``bridge doctor``); reads only."""
+        evidence_repository, branch, use_types = self._doctor
+        return doctor.diagnose(
+            self._client,
+            self._map,
+            self.conventions,
+            issue_type=issue_type,
+            use_types=use_types,
+            evidence_repository=evidence_repository,
+            evidence_branch=branch,
+        )
 
     def capabilities(self) -> Capabilities:
         """GitHub's limits: titles kept to 255 for portability, labels to 50, files to 100 MB."""
@@ -305,16 +332,7 @@ class GitHubTracker:
             )
         rendered = gb.render_issue(block, new.description, self._map.short(parent))
         payload: dict[str, Any] = {"title": title, "body": rendered.body, "labels": labels}
-        issue_type = self._marks.type_for(new)
-        if issue_type:
-            payload["type"] = issue_type
-        issue = self._client.send(
-            "POST",
-            f"{self._issues.path}/issues",
-            what=f"creating {new.kind} {title!r}",
-            body=payload,
-            recover=lambda: self._issues.find_marked(event_label),
-        ).data
+        issue, issue_type = self._post_issue(new, payload, event_label)
         self._marks.check_kept(issue, labels, issue_type)
         self._issues.remember(issue)
         if new.event_id:
@@ -323,7 +341,11 @@ class GitHubTracker:
         for part in rendered.parts:
             self._issues.post_comment(issue["number"], part.render())
         if parent is not None and self._parents.uses_sub_issues:
-            self._parents.link(parent, issue)
+            if new.evidence:
+                # evidence follows (``attach``): the link rides in its request, one request less
+                self._unlinked[issue["number"]] = (parent, issue)
+            else:
+                self._parents.link(parent, issue)
         if new.kind is Kind.DEFECT:
             for fingerprint in self._map.fingerprints_of(issue):
                 self._by_fingerprint[fingerprint] = issue["number"]
@@ -332,11 +354,49 @@ class GitHubTracker:
             return ticket
         return replace(ticket, message=new.message, description=new.description)
 
+    def _post_issue(
+        self, new: NewTicket, payload: dict[str, Any], event_label: str
+    ) -> tuple[dict[str, Any], str | None]:
+        """POST the issue with its type by name; a type GitHub refuses (422) is dropped and the
+        create sent once more, or refused when the team asked for it by name."""
+        issue_type = self._marks.wanted(new)
+        what = f"creating {new.kind} {payload['title']!r}"
+        while True:
+            body = {**payload, "type": issue_type} if issue_type else payload
+            response = self._client.send(
+                "POST",
+                f"{self._issues.path}/issues",
+                what=what,
+                body=body,
+                allow=(422,) if issue_type else (),
+                recover=lambda: self._issues.find_marked(event_label),
+            )
+            if response.status == 200:
+                return response.data, issue_type
+            if not _refuses_type(response.data):
+                raise TrackerRefused(
+                    f"{what}: GitHub refused (HTTP 422: {_messages(response.data)}).",
+                    status=422,
+                )
+            refusal = self._marks.refused(new)
+            if refusal is not None:
+                raise refusal
+            issue_type = None  # and from now on, for this run
+
+    def _flush_links(self, only: int | None = None) -> None:
+        """Send the sub-issue links ``create`` held back (all, or the one of issue ``only``)."""
+        for number in [n for n in self._unlinked if only is None or n == only]:
+            parent, child = self._unlinked.pop(number)
+            self._parents.link(parent, child)
+
     def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
         """Store evidence: text inline in comments, binaries in the evidence branch; index in body.
 
         Content the issue already holds is skipped without a request. ``UsageError`` before
         anything is sent when the index of the new files would not fit in the issue body.
+        The comments, the rewritten index and a sub-issue link still held back from ``create``
+        go in one GraphQL request; the index points at the issue (the comments' own URLs are
+        not known before they exist), and ``fetch_evidence`` finds the text by its hash.
         """
         number = self._map.number(key)
         issue = self._issues.cached(number)
@@ -368,16 +428,59 @@ class GitHubTracker:
                 sections.extend((sha, s) for s in ge.inline_sections(file.ref(), text or ""))
         if fresh:
             batch = uuid.uuid4().hex[:16]
-            for body, shas in ge.pack(sections, batch):
-                posted = self._issues.post_comment(number, body)
-                for sha in shas:
-                    urls.setdefault(sha, str(posted.get("html_url", "")))
-            refs = [f.ref(urls[f.sha256]) for f in fresh]
+            bodies = [body for body, _ in ge.pack(sections, batch)]
+            refs = [f.ref(urls.get(f.sha256) or str(issue.get("html_url", ""))) for f in fresh]
             result.update((r.sha256, r) for r in refs)
             block["evidence"] = [*block.get("evidence", []), *map(gb.ref_to_json, refs)]
-            self._issues.rewrite(issue, block)
+            self._write_evidence(issue, bodies, block)
+        else:
+            self._flush_links(only=number)
         result.update((sha, ref) for sha, ref in stored.items() if sha not in result)
         return [result[f.sha256] for f in files]
+
+    def _write_evidence(
+        self, issue: dict[str, Any], bodies: list[str], block: dict[str, Any]
+    ) -> None:
+        """One GraphQL request: the held-back sub-issue link, the comments, the new index."""
+        number = issue["number"]
+        new_body = self._issues.render(issue, block)
+        mutations: list[gq.Mutation] = []
+        held = self._unlinked.pop(number, None)
+        linking = held is not None and self._parents.has_room(held[0])
+        if held is not None and linking:
+            mutations.append(
+                gq.Mutation(
+                    "addSubIssue",
+                    {"issueId": held[0]["node_id"], "subIssueId": issue["node_id"]},
+                )
+            )
+        mutations += [
+            gq.Mutation("addComment", {"subjectId": issue["node_id"], "body": b}) for b in bodies
+        ]
+        mutations.append(gq.Mutation("updateIssue", {"id": issue["node_id"], "body": new_body}))
+        key = self._map.key(number)
+        since = self._issues.since()
+
+        def recover() -> gq.Answer | None:
+            posted = {str(c.get("body", "")) for c in self._issues.comments_since(number, since)}
+            if not all(b in posted for b in bodies):
+                return None
+            return gq.Answer(tuple({} for _ in mutations))
+
+        answer = gq.run(self._client, mutations, what=f"storing evidence on {key}", recover=recover)
+        first = 1 if linking else 0
+        failed = {i: m for i, m in answer.errors.items() if i >= first}
+        if failed:
+            raise TrackerRefused(
+                f"storing evidence on {key}: GitHub refused part of it "
+                f"({'; '.join(failed.values())}).",
+                hint="Run `bridge evidence add` again for the missing files; stored ones are "
+                "skipped.",
+            )
+        if held is not None and linking:
+            self._parents.linked(held[0], issue, ok=0 not in answer.errors)
+        issue["body"] = new_body
+        self._issues.remember(issue)
 
     def link_remote(self, key: str, link: RemoteLink) -> None:
         """Record a link to a ticket elsewhere in the body; the same ``global_id`` replaces it."""
@@ -503,11 +606,22 @@ class GitHubTracker:
     def set_parent(self, key: str, parent: str) -> None:
         """Tie ``key`` to defect ``parent`` as ``create`` does (label, body reference, sub-issue
         under the cap); a previous parent is let go. Idempotent; see ``parents``."""
+        self._flush_links()
         self._parents.set_parent(self._map.number(key), self._map.number(parent))
 
     def close(self) -> None:
-        """Close PyGithub's connection pools."""
-        self._client.close()
+        """Send the sub-issue links still held back, then close PyGithub's connection pools.
+
+        A link that cannot be sent now is let go: the parent label and the body's reference
+        already tie the child (only GitHub's sub-issue view lacks it), and an error here would
+        hide the one that ended the run.
+        """
+        try:
+            self._flush_links()
+        except BridgeError:
+            self._unlinked.clear()
+        finally:
+            self._client.close()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -536,3 +650,20 @@ class GitHubTracker:
     def _known(self, number: int | None) -> Ticket | None:
         issue = None if number is None else self._issues.remembered(number)
         return None if issue is None else self._map.ticket(issue)
+
+
+def _refuses_type(data: Any) -> bool:
+    """Whether a 422 answer to a create names the issue type."""
+    errors = data.get("errors", []) if isinstance(data, dict) else []
+    return any(isinstance(e, dict) and e.get("field") == "type" for e in errors)
+
+
+def _messages(data: Any) -> str:
+    if not isinstance(data, dict):
+        return "Validation Failed"
+    parts = [
+        str(e.get("message") or e.get("code"))
+        for e in data.get("errors", [])
+        if isinstance(e, dict)
+    ]
+    return "; ".join([str(data.get("message", "Validation Failed")), *parts])

@@ -46,6 +46,7 @@ class IssueEditor:
             f"adding fingerprint {fingerprint} to {key}",
             body={"update": {"labels": [{"add": fp_label}]}},
             not_found=key,
+            permission="EDIT_ISSUES",
         )
 
     def remove_fingerprint(self, key: str, fingerprint: str) -> None:
@@ -69,6 +70,7 @@ class IssueEditor:
             f"retitling {key}",
             body={"fields": {"summary": fields.clipped_summary(title)}},
             not_found=key,
+            permission="EDIT_ISSUES",
         )
 
     def set_parent(self, key: str, parent: str) -> None:
@@ -139,16 +141,18 @@ class IssueEditor:
         return True
 
     def reopen(self, key: str) -> None:
-        """Apply ``[conventions] reopen_transition`` (by name); a no-op when not done."""
-        wanted = self.conventions.reopen_transition.casefold()
+        """Apply ``[conventions] reopen_transition`` (by name); a no-op when not done.
+
+        Workflows rename transitions ("To Reopened", "Back to To Do"): when the named one is
+        not offered, the first transition into a to-do status category is taken instead.
+        """
         self._transition(
             key,
-            choose=lambda ts: next(
-                (t for t in ts if str(t.get("name", "")).casefold() == wanted), None
-            ),
+            choose=lambda ts: reopening(ts, self.conventions.reopen_transition),
             done_after=False,
             missing=(
-                f"the transition {self.conventions.reopen_transition!r} is not available on {key}",
+                f"neither the transition {self.conventions.reopen_transition!r} nor any into a "
+                f"to-do status is available on {key}",
                 "Set [conventions] reopen_transition to one of the transitions listed.",
             ),
         )
@@ -186,7 +190,13 @@ class IssueEditor:
         body = {"transition": {"id": str(chosen["id"])}}
 
         def send() -> bool:
-            session.request("POST", f"issue/{path(key)}/transitions", what=what, body=body)
+            session.request(
+                "POST",
+                f"issue/{path(key)}/transitions",
+                what=what,
+                body=body,
+                permission="TRANSITION_ISSUES",
+            )
             return True
 
         def recover() -> bool | None:
@@ -213,6 +223,7 @@ class IssueEditor:
                 what=what,
                 body={"body": body_text},
                 not_found=key,
+                permission="ADD_COMMENTS",
             )
             return True
 
@@ -227,3 +238,13 @@ class IssueEditor:
             return True if body_text in bodies else None
 
         session.call(what, send, recover=recover)
+
+
+def reopening(transitions: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The transition that reopens: the one named ``name``, else the first into a to-do
+    (``new``) status category, else None."""
+    wanted = name.casefold()
+    named = next((t for t in transitions if str(t.get("name", "")).casefold() == wanted), None)
+    if named is not None:
+        return named
+    return next((t for t in transitions if fields.category(t.get("to")) is Status.OPEN), None)

@@ -43,7 +43,8 @@ _EVIDENCE_NAME = re.compile(r"^(?P<stem>.*)\.(?P<sha>[0-9a-f]{64})(?P<suffix>\.[
 
 def evidence_filename(name: str, sha256: str) -> str:
     """The attachment name for a piece of evidence: ``<stem>.<sha256><suffix>``, clipped."""
-    base = name.replace("/", "_").replace("\\", "_") or "evidence"
+    # one line: a file name is data, and Jira shows attachment names as they are
+    base = " ".join(name.replace("/", "_").replace("\\", "_").split()) or "evidence"
     stem, dot, suffix = base.rpartition(".")
     if not dot or not stem or len(suffix) > 16:
         stem, suffix = base, ""
@@ -223,6 +224,7 @@ class EvidenceStore:
             what,
             body={"fields": {"description": updated}},
             not_found=key,
+            permission="EDIT_ISSUES",
         )
         self._entry(key).description = updated
 
@@ -264,7 +266,12 @@ class EvidenceStore:
 
         def send() -> dict[str, dict[str, Any]]:
             answer = session.request(
-                "POST", f"issue/{path(key)}/attachments", what=what, files=parts, not_found=key
+                "POST",
+                f"issue/{path(key)}/attachments",
+                what=what,
+                files=parts,
+                not_found=key,
+                permission="CREATE_ATTACHMENTS",
             )
             records = answer if isinstance(answer, list) else [answer]
             return {str(r.get("filename")): r for r in records}

@@ -161,6 +161,20 @@ def parent_of(fields: Mapping[str, Any], conventions: Conventions) -> str | None
     return None
 
 
+def links_to(raw: Mapping[str, Any], key: str) -> bool:
+    """Whether the issue ``raw`` (with ``parent`` and ``issuelinks``) is tied to ``key`` at all."""
+    issue_fields: Mapping[str, Any] = raw.get("fields") or {}
+    parent = issue_fields.get("parent")
+    if isinstance(parent, Mapping) and parent.get("key") == key:
+        return True
+    for link in issue_fields.get("issuelinks") or []:
+        for side in ("inwardIssue", "outwardIssue"):
+            other = link.get(side)
+            if isinstance(other, Mapping) and other.get("key") == key:
+                return True
+    return False
+
+
 def evidence_refs(
     attachments: Sequence[Mapping[str, Any]], index: Any = None
 ) -> tuple[EvidenceRef, ...]:

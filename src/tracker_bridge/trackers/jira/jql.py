@@ -60,3 +60,14 @@ def one_of(field: str, values: Iterable[str]) -> str:
 def contains_text(field: str, text: str) -> str:
     """``field ~ "\\"phrase\\""``: a phrase search for ``text``, safe for any input."""
     return f"{field} ~ {quote(lucene_phrase(text))}"
+
+
+def contains_words(field: str, text: str) -> str:
+    """``field ~ "words"``: each word of ``text`` must occur (no phrase), specials escaped.
+
+    Some sites find nothing for a phrase with escaped quotes; callers filter the (wider)
+    result by the exact text themselves.
+    """
+    kept = " ".join(text.split()[:TEXT_WORDS])
+    escaped = "".join("\\" + ch if ch in _LUCENE_SPECIAL else ch for ch in kept)
+    return f"{field} ~ {quote(escaped)}"

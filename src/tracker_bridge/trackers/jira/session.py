@@ -14,6 +14,7 @@ library's error (which keeps the request headers, credentials included) scrubbed
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -82,6 +83,10 @@ class JiraSession:
         if self._cloud is None and self.host.endswith(_CLOUD_HOSTS):
             self._cloud = True
         use_basic = bool(email) and self._cloud is not False
+        self.search_by_get = False
+        """True once ``POST /search`` was refused (405): every search then uses GET."""
+        self.server_info_missing = False
+        """True when ``/serverInfo`` is missing or forbidden (Data Center was assumed)."""
         self._client = JIRA(
             server=self.url,
             basic_auth=(email, token) if use_basic else None,
@@ -97,9 +102,19 @@ class JiraSession:
         self._client.close()  # type: ignore[no-untyped-call]
 
     def is_cloud(self) -> bool:
-        """Cloud or Data Center, from the configuration or (once) from ``/serverInfo``."""
+        """Cloud or Data Center, from the configuration or (once) from ``/serverInfo``.
+
+        A site that hides ``/serverInfo`` (404 or 403) and is not on a Cloud host is taken for
+        Data Center: only Cloud hosts can be Cloud.
+        """
         if self._cloud is None:
-            info = self.get("serverInfo", "reading Jira's server info")
+            try:
+                info = self.get("serverInfo", "reading Jira's server info")
+            except (NotFoundError, TrackerRefused) as exc:
+                if isinstance(exc, TrackerRefused) and exc.status != 403:
+                    raise
+                self.server_info_missing = True
+                info = {"deploymentType": "Server"}
             self._cloud = str(info.get("deploymentType", "")).lower() == "cloud"
         return self._cloud
 
@@ -116,11 +131,14 @@ class JiraSession:
         files: Sequence[Part] | None = None,
         not_found: str | None = None,
         absolute: bool = False,
+        permission: str | None = None,
     ) -> Any:
         """One request; parsed JSON (or raw bytes for downloads, None for no content).
 
         ``files`` are sent as one multipart request, each in the field ``file``. Raises
-        ``Retryable`` for what is worth retrying, a ``BridgeError`` otherwise.
+        ``Retryable`` for what is worth retrying, a ``BridgeError`` otherwise. ``permission``
+        names the Jira permission a write needs: a 403 then says which one is missing (sites
+        that hide ``/mypermissions`` are only found out by the write itself).
         """
         url = api_path if absolute else self._client._get_url(api_path)
         kwargs: dict[str, Any] = {"params": params}
@@ -132,7 +150,7 @@ class JiraSession:
         try:
             response = self._client._session.request(method, url, **kwargs)
         except JIRAError as exc:
-            raise self._failure(exc, what, not_found) from _scrubbed(exc)
+            raise self._failure(exc, what, not_found, permission) from _scrubbed(exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise Retryable(f"{what}: no answer from {self.url} ({type(exc).__name__})") from exc
         except requests.RequestException as exc:
@@ -151,7 +169,9 @@ class JiraSession:
                 url=self.url,
             ) from exc
 
-    def _failure(self, exc: JIRAError, what: str, not_found: str | None) -> Exception:
+    def _failure(
+        self, exc: JIRAError, what: str, not_found: str | None, permission: str | None = None
+    ) -> Exception:
         status = exc.status_code
         response = exc.response
         headers = dict(response.headers) if response is not None else {}
@@ -169,6 +189,24 @@ class JiraSession:
             )
         if status == 400 and _names_missing_issue(response):
             return NotFoundError(f"{what}: {detail}", hint="Check the ticket key.")
+        if status == 403 and "XSRF check failed" in detail:
+            return TrackerRefused(
+                f"{what}: Jira refused it as a cross-site request (XSRF check failed): the "
+                "X-Atlassian-Token header the bridge sends did not reach Jira.",
+                hint="A proxy between here and Jira drops that header; let it through (uploads "
+                "need it), or point [tracker] url past the proxy.",
+                status=status,
+                url=self.url,
+            )
+        if status == 403 and permission:
+            return TrackerRefused(
+                f"{what}: Jira answered 403 ({detail}); this account lacks the Jira permission "
+                f"{permission} there.",
+                hint=f"Ask a Jira admin to grant {permission} to this account in the project's "
+                "permission scheme.",
+                status=status,
+                url=self.url,
+            )
         hint = None if status in HTTP_STATUS_ERRORS else ""
         return error_for_status(
             status, f"{what}: Jira answered {status}: {detail}", hint=hint, url=self.url
@@ -237,19 +275,40 @@ class JiraSession:
             issues = page.get("issues", [])
             yield from issues
             start += len(issues)
-            if not issues or start >= int(page.get("total", 0)) or page_size == 1:
+            if not issues or page_size == 1:
+                return
+            # Some Data Center versions leave ``total`` out: then only a short page ends the scan.
+            if "total" in page and start >= int(page["total"]):
+                return
+            asked = min(page_size, int(page.get("maxResults") or page_size))
+            if "total" not in page and len(issues) < asked:
                 return
 
     def _page(self, api_path: str, body: dict[str, Any], what: str) -> Any:
-        return self.call(what, lambda: self.request("POST", api_path, what=what, body=body))
+        return self.call(what, lambda: self.search_page(api_path, body, what))
 
-    def search_once(self, query: str, fields: Sequence[str], what: str) -> list[dict[str, Any]]:
-        """The first match of ``query``, without retries (for use inside a retry's recovery)."""
-        body: dict[str, Any] = {"jql": query, "fields": list(fields), "maxResults": 1}
+    def search_page(self, api_path: str, body: dict[str, Any], what: str) -> Any:
+        """One search page: POST (the JQL may be long), or GET with the same query on sites
+        whose proxy or version refuses POST (405; remembered for the run)."""
+        if not self.search_by_get:
+            try:
+                return self.request("POST", api_path, what=what, body=body)
+            except TrackerRefused as exc:
+                if exc.status != 405:
+                    raise
+                self.search_by_get = True
+        params = {k: ",".join(v) if isinstance(v, list) else v for k, v in body.items()}
+        return self.request("GET", api_path, what=what, params=params)
+
+    def search_once(
+        self, query: str, fields: Sequence[str], what: str, size: int = 1
+    ) -> list[dict[str, Any]]:
+        """The first ``size`` matches of ``query``, without retries (inside a retry's recovery)."""
+        body: dict[str, Any] = {"jql": query, "fields": list(fields), "maxResults": size}
         if self.is_cloud():
-            page = self.request("POST", "search/jql", what=what, body=body)
+            page = self.search_page("search/jql", body, what)
         else:
-            page = self.request("POST", "search", what=what, body={**body, "startAt": 0})
+            page = self.search_page("search", {**body, "startAt": 0}, what)
         issues: list[dict[str, Any]] = page.get("issues", [])
         return issues
 
@@ -269,7 +328,13 @@ def _jira_messages(response: requests.Response | None) -> str:
     try:
         body = response.json()
     except ValueError:
-        return (response.text or "no details").strip()[:300]
+        text = (response.text or "").strip()
+        if text.startswith("<"):
+            # a proxy's or login page's HTML: its title says more than its markup
+            title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+            shown = " ".join(title.group(1).split()) if title else "an HTML page"
+            return f"{shown} (an HTML page, not Jira's JSON: a proxy or login page answered)"
+        return text[:300] or "no details"
     if not isinstance(body, dict):
         return str(body)[:300]
     parts = [str(m) for m in body.get("errorMessages") or []]

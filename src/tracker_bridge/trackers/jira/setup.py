@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tracker_bridge.domain.conventions import Conventions
-from tracker_bridge.errors import ConfigError, NotFoundError
+from tracker_bridge.errors import ConfigError, NotFoundError, TrackerRefused
 from tracker_bridge.trackers.base import Capabilities
 from tracker_bridge.trackers.jira.fields import LABEL_LIMIT, SUMMARY_LIMIT
 from tracker_bridge.trackers.jira.session import JiraSession, path
@@ -54,9 +54,11 @@ class ProjectSetup:
         self._type_findings: list[str] = []
         self._granted: set[str] | None = None
         self._capabilities: Capabilities | None = None
-        self._screens: dict[str, dict[str, dict[str, Any]]] = {}
+        self._screens: dict[str, dict[str, dict[str, Any]] | None] = {}
         self.duplicate_link_type: str | None = None
         """The site's link type for duplicates (``duplicates`` / ``is duplicated by``), if any."""
+        self.degraded: dict[str, str] = {}
+        """What this site does not answer, by endpoint, with what that costs (for ``doctor``)."""
 
     def check(
         self,
@@ -121,6 +123,21 @@ class ProjectSetup:
         ]
         return problems + self._link_problems + self._missing(needed) + self._type_findings
 
+    def parts(self) -> dict[str, list[str]]:
+        """The set-up problems by subject (project, issue types, link type), read once."""
+        self.problems()
+        return {
+            "project": list(self._project_problems),
+            "issue types": list(self._type_findings),
+            "link type": list(self._link_problems),
+        }
+
+    @property
+    def granted(self) -> set[str] | None:
+        """The permissions this account holds in the project; None when the site hides them."""
+        self.problems()
+        return None if self._granted is None else set(self._granted)
+
     def _missing(self, needed: Sequence[str]) -> list[str]:
         if self._granted is None:
             return []
@@ -129,10 +146,11 @@ class ProjectSetup:
             return [f"this account lacks the permission(s) {', '.join(missing)} in {self.project}"]
         return []
 
-    def screen(self, type_name: str) -> dict[str, dict[str, Any]]:
+    def screen(self, type_name: str) -> dict[str, dict[str, Any]] | None:
         """The create screen of ``type_name`` in this project, by field id (asked once per type).
 
-        Empty when the type does not exist here (``problems`` already says so).
+        Empty when the type does not exist here (``problems`` already says so); None when the
+        site does not tell (older Data Center has no create-meta per issue type, or hides it).
         """
         type_id = self.type_ids.get(type_name)
         if type_id is None:
@@ -141,11 +159,21 @@ class ProjectSetup:
             found: dict[str, dict[str, Any]] = {}
             start = 0
             while True:
-                page = self.session.get(
-                    f"issue/createmeta/{path(self.project)}/issuetypes/{path(type_id)}",
-                    f"reading the create screen of {type_name} in {self.project}",
-                    params={"startAt": start, "maxResults": META_PAGE},
-                )
+                try:
+                    page = self.session.get(
+                        f"issue/createmeta/{path(self.project)}/issuetypes/{path(type_id)}",
+                        f"reading the create screen of {type_name} in {self.project}",
+                        params={"startAt": start, "maxResults": META_PAGE},
+                    )
+                except (NotFoundError, TrackerRefused) as exc:
+                    if not _hidden(exc):
+                        raise
+                    self.degraded["createmeta"] = (
+                        "required fields cannot be checked before a create (delegate --dry-run "
+                        "says so instead of 'would be accepted')"
+                    )
+                    self._screens[type_name] = None
+                    return None
                 # Cloud names the list "fields" (newer sites "results"), Data Center "values"
                 entries = page.get("fields") or page.get("results") or page.get("values") or []
                 for entry in entries:
@@ -157,9 +185,25 @@ class ProjectSetup:
         return self._screens[type_name]
 
     def capabilities(self) -> Capabilities:
-        """Upload limit from ``/attachment/meta`` (asked once); 0 when attachments are off."""
+        """Upload limit from ``/attachment/meta`` (asked once); 0 when attachments are off.
+
+        None (unknown) when the site does not have or hides the endpoint: the upload itself
+        then finds out (413).
+        """
         if self._capabilities is None:
-            meta = self.session.get("attachment/meta", "reading the attachment settings")
+            try:
+                meta = self.session.get("attachment/meta", "reading the attachment settings")
+            except (NotFoundError, TrackerRefused) as exc:
+                if not _hidden(exc):
+                    raise
+                self.degraded["attachment/meta"] = (
+                    "the upload limit is unknown: evidence is sent as it is, and compressed "
+                    "once if Jira answers 413"
+                )
+                self._capabilities = Capabilities(
+                    upload_limit=None, title_limit=SUMMARY_LIMIT, label_limit=LABEL_LIMIT
+                )
+                return self._capabilities
             limit = int(meta.get("uploadLimit", 0)) if meta.get("enabled", True) else 0
             self._capabilities = Capabilities(
                 upload_limit=limit, title_limit=SUMMARY_LIMIT, label_limit=LABEL_LIMIT
@@ -184,18 +228,36 @@ class ProjectSetup:
         self.project_id = str(project.get("id", ""))
         self.type_ids = {name: str(t.get("id")) for name, t in types.items()}
         self._type_findings = self._type_problems(types) if project else []
-        link_types = self.session.get("issueLinkType", "reading issue link types").get(
-            "issueLinkTypes", []
-        )
-        names = sorted(str(t.get("name")) for t in link_types)
-        self.duplicate_link_type = duplicate_type(link_types)
-        if conv.link_type not in names:
+        try:
+            link_types = self.session.get("issueLinkType", "reading issue link types").get(
+                "issueLinkTypes", []
+            )
+        except (NotFoundError, TrackerRefused) as exc:
+            if not _hidden(exc):
+                raise
+            self.degraded["issueLinkType"] = (
+                f"link type {conv.link_type!r} cannot be checked beforehand; a wrong one shows "
+                "at the first create"
+            )
+            link_types = None
+        names = sorted(str(t.get("name")) for t in link_types or ())
+        self.duplicate_link_type = duplicate_type(link_types or [])
+        if link_types is not None and conv.link_type not in names:
             self._link_problems.append(
                 f"issue link type {conv.link_type!r} does not exist on this site "
                 f"([conventions] link_type; the site has: {', '.join(names)})"
             )
         if project:
-            self._granted = self._granted_permissions()
+            try:
+                self._granted = self._granted_permissions()
+            except (NotFoundError, TrackerRefused) as exc:
+                if not _hidden(exc):
+                    raise
+                self.degraded["mypermissions"] = (
+                    "permissions are unknown until a write: a refused write names the "
+                    "permission it lacked"
+                )
+                self._granted = None
 
     def _type_problems(self, types: Mapping[str, Mapping[str, Any]]) -> list[str]:
         conv = self.conventions
@@ -249,6 +311,11 @@ class ProjectSetup:
         granted = self.session.get("mypermissions", "reading your permissions", params=params)
         have = granted.get("permissions", {})
         return {p for p in PERMISSIONS if have.get(p, {}).get("havePermission", False)}
+
+
+def _hidden(exc: NotFoundError | TrackerRefused) -> bool:
+    """Whether an error means the endpoint is missing (404) or hidden (403) on this site."""
+    return isinstance(exc, NotFoundError) or exc.status in (403, 404, 405)
 
 
 def screen_problems(body: Mapping[str, Any], screen: Mapping[str, Any], where: str) -> list[str]:

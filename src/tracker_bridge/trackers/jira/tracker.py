@@ -31,6 +31,8 @@ comment whose response was lost is looked up before it is re-sent.
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,9 +49,15 @@ from tracker_bridge.domain.tickets import (
     Ticket,
     Tree,
 )
-from tracker_bridge.errors import BridgeError, ConfigError, NotFoundError, TrackerRefused
-from tracker_bridge.trackers.base import Capabilities
-from tracker_bridge.trackers.jira import fields, jql, markup, setup
+from tracker_bridge.errors import (
+    BridgeError,
+    ConfigError,
+    NotFoundError,
+    TrackerRefused,
+    UsageError,
+)
+from tracker_bridge.trackers.base import UNVERIFIED, Capabilities, Finding
+from tracker_bridge.trackers.jira import doctor, fields, jql, markup, setup
 from tracker_bridge.trackers.jira.edits import IssueEditor
 from tracker_bridge.trackers.jira.evidence import EvidenceStore, evidence_filename
 from tracker_bridge.trackers.jira.fields import label
@@ -58,6 +66,10 @@ from tracker_bridge.trackers.jira.setup import ProjectSetup
 
 if TYPE_CHECKING:
     from tracker_bridge.settings import TrackerSettings
+
+FINGERPRINT_PAGE = 20
+"""Matches one lookup (fingerprint, event marker) reads and checks: a correct site returns one or
+a few; a site that ignores the clause returns others first, which are checked out."""
 
 
 def build(settings: TrackerSettings, conventions: Conventions) -> JiraTracker:
@@ -82,6 +94,9 @@ def build(settings: TrackerSettings, conventions: Conventions) -> JiraTracker:
 
 class JiraTracker:
     """A Jira project (Cloud or Data Center) as a ``Tracker``."""
+
+    markup = "jira-wiki"
+    """What descriptions and comments are written in (REST v2): data is escaped for it."""
 
     def __init__(
         self,
@@ -126,8 +141,23 @@ class JiraTracker:
         """
         self._setup.check(explicit_type=explicit_type)
 
+    def diagnose(self, *, issue_type: str = "") -> list[Finding]:
+        """What works on this site and what does not (``bridge doctor``); reads only."""
+        return doctor.diagnose(
+            self._session, self._setup, self.conventions, self.project, issue_type=issue_type
+        )
+
+    def degradations(self) -> dict[str, str]:
+        """What this site does not answer (by endpoint) and what that costs, found so far."""
+        found = dict(self._setup.degraded)
+        if self._session.search_by_get:
+            found["search"] = "POST /search is refused: searches use GET (long queries may fail)"
+        if self._session.server_info_missing:
+            found["serverInfo"] = "the deployment is unknown: Data Center was assumed"
+        return found
+
     def capabilities(self) -> Capabilities:
-        """Upload limit from ``/attachment/meta`` (asked once)."""
+        """Upload limit from ``/attachment/meta`` (asked once; None when the site hides it)."""
         return self._setup.capabilities()
 
     def close(self) -> None:
@@ -145,9 +175,10 @@ class JiraTracker:
             not_found=key,
         )
         ticket = self._ticket(raw, remember=True)
-        remote = self._session.get(f"issue/{path(key)}/remotelink", f"reading the links of {key}")
-        # the remote links themselves are the truth; the data block's copy is for search pages
-        ticket = replace(ticket, links=tuple(fields.remote_link(r) for r in remote or ()))
+        remote = self._remote_links(key)
+        if remote is not None:
+            # the remote links themselves are the truth; the data block's copy is for search pages
+            ticket = replace(ticket, links=tuple(fields.remote_link(r) for r in remote))
         data = markup.parse(raw["fields"].get("description")).data
         message_file = data.get("message_file")
         content = next(
@@ -163,14 +194,38 @@ class JiraTracker:
             ticket = replace(ticket, message=full.decode("utf-8", "replace"))
         return ticket
 
+    def _remote_links(self, key: str) -> list[dict[str, Any]] | None:
+        """The remote links of ``key``; None where the site hides them (the data block's copy
+        then stands in)."""
+        try:
+            remote = self._session.get(
+                f"issue/{path(key)}/remotelink", f"reading the links of {key}"
+            )
+        except (NotFoundError, TrackerRefused) as exc:
+            if isinstance(exc, TrackerRefused) and exc.status != 403:
+                raise
+            self._setup.degraded["remotelink"] = (
+                "remote links cannot be read or made: links to other sites come from the "
+                "bridge's own record, and delegating to another site cannot link back"
+            )
+            return None
+        return list(remote or ())
+
     def tree(self, key: str) -> Tree:
-        """The ticket, its children and related tickets: two requests (plus pages)."""
+        """The ticket, its children and related tickets: two requests (plus pages).
+
+        What the search returns is checked: a site that ignores ``linkedIssues`` answers the
+        whole project, so only tickets really linked to ``key`` (or parented by it) are kept.
+        """
         ticket = self.get(key)
         query = f"issue in linkedIssues({jql.quote(key)}) OR parent = {jql.quote(key)}"
         observations, remediations, related = [], [], []
-        for other in self._search(
-            f"{query} ORDER BY created ASC", what=f"reading the tree of {key}", remember=True
+        for raw in self._session.search(
+            f"{query} ORDER BY created ASC", fields.FIELDS, what=f"reading the tree of {key}"
         ):
+            if not fields.links_to(raw, key):
+                continue
+            other = self._ticket(raw, remember=True)
             if other.parent == key and other.kind is Kind.OBSERVATION:
                 observations.append(other)
             elif other.parent == key and other.kind is Kind.REMEDIATION:
@@ -180,37 +235,68 @@ class JiraTracker:
         return Tree(ticket, tuple(observations), tuple(remediations), tuple(related))
 
     def find_by_fingerprint(self, fingerprint: str) -> Ticket | None:
-        """The newest defect labelled with this fingerprint: one search request."""
+        """The defect labelled with this fingerprint, an open one first, else the newest: one
+        search request.
+
+        ``created`` alone cannot order them (a site may give every issue the same timestamp):
+        among a page of matches an open defect wins, then the highest issue number.
+        """
         conv = self.conventions
         query = self._in_project(
             jql.equals("labels", conv.defect_label),
             jql.equals("labels", conv.fingerprint_label(fingerprint)),
         )
-        return self._first(f"{query} ORDER BY created DESC", "looking up a fingerprint")
+        found = list(
+            itertools.islice(
+                self._search(
+                    f"{query} ORDER BY created DESC",
+                    what="looking up a fingerprint",
+                    page_size=FINGERPRINT_PAGE,
+                    remember=True,
+                ),
+                FINGERPRINT_PAGE,
+            )
+        )
+        return preferred(
+            [t for t in found if t.kind is Kind.DEFECT and fingerprint in t.fingerprints]
+        )
 
     def find_by_event(self, event_id: str) -> Ticket | None:
         """The ticket labelled with this event's idempotency marker: one search request."""
         if event_id in self._created:
             return self._created[event_id]
-        query = self._in_project(jql.equals("labels", self.conventions.event_label(event_id)))
-        return self._first(f"{query} ORDER BY created ASC", "looking up an event id")
+        marker = label(self.conventions.event_label(event_id))
+        query = self._in_project(jql.equals("labels", marker))
+        # checked: a site that ignored the clause must not pass another ticket off as this
+        # event, nor hide it behind others (one page of a few, one request either way)
+        found = self._search(
+            f"{query} ORDER BY created ASC",
+            what="looking up an event id",
+            page_size=FINGERPRINT_PAGE,
+            remember=True,
+        )
+        return next(
+            (t for t in itertools.islice(found, FINGERPRINT_PAGE) if marker in t.labels), None
+        )
 
     def defects(self) -> Iterator[Ticket]:
         """Every defect in the project, 100 per request; nothing is kept per defect."""
         query = self._in_project(jql.equals("labels", self.conventions.defect_label))
-        return self._search(f"{query} ORDER BY created DESC", what="listing defects")
+        found = self._search(f"{query} ORDER BY created DESC", what="listing defects")
+        return (t for t in found if t.kind is Kind.DEFECT)
 
     def scan(self, title_prefix: str) -> Iterator[Ticket]:
         """Marked tickets and tickets titled like observations, page by page, no extra requests.
 
-        Streams with flat memory: nothing is remembered per ticket. Remote links come from the
+        Titles are found by their words, not a phrase (some sites find nothing for a phrase with
+        escaped quotes) and checked here. Streams with flat memory: nothing is remembered per ticket. Remote links come from the
         data block's copy (search cannot return remote links).
         """
         conv = self.conventions
         marked = jql.one_of(
             "labels", [conv.defect_label, conv.observation_label, conv.remediation_label]
         )
-        titled = jql.contains_text("summary", title_prefix)
+        titled = jql.contains_words("summary", title_prefix)
         query = f"{jql.equals('project', self.project)} AND ({marked} OR {titled}) ORDER BY key ASC"
         for ticket in self._search(query, what="scanning the project"):
             if ticket.kind is not None or is_observation_title(ticket.title, title_prefix):
@@ -270,7 +356,19 @@ class JiraTracker:
         what = f"creating {new.kind.value} {sent['summary']!r} in {self.project}"
 
         def send() -> Ticket:
-            answer = self._session.request("POST", "issue", what=what, body=body)
+            answer = self._session.request(
+                "POST", "issue", what=what, body=body, permission="CREATE_ISSUES"
+            )
+            made_in = fields.project_of(str(answer["key"]))
+            if made_in != self.project.upper():
+                raise TrackerRefused(
+                    f"{what}: Jira created {answer['key']} in project {made_in}, not "
+                    f"{self.project}; the site ignores the project asked for (a plugin or "
+                    "default project). Nothing more was written to it.",
+                    hint=f"Move or delete {answer['key']} in Jira, and ask a Jira admin why "
+                    f"creates in {self.project} land elsewhere.",
+                    url=self.url,
+                )
             return fields.made(
                 new,
                 str(answer["key"]),
@@ -297,8 +395,11 @@ class JiraTracker:
     def _find_event_fresh(self, event_id: str) -> Ticket | None:
         query = self._in_project(jql.equals("labels", self.conventions.event_label(event_id)))
         what = "checking whether the create landed"
-        for raw in self._session.search_once(query, fields.FIELDS, what):
-            return self._ticket(raw, remember=True)
+        marker = label(self.conventions.event_label(event_id))
+        for raw in self._session.search_once(query, fields.FIELDS, what, FINGERPRINT_PAGE):
+            found = self._ticket(raw, remember=True)
+            if marker in found.labels:
+                return found
         return None
 
     def validate(self, new: NewTicket) -> tuple[str, ...]:
@@ -322,7 +423,14 @@ class JiraTracker:
         )
         if not problems:
             screen = self._setup.screen(type_name)
-            problems += setup.screen_problems(body, screen, f"{self.project}/{type_name}")
+            if screen is None:
+                problems.append(
+                    f"{UNVERIFIED}the required fields of {type_name} in {self.project} could not "
+                    "be verified on this site (it does not publish create screens); Jira decides "
+                    "at the create"
+                )
+            else:
+                problems += setup.screen_problems(body, screen, f"{self.project}/{type_name}")
         for ref in (new.parent, new.related):
             if ref is None:
                 continue
@@ -343,8 +451,28 @@ class JiraTracker:
     # -- changing --------------------------------------------------------------------------
 
     def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
-        """All new files in one multipart request; content already on the ticket is skipped."""
-        return self._evidence.attach(key, files, self.capabilities().upload_limit)
+        """All new files in one multipart request; content already on the ticket is skipped.
+
+        Where the site does not tell its upload limit, the upload's own 413 decides: the files
+        are sent once more gzip-compressed, and refused clearly if Jira still says no.
+        """
+        limit = self.capabilities().upload_limit
+        try:
+            return self._evidence.attach(key, files, limit)
+        except TrackerRefused as exc:
+            if exc.status != 413 or limit is not None:
+                raise
+        packed = [_gzipped(f) for f in files]
+        try:
+            return self._evidence.attach(key, packed, limit)
+        except TrackerRefused as exc:
+            if exc.status != 413:
+                raise
+            raise UsageError(
+                f"{self._session.url} refused the evidence for {key} as too large (413), even "
+                "gzip-compressed; nothing more was uploaded.",
+                hint="Attach an excerpt, or split the file.",
+            ) from exc
 
     def fetch_evidence(self, key: str, ref: EvidenceRef) -> bytes:
         """The bytes of one attachment: one GET (plus one to find it if ``ref`` has no URL)."""
@@ -360,13 +488,26 @@ class JiraTracker:
         """
         self._setup.check(needs=("LINK_ISSUES",))
         what = f"linking {key} to {link.url}"
-        self._session.send(
-            "POST",
-            f"issue/{path(key)}/remotelink",
-            what,
-            body=fields.remote_link_body(link),
-            not_found=key,
-        )
+        try:
+            self._session.send(
+                "POST",
+                f"issue/{path(key)}/remotelink",
+                what,
+                body=fields.remote_link_body(link),
+                not_found=key,
+                permission="LINK_ISSUES",
+            )
+        except TrackerRefused as exc:
+            if exc.status not in (403, 404, 405):
+                raise
+            raise TrackerRefused(
+                f"{what}: this Jira site does not allow remote links (HTTP {exc.status}); "
+                f"{key} is not linked to {link.url}. Everything else was recorded.",
+                hint="Ask a Jira admin to allow remote links (Link Issues permission, remote "
+                "links enabled), or delegate to a team on this same site.",
+                status=exc.status,
+                url=self.url,
+            ) from exc
         try:
             self._evidence.rewrite_description(
                 key, lambda text: markup.with_link(text, link), f"recording the link: {what}"
@@ -443,6 +584,25 @@ def _cleared(text: str | None) -> str | None:
     if not data.get("duplicate_of") and not data.get("without_remediation"):
         return None
     return markup.with_entries(text, duplicate_of=None, without_remediation=None)
+
+
+def preferred(found: Sequence[Ticket]) -> Ticket | None:
+    """Among defects sharing a fingerprint: an open one first, then the highest issue number."""
+    if not found:
+        return None
+    return max(found, key=lambda t: (not t.is_done, _number(t.key)))
+
+
+def _number(key: str) -> int:
+    tail = key.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else -1
+
+
+def _gzipped(item: EvidenceFile) -> EvidenceFile:
+    if item.name.endswith(".gz"):
+        return item
+    data = gzip.compress(item.data, mtime=0)
+    return replace(item, name=item.name + ".gz", data=data)
 
 
 def _linked(new: NewTicket) -> bool:
