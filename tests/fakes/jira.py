@@ -3,7 +3,8 @@
 It implements the slice of the REST API v2 that tracker-bridge and the ``jira`` library use:
 projects and issue types, link types, permissions, attachment settings, issues (create with
 ``update.issuelinks``, get, edit labels), transitions, comments, attachments (multipart, several
-files per request), issue links and search -- ``/search/jql`` with ``nextPageToken`` on Cloud
+files per request; deleting one takes DELETE_OWN_ATTACHMENTS for its author, else
+DELETE_ALL_ATTACHMENTS), issue links and search -- ``/search/jql`` with ``nextPageToken`` on Cloud
 (where ``/search`` answers 410 Gone), ``/search`` with ``startAt`` on Data Center. JQL is parsed
 for real (quoting, escapes, reserved words, ``AND``/``OR``/``NOT``, ``~`` with Lucene escapes), so
 an unescaped value changes what a search finds, as it would on Jira.
@@ -111,6 +112,16 @@ DC_LENIENCIES = (
         "DC 10.3 documents one attachment; Jira answers the list of attachments it stored.",
     ),
     Leniency(
+        "/paths/~1api~12~1attachment~1{id}/delete/responses",
+        {
+            "204": {"description": "Removal was successful"},
+            "403": {"description": "The calling user is not permitted to remove it."},
+            "404": {"description": "There is no attachment with the requested id."},
+        },
+        "DC 10.3 leaves out 404 on deleting an attachment; Jira answers 404 for an unknown id, "
+        "as it documents for reading one (and as Cloud documents for deleting one).",
+    ),
+    Leniency(
         "/paths/~1api~12~1issue~1{issueIdOrKey}/put/responses",
         {
             "204": {"description": "Updated."},
@@ -157,6 +168,7 @@ PERMISSIONS = (
     "EDIT_ISSUES",
     "LINK_ISSUES",
     "CREATE_ATTACHMENTS",
+    "DELETE_OWN_ATTACHMENTS",
     "TRANSITION_ISSUES",
     "ADD_COMMENTS",
 )
@@ -484,6 +496,9 @@ class FakeJira(FakeServer):
             )
         if head == "attachment" and len(rest) == 3 and rest[1] == "content" and method == "GET":
             return self._content(rest[2])
+        if head == "attachment" and len(rest) == 2 and method == "DELETE":
+            self._delete_attachment(rest[1])
+            return Response(b"", 204)
         if head == "search" and len(rest) == 1:
             if self.flavour == "cloud":
                 raise ApiError(
@@ -1033,6 +1048,7 @@ class FakeJira(FakeServer):
                 "content": content,
                 "self": f"{self.url}/rest/api/2/attachment/{attachment_id}",
                 "_bytes": payload,
+                "_author": EMAIL,
             }
             issue.attachments.append(record)
             self._attachment_index[attachment_id] = record
@@ -1075,6 +1091,28 @@ class FakeJira(FakeServer):
         if record is None or "_bytes" not in record:
             raise ApiError(404, "The attachment does not exist.")
         return Response(record["_bytes"], 200, content_type=record["mimeType"])
+
+    def _delete_attachment(self, attachment_id: str) -> None:
+        """Jira's rules: the attachment's author needs DELETE_OWN_ATTACHMENTS, anyone else
+        DELETE_ALL_ATTACHMENTS; an attachment already gone is 404."""
+        owner = next(
+            (
+                i
+                for i in self.issues.values()
+                if any(a["id"] == attachment_id for a in i.attachments)
+            ),
+            None,
+        )
+        if owner is None:
+            raise ApiError(404, f"The attachment with id '{attachment_id}' does not exist.")
+        record = next(a for a in owner.attachments if a["id"] == attachment_id)
+        own = record.get("_author", EMAIL) == EMAIL
+        if not self.can("DELETE_ALL_ATTACHMENTS", owner.project) and not (
+            own and self.can("DELETE_OWN_ATTACHMENTS", owner.project)
+        ):
+            raise ApiError(403, "You do not have permission to delete attachments for this issue.")
+        owner.attachments.remove(record)
+        self._attachment_index.pop(attachment_id, None)
 
     def attachment_bytes(self, key: str) -> dict[str, bytes]:
         """The stored files of an issue by file name (for assertions)."""

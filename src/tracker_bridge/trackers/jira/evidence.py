@@ -10,6 +10,11 @@ issue (or a search page) yields it with no extra request. The index is written (
 the upload: an entry whose file never arrived is ignored by readers, while a file without its
 entry could lose its "sensitive" mark and be copied where it must not go.
 
+A file that replaces its earlier versions (``replace``: the report ``report --attach`` keeps on
+its defect) is named the same way, so the same report again is recognised by its name alone; a
+changed one is uploaded first and its older copies deleted after (``DELETE /attachment/{id}``),
+so the ticket never lacks it, not even for a moment.
+
 What a ticket holds (its evidence by hash, its description) is remembered only for the tickets
 this run created, uploaded to, or read one by one (``get``, ``tree``, a lookup), never for the
 tickets a scan streams past, and at most ``CACHE_LIMIT`` of them (least recently used dropped):
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
-from tracker_bridge.errors import NotFoundError, UsageError
+from tracker_bridge.errors import NotFoundError, TrackerRefused, UsageError
 from tracker_bridge.trackers.jira import markup
 from tracker_bridge.trackers.jira.markup import index_entry
 from tracker_bridge.trackers.jira.session import JiraSession, Part, path
@@ -62,6 +67,11 @@ def split_filename(filename: str) -> tuple[str, str] | None:
     if not match:
         return (filename, "")
     return (match["stem"] + (match["suffix"] or ""), match["sha"])
+
+
+def _name_of(record: Mapping[str, Any]) -> str:
+    split = split_filename(str(record.get("filename", "")))
+    return split[0] if split else ""
 
 
 def size_text(count: int) -> str:
@@ -133,10 +143,7 @@ class EvidenceStore:
             if match:
                 held.evidence[match["sha"]] = dict(attachment)
 
-    def attach(
-        self, key: str, files: Sequence[EvidenceFile], limit: int | None
-    ) -> list[EvidenceRef]:
-        """All new files in one multipart request; content already on the ticket is skipped."""
+    def _check_sizes(self, key: str, files: Sequence[EvidenceFile], limit: int | None) -> None:
         if files and limit == 0:
             raise UsageError(
                 f"attachments are disabled on {self.session.url}; nothing was uploaded to {key}.",
@@ -150,6 +157,12 @@ class EvidenceStore:
                     f"uploaded to {key}.",
                     hint="Compress or split the file, or attach an excerpt.",
                 )
+
+    def attach(
+        self, key: str, files: Sequence[EvidenceFile], limit: int | None
+    ) -> list[EvidenceRef]:
+        """All new files in one multipart request; content already on the ticket is skipped."""
+        self._check_sizes(key, files, limit)
         stored = self._stored_evidence(key)
         refs: dict[str, EvidenceRef] = {}
         pending: list[EvidenceFile] = []
@@ -178,6 +191,55 @@ class EvidenceStore:
                 record = uploaded.get(evidence_filename(item.name, item.sha256), {})
                 refs[item.sha256] = item.ref(str(record.get("content", "")))
         return [refs[item.sha256] for item in files]
+
+    def replace(self, key: str, file: EvidenceFile, limit: Callable[[], int | None]) -> EvidenceRef:
+        """``file`` as the only attachment of its name on ``key``.
+
+        One upload unless the ticket holds this content under this name already, then one DELETE
+        per older copy of that name: two requests for a changed file, none for the same one (the
+        ticket's attachments as this run last read them, else one GET). Not indexed in the
+        description: the file is made from the tickets themselves, so it has no provenance to keep.
+        """
+        target = evidence_filename(file.name, file.sha256)
+        held = self._stored_evidence(key)
+        record = held.get(file.sha256)
+        if record is None or record.get("filename") != target:
+            self._check_sizes(key, [file], limit())  # the limit is asked only when needed
+            uploaded = self.upload(
+                key,
+                [(target, file.data, "application/octet-stream")],
+                f"attaching {file.name} to {key}",
+                lambda have: target in have,
+            )
+            record = uploaded.get(target, {})
+        stale = [
+            (sha, r)
+            for sha, r in held.items()
+            if sha != file.sha256 and _name_of(r) == file.name and r.get("id") is not None
+        ]
+        for sha, old in stale:
+            self._delete(key, file.name, old)
+            held.pop(sha, None)
+        return file.ref(str(record.get("content", "")))
+
+    def _delete(self, key: str, name: str, record: Mapping[str, Any]) -> None:
+        """Delete one attachment; one already gone is as good as deleted."""
+        what = f"removing the earlier {name} from {key}"
+        try:
+            self.session.send("DELETE", f"attachment/{path(str(record['id']))}", what)
+        except NotFoundError:
+            return
+        except TrackerRefused as exc:
+            if exc.status != 403:
+                raise
+            raise TrackerRefused(
+                f"the new {name} is attached to {key}, but Jira refused to delete the earlier "
+                f"copy {record.get('filename')} ({exc.message}).",
+                hint="Ask a Jira admin for the 'Delete own attachments' permission, or delete "
+                "the older copy by hand; attaching again retries the removal.",
+                status=403,
+                url=self.session.url,
+            ) from exc
 
     def _index(self, key: str, files: Sequence[EvidenceFile]) -> None:
         """Add the provenance of ``files`` to the index in the description of ``key`` (one PUT)."""

@@ -478,6 +478,11 @@ class JiraTracker:
         """The bytes of one attachment: one GET (plus one to find it if ``ref`` has no URL)."""
         return self._evidence.fetch(key, ref)
 
+    def replace_attachment(self, key: str, file: EvidenceFile) -> EvidenceRef:
+        """Upload ``file``, then delete the older attachments of its name; the same content
+        again sends nothing (``ReplacesAttachments``)."""
+        return self._evidence.replace(key, file, lambda: self.capabilities().upload_limit)
+
     def link_remote(self, key: str, link: RemoteLink) -> None:
         """One POST to ``/remotelink`` (``globalId`` makes it an upsert, so retries are safe),
         then the link recorded in the data block (one PUT, none when it is there already).
