@@ -5,8 +5,9 @@ issues (create with labels and ``type``, get, edit, list with ``labels``/``state
 ``direction``/``since`` and ``Link`` paging), comments, labels (auto-created on use, grey and
 undescribed, as GitHub does), issue types, sub-issues (``sub_issue_id`` is the database id; at
 most 100 per parent, closed ones included; one parent per child unless ``replace_parent``;
-``DELETE .../sub_issue`` detaches), ``/parent``, the contents API (content-addressed PUT answers
-422 without ``sha`` when the file exists; unknown branch 404; a GET of a file over 1 MB answers
+``DELETE .../sub_issue`` detaches), ``/parent``, the contents API (a PUT answers 422 without
+``sha`` when the file exists, 409 when ``sha`` is not that of the file there, 200 when it replaces
+the file and 201 when it creates one; unknown branch 404; a GET of a file over 1 MB answers
 ``content: ""`` and ``encoding: "none"``, as GitHub does without the raw media type), git blobs
 (base64, up to 100 MB) and git refs.
 
@@ -77,6 +78,13 @@ LENIENCIES = (
         },
         "GitHub accepts a bare array of label names (PyGithub's add_to_labels sends one); the "
         "description lists only the object form.",
+    ),
+    Leniency(
+        "/paths/~1repos~1{owner}~1{repo}~1contents~1{path}/put/responses/409/content/"
+        "application~1json/schema",
+        {"anyOf": [{"$ref": "#/components/schemas/basic-error"}]},
+        "The description offers a basic error or a rule violation as oneOf, and an error with "
+        "just a message is both; GitHub answers a stale sha with the basic error.",
     ),
 )
 
@@ -650,6 +658,9 @@ class FakeGitHub(FakeServer):
         files = self.branches[branch]
         if path in files and "sha" not in data:
             raise ApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.')
+        if path in files and data["sha"] != _blob_sha(files[path]):
+            raise ApiError(409, f"{path} does not match {data['sha']}")
+        created = path not in files  # a "sha" for a path that does not exist is ignored
         content = base64.b64decode(str(data.get("content", "")))
         files[path] = content
         sha = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
@@ -682,7 +693,7 @@ class FakeGitHub(FakeServer):
                     "message": str(data.get("message", "")),
                 },
             },
-            201,
+            201 if created else 200,
         )
 
     def _get_content(self, repo: str, path: str, branch: str) -> Response:
@@ -997,3 +1008,8 @@ def _placeholder(schema: dict[str, Any]) -> Any:
     if kind == "array":
         return []
     return None
+
+
+def _blob_sha(content: bytes) -> str:
+    """Git's blob id of ``content``, as the contents API reports it in ``sha``."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()

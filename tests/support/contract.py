@@ -14,7 +14,7 @@ import pytest
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, Status
 from tracker_bridge.errors import FinalisationError, NotFoundError
-from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.trackers.base import ReplacesAttachments, Tracker
 
 WHEN = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -159,6 +159,28 @@ class TrackerContract:
         assert sorted(r.sha256 for r in stored) == sorted(
             {evidence("x", t).sha256 for t in ("100%", "a\nb\n", "99%")}
         )
+
+    def test_replace_attachment_keeps_one_file_of_a_name(
+        self, tracker: Tracker, conventions: Conventions
+    ) -> None:
+        """``report --attach``: a new version replaces the old one; the same one changes nothing."""
+        assert isinstance(tracker, ReplacesAttachments)
+        defect = tracker.create(new_defect(conventions, "Disk full"))
+        tracker.attach(defect.key, [evidence("df.txt", "100%")])
+        first = tracker.replace_attachment(defect.key, evidence("report.html", "<p>one</p>"))
+        same = tracker.replace_attachment(defect.key, evidence("report.html", "<p>one</p>"))
+        assert (same.name, same.sha256, same.size) == ("report.html", first.sha256, 10)
+        second = tracker.replace_attachment(defect.key, evidence("report.html", "<p>two</p>"))
+        assert second.sha256 != first.sha256
+        stored = tracker.get(defect.key).evidence
+        assert sorted((r.name, r.sha256) for r in stored) == [
+            ("df.txt", evidence("df.txt", "100%").sha256),
+            ("report.html", second.sha256),
+        ]
+        [kept] = [r for r in stored if r.name == "report.html"]
+        assert tracker.fetch_evidence(defect.key, kept) == b"<p>two</p>"
+        with pytest.raises(NotFoundError):
+            tracker.replace_attachment("NOPE-424242", evidence("report.html", "x"))
 
     def test_resolve_and_reopen(self, tracker: Tracker, conventions: Conventions) -> None:
         defect = tracker.create(new_defect(conventions, "Disk full"))

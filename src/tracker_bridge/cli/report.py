@@ -59,6 +59,7 @@ def report(
     """
     from tracker_bridge.cli import render, report_charts, report_formats
     from tracker_bridge.errors import UsageError
+    from tracker_bridge.workflows import report as report_flow
 
     if attach:
         fmt = fmt if fmt == "png" else "html"
@@ -81,7 +82,8 @@ def report(
         else:
             data = (report_formats.render(reports, fmt) + "\n").encode("utf-8")
         if attach and defect is not None:
-            attached = bridge.attach_report(defect, f"report-{defect}.{fmt}", data)
+            name = report_flow.attachment_name(defect, fmt)
+            attached = bridge.attach_report(defect, name, data)
     if output is not None:
         write_output(output, data)
         click.echo(f"{len(reports)} defect(s) reported to {output}.", err=True)

@@ -210,8 +210,9 @@ class ReplacesAttachments(Protocol):
     """A tracker that can swap an attachment for a newer one of the same name.
 
     ``attach`` is idempotent by content hash, which suits evidence; a report that changed has a
-    new hash but must not pile up beside its older copies. The local and memory trackers have
-    it; Jira (delete + upload) and GitHub (the evidence branch) can follow.
+    new hash but must not pile up beside its older copies. Every shipped tracker has it: local
+    and memory swap the row, Jira uploads the new file and then deletes the older ones, GitHub
+    commits over the file at a fixed path of the evidence branch and links it from the body.
     """
 
     def replace_attachment(self, key: str, file: EvidenceFile) -> EvidenceRef:

@@ -9,6 +9,7 @@ contributes.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -263,6 +264,12 @@ class Attached:
             "replaced": self.replaced,
             "unchanged": self.unchanged,
         }
+
+
+def attachment_name(defect: str, suffix: str) -> str:
+    """The report's file name on ``defect``: ``report-OPS-12.html``, ``report-acme-ops-12.png``
+    (a GitHub key's ``/`` and ``#`` have no place in a file name)."""
+    return f"report-{re.sub(r'[^A-Za-z0-9._-]+', '-', defect).strip('-.')}.{suffix}"
 
 
 def attach(

@@ -12,7 +12,9 @@ The last line is the machine-readable block: one line of JSON in an HTML comment
 in ``body`` and hides it when rendering). ``<`` and ``>`` inside it are written as ``\\u003c`` and
 ``\\u003e`` so no value can close the comment early. The block is the truth for message, instance,
 observed_at, impact, actions, event id, parent, related, team and the evidence index; labels carry
-what must be *found* without reading bodies (kind, fingerprints, event marker, parent).
+what must be *found* without reading bodies (kind, fingerprints, event marker, parent). Files
+that replace their earlier versions (``reports``: name to blob sha in the evidence branch) are
+linked from the facts, so a new version updates the link rather than adding one.
 
 Every body stays within GitHub's 65,536 characters, counted in UTF-16 code units to be safe. A
 message or description too long for that is clipped in the body (visibly) and kept whole in
@@ -233,6 +235,17 @@ def _facts(block: dict[str, Any], message: str, parent_ref: str) -> str:
     if actions:
         lines.append("**Actions taken**")
         lines.extend(f"- {code_span(clip_units(str(a), 1_000, '…'))}" for a in actions)
+    reports = block.get("reports") or {}
+    attached: list[dict[str, Any]] = [
+        e for e in block.get("evidence") or [] if isinstance(e, dict) and e.get("n") in reports
+    ]
+    if attached:
+        lines.append("**Report** (the latest `bridge report --attach`)")
+        lines.extend(
+            f"- {_link({'url': e.get('u', ''), 'title': e.get('n', '')})}"
+            f" ({int(e.get('s', 0)):,} bytes, {code_span(str(e.get('at', ''))[:16])})"
+            for e in attached
+        )
     links = [x for x in block.get("links") or [] if isinstance(x, dict)]
     if links:
         lines.append("**Links**")

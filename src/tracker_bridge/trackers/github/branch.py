@@ -8,6 +8,11 @@ file already there is linked. The branch is created from the default branch on f
 Files are read back (``fetch_evidence``) through the same API and checked against their hash;
 the contents API returns a file over 1 MB without its bytes (``encoding: "none"``), so such a file
 is then read as a git blob (up to 100 MB) by the blob sha that answer gives.
+
+A file that replaces its earlier versions (the report ``report --attach`` keeps on a defect) has
+a fixed path instead, ``reports/<owner>/<repo>/<number>/<name>``, and is overwritten there: a PUT
+carrying the blob sha of the file it replaces, which the caller remembers from the last PUT (a
+stale or unknown one costs one GET for the current sha). The link to it always shows the latest.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import base64
 import hashlib
 import re
 from collections.abc import Callable
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, unquote
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
 from tracker_bridge.errors import TrackerRefused
@@ -27,6 +33,12 @@ def content_path(name: str, sha256: str) -> str:
     """Content-addressed path in the evidence branch."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "evidence"
     return f"{sha256[:2]}/{sha256}/{safe[:100]}"
+
+
+def report_path(repository: str, number: int, name: str) -> str:
+    """The fixed path of a replaceable file of issue ``number`` of ``repository``."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "report"
+    return f"reports/{repository}/{number}/{safe[:100]}"
 
 
 class EvidenceBranch:
@@ -77,11 +89,58 @@ class EvidenceBranch:
             )
         raise TrackerRefused(f"could not create the evidence branch {self.branch}.")
 
+    def replace(self, path: str, file: EvidenceFile, blob: str | None) -> tuple[str, str]:
+        """Commit ``file`` at ``path`` over whatever is there: its web URL and blob sha.
+
+        ``blob`` is the blob sha of the file at ``path`` as last written (None: none known).
+        One PUT; when GitHub answers that the sha is missing (422) or stale (409), one GET reads
+        the current one and the PUT is sent again.
+        """
+        url = f"{self._repo_path}/contents/{quote(path)}"
+        payload: dict[str, Any] = {
+            "message": f"tracker-bridge {file.name} ({file.sha256[:12]})",
+            "content": base64.b64encode(file.data).decode("ascii"),
+            "branch": self.branch,
+        }
+        looked_up = False
+        for _ in range(4):
+            body = {**payload, "sha": blob} if blob else payload
+            response = self._client.send(
+                "PUT", url, what=f"storing {file.name}", body=body, allow=(404, 409, 422)
+            )
+            if response.status == 200:
+                content = response.data["content"]
+                return str(content["html_url"]), str(content["sha"])
+            message = str((response.data or {}).get("message", "")).lower()
+            if response.status == 404 and "branch" in message and not self._branch_ready:
+                self._create_branch()
+                continue
+            if response.status in (409, 422) and not looked_up:
+                blob, looked_up = self._current_blob(path), True
+                continue
+            raise TrackerRefused(
+                f"GitHub refused to store {file.name} in {self.repository}: {message}",
+                status=response.status,
+                hint="Check [tracker] evidence_repository and the token's Contents write access.",
+            )
+        raise TrackerRefused(f"could not store {file.name} in the branch {self.branch}.")
+
+    def _current_blob(self, path: str) -> str | None:
+        response = self._client.send(
+            "GET",
+            f"{self._repo_path}/contents/{quote(path)}",
+            what=f"reading {path}",
+            params={"ref": self.branch},
+            allow=(404,),
+        )
+        data = response.data if response.status == 200 and isinstance(response.data, dict) else {}
+        return str(data["sha"]) if data.get("sha") else None
+
     def read(self, ref: EvidenceRef) -> bytes | None:
         """The stored bytes of ``ref`` when the branch holds them unaltered, else None."""
         response = self._client.send(
             "GET",
-            f"{self._repo_path}/contents/{quote(content_path(ref.name, ref.sha256))}",
+            f"{self._repo_path}/contents/{quote(self._path_of(ref))}",
             what=f"reading evidence {ref.name}",
             params={"ref": self.branch},
             allow=(404,),
@@ -105,9 +164,20 @@ class EvidenceBranch:
         """The web URL ``ref`` gets once committed (built locally, no request)."""
         return self._blob_url(content_path(ref.name, ref.sha256))
 
+    def url_at(self, path: str) -> str:
+        """The web URL of the file at ``path`` in the branch (built locally, no request)."""
+        return self._blob_url(path)
+
     def holds(self, ref: EvidenceRef) -> bool:
         """Whether ``ref`` links into this branch (committed rather than shown in a comment)."""
         return f"/{self.repository}/blob/{quote(self.branch)}/" in ref.url
+
+    def _path_of(self, ref: EvidenceRef) -> str:
+        """Where ``ref`` lives in the branch: the path its link names, else its content path."""
+        marker = f"/{self.repository}/blob/{quote(self.branch)}/"
+        if marker in ref.url:
+            return unquote(ref.url.split(marker, 1)[1].split("?", 1)[0].split("#", 1)[0])
+        return content_path(ref.name, ref.sha256)
 
     def _create_branch(self) -> None:
         info = self._client.send("GET", self._repo_path, what=f"reading {self.repository}").data

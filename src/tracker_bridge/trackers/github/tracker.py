@@ -54,7 +54,7 @@ from tracker_bridge.trackers.github import body as gb
 from tracker_bridge.trackers.github import doctor
 from tracker_bridge.trackers.github import evidence as ge
 from tracker_bridge.trackers.github import graphql as gq
-from tracker_bridge.trackers.github.branch import EvidenceBranch
+from tracker_bridge.trackers.github.branch import EvidenceBranch, report_path
 from tracker_bridge.trackers.github.client import GitHubClient
 from tracker_bridge.trackers.github.issues import IssueStore
 from tracker_bridge.trackers.github.mapping import (
@@ -481,6 +481,36 @@ class GitHubTracker:
             self._parents.linked(held[0], issue, ok=0 not in answer.errors)
         issue["body"] = new_body
         self._issues.remember(issue)
+
+    def replace_attachment(self, key: str, file: EvidenceFile) -> EvidenceRef:
+        """Keep ``file`` as the one file of its name on the issue (``ReplacesAttachments``).
+
+        It is committed at a fixed path of the evidence branch, over its earlier version, and
+        linked from the issue body (updated, never repeated): one PUT and one PATCH; none when
+        the issue already holds this content under this name.
+        """
+        number = self._map.number(key)
+        self._flush_links(only=number)
+        issue = self._issues.cached(number)
+        block = gb.load_block(issue.get("body"))
+        entries = [e for e in block.get("evidence", []) if isinstance(e, dict)]
+        same = [gb.ref_from_json(e) for e in entries if e.get("n") == file.name]
+        if len(same) == 1 and same[0].sha256 == file.sha256:
+            return same[0]
+        others = [e for e in entries if e.get("n") != file.name]
+        path = report_path(self.repository, number, file.name)
+        self._check_index_room(
+            self._map.key(number),
+            {**block, "evidence": others},
+            [(file.ref(), self._branch.url_at(path))],
+        )
+        reports = dict(block.get("reports") or {})
+        url, blob = self._branch.replace(path, file, reports.get(file.name))
+        ref = file.ref(url)
+        block["evidence"] = [*others, gb.ref_to_json(ref)]
+        block["reports"] = {**reports, file.name: blob}
+        self._issues.rewrite(issue, block)
+        return ref
 
     def link_remote(self, key: str, link: RemoteLink) -> None:
         """Record a link to a ticket elsewhere in the body; the same ``global_id`` replaces it."""
