@@ -7,6 +7,10 @@ Usage::
 Fills an in-memory tracker with DEFECTS defects of SIGHTINGS sightings each (fixed seed), reads
 the report once, then renders it as ``table`` (the baseline: no charts) and as ``html``
 (charts for the 30 most pressing), REPEAT times each, and prints median seconds and bytes.
+
+Then it draws the first ten charts REPEAT times more, alternately on a new figure each (as the
+report did before) and on one ``Canvas`` emptied between charts (as it does now; the SVG is the
+same, ``tests/cli/test_report_charts.py``), and prints the median seconds per chart of each.
 """
 
 from __future__ import annotations
@@ -80,6 +84,27 @@ def main() -> None:
             f"{fmt:>5}: {args.defects} defects x {args.sightings} sightings:"
             f" median {statistics.median(times):.3f} s, {size / 1024:.0f} KiB"
         )
+    per_chart(reports, args.repeat)
+
+
+def per_chart(reports: list[report.DefectReport], repeat: int) -> None:
+    """Median seconds per chart: a new figure for each beside one canvas for all."""
+    from tracker_bridge.cli import report_charts
+
+    start, end = report_charts.span(reports, NOW)
+    canvas = report_charts.Canvas()
+    canvas.svg(reports[0], start, end)  # made once per page: not part of what is compared
+    times: dict[str, list[float]] = {"new figure each": [], "one canvas": []}
+    for _ in range(repeat):
+        for r in reports[:10]:
+            started = time.perf_counter()
+            report_charts.svg(r, start, end)
+            times["new figure each"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            canvas.svg(r, start, end)
+            times["one canvas"].append(time.perf_counter() - started)
+    for name, values in times.items():
+        print(f"chart ({name}): median {statistics.median(values):.3f} s over {len(values)}")
 
 
 if __name__ == "__main__":

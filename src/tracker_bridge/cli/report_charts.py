@@ -4,6 +4,11 @@ matplotlib draws on the machine that makes the report, so the page needs no Java
 fetches nothing when opened; SVG keeps text as text (``svg.fonttype = none``), which keeps each
 chart to tens of kilobytes. A ``Figure`` is made directly (no pyplot), so no global state or
 GUI backend is involved.
+
+A page of many charts draws them all on one ``Canvas``: its figure and axes are made once and
+emptied between defects, because making three axes and their ticks afresh was about a third of
+the time of each chart. The charts are the same as on a new figure (``tests/cli/
+test_report_charts.py`` compares the SVG).
 """
 
 from __future__ import annotations
@@ -30,16 +35,50 @@ MAX_INSTANCES = 8
 """Instances drawn by name; the rest are summed as "others"."""
 
 
+class Canvas:
+    """One figure for many charts: made on the first, emptied and drawn again for the next."""
+
+    def __init__(self) -> None:
+        self._figure: Figure | None = None
+        self._axes: tuple[Axes, Axes, Axes] | None = None
+
+    def svg(self, report: DefectReport, start: datetime, end: datetime) -> str:
+        """The defect's chart as an ``<svg>`` element (no XML prolog), ids unique to the defect."""
+        from matplotlib import rc_context
+
+        with rc_context(_style(salt=report.key)):
+            figure = self._draw(report, start, end)
+            buffer = io.StringIO()
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+        text = buffer.getvalue()
+        return _scoped(text[text.index("<svg") :].strip(), f"c-{report.key}-")
+
+    def png(self, report: DefectReport, start: datetime, end: datetime, dpi: int = 110) -> bytes:
+        """The same chart as PNG bytes (for trackers that show images, not HTML)."""
+        from matplotlib import rc_context
+
+        with rc_context(_style(salt=report.key)):
+            figure = self._draw(report, start, end)
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        return buffer.getvalue()
+
+    def _draw(self, report: DefectReport, start: datetime, end: datetime) -> Figure:
+        if self._figure is None or self._axes is None:
+            self._figure, self._axes = _figure()
+        else:
+            for ax in self._axes:
+                _empty(ax)
+        timeline, weekly, places = self._axes
+        _timeline(timeline, report, start, end)
+        _weekly(weekly, report, start, end)
+        _instances(places, report)
+        return self._figure
+
+
 def svg(report: DefectReport, start: datetime, end: datetime) -> str:
     """The defect's chart as an ``<svg>`` element (no XML prolog), ids unique to the defect."""
-    from matplotlib import rc_context
-
-    with rc_context(_style(salt=report.key)):
-        figure = _figure(report, start, end)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    text = buffer.getvalue()
-    return _scoped(text[text.index("<svg") :].strip(), f"c-{report.key}-")
+    return Canvas().svg(report, start, end)
 
 
 def _scoped(svg: str, prefix: str) -> str:
@@ -53,13 +92,7 @@ def _scoped(svg: str, prefix: str) -> str:
 
 def png(report: DefectReport, start: datetime, end: datetime, dpi: int = 110) -> bytes:
     """The same chart as PNG bytes (for trackers that show images, not HTML)."""
-    from matplotlib import rc_context
-
-    with rc_context(_style(salt=report.key)):
-        figure = _figure(report, start, end)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+    return Canvas().png(report, start, end, dpi)
 
 
 def _style(salt: str) -> Any:
@@ -78,7 +111,7 @@ def _style(salt: str) -> Any:
     }
 
 
-def _figure(report: DefectReport, start: datetime, end: datetime) -> Figure:
+def _figure() -> tuple[Figure, tuple[Axes, Axes, Axes]]:
     from matplotlib.figure import Figure
 
     # fixed margins: an automatic layout engine costs half the drawing time, per chart
@@ -89,10 +122,23 @@ def _figure(report: DefectReport, start: datetime, end: datetime) -> Figure:
         width_ratios=[4, 4, 2.2],
         gridspec_kw={"left": 0.09, "right": 0.99, "bottom": 0.17, "top": 0.9, "wspace": 0.32},
     )
-    _timeline(timeline, report, start, end)
-    _weekly(weekly, report, start, end)
-    _instances(places, report)
-    return figure
+    return figure, (timeline, weekly, places)
+
+
+def _empty(ax: Axes) -> None:
+    """``ax`` as it was before anything was drawn on it, its ticks kept (``cla`` remakes them).
+
+    What each chart sets itself (limits it fixes, locators, formatters, tick labels, the
+    title) is set again by the next one.
+    """
+    from matplotlib.transforms import Bbox
+
+    for artist in [*ax.collections, *ax.patches, *ax.lines, *ax.texts]:
+        artist.remove()
+    ax.containers.clear()
+    ax.dataLim.set(Bbox.null())
+    ax.ignore_existing_data_limits = True
+    ax.set_autoscale_on(True)
 
 
 def _timeline(ax: Axes, report: DefectReport, start: datetime, end: datetime) -> None:
@@ -146,7 +192,9 @@ def _weekly(ax: Axes, report: DefectReport, start: datetime, end: datetime) -> N
 def _instances(ax: Axes, report: DefectReport) -> None:
     counts = _instance_counts(report)
     names = list(reversed(list(counts)))
-    ax.barh(names, [counts[n] for n in names], color=INK)
+    # numbered rows, not a category axis: its categories would pile up on a reused canvas
+    ax.barh(range(len(names)), [counts[n] for n in names], color=INK)
+    ax.set_yticks(range(len(names)), names)
     ax.xaxis.set_major_locator(_integers())
     ax.set_title("Per instance")
 

@@ -65,9 +65,10 @@ def render(reports: Sequence[DefectReport], *, tracker: str = "") -> str:
         + f"; {len(reports)} defect(s), most pressing first.</p>",
         _summary(reports),
     ]
+    canvas = report_charts.Canvas()
     for rank, report in enumerate(reports):
         charted = rank < CHARTED and start is not None and end is not None
-        parts.append(_section(report, start, end, charted=charted))
+        parts.append(_section(report, start, end, canvas if charted else None))
     if len(reports) > CHARTED:
         parts.append(f"<p>Charts are drawn for the {CHARTED} most pressing defects.</p>")
     parts.append("</body></html>")
@@ -96,7 +97,10 @@ def _summary(reports: Sequence[DefectReport]) -> str:
 
 
 def _section(
-    r: DefectReport, start: datetime | None, end: datetime | None, *, charted: bool
+    r: DefectReport,
+    start: datetime | None,
+    end: datetime | None,
+    canvas: report_charts.Canvas | None,
 ) -> str:
     data = r.to_json()
     f = r.forecast
@@ -162,9 +166,9 @@ def _section(
         ),
     ]
     chart = ""
-    if charted and r.sightings and start is not None and end is not None:
+    if canvas is not None and r.sightings and start is not None and end is not None:
         chart = f'<div class="chart" role="img" aria-label="charts of {_attr(r.key)}">'
-        chart += report_charts.svg(r, start, end) + "</div>"
+        chart += canvas.svg(r, start, end) + "</div>"
     return (
         f'<section class="defect" id="{_anchor(r.key)}" data-key="{_attr(r.key)}">'
         f"<h2>{link} {html.escape(r.title)}{overdue}</h2>"
