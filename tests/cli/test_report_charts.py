@@ -1,8 +1,11 @@
-"""The report's charts: drawing many on one canvas must not change what any of them shows."""
+"""The report's charts: what makes them cheaper (one canvas for many, fixed title and label
+places) must not change what any of them shows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from support.contract import new_defect
 from tracker_bridge.cli import report_charts
@@ -38,13 +41,22 @@ def _reports() -> list[report.DefectReport]:
     return report.run(t, CONV, now=NOW)
 
 
-def test_one_canvas_draws_every_chart_as_a_new_figure_would() -> None:
+def test_one_canvas_draws_every_chart_as_a_new_automatic_figure_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     reports = _reports()
     start, end = report_charts.span(reports, NOW)
-    alone = [report_charts.svg(r, start, end) for r in reports]
     canvas = report_charts.Canvas()
+    fixed = report_charts._style
+    with monkeypatch.context() as automatic:  # matplotlib's own placement, measured each draw
+        automatic.setattr(
+            report_charts, "_style", lambda salt: {**fixed(salt), "axes.titley": None}
+        )
+        automatic.setattr(report_charts, "_placed", lambda ax: None)
+        alone = [report_charts.svg(r, start, end) for r in reports]
     # in both orders: nothing of one defect's chart may linger into the next one's
     assert [canvas.svg(r, start, end) for r in reports] == alone
     assert [canvas.svg(r, start, end) for r in reversed(reports)] == alone[::-1]
     assert len(set(alone)) == len(alone) and "overdue" in "".join(alone)
     assert canvas.png(reports[0], start, end) == report_charts.png(reports[0], start, end)
+    assert [report_charts.svg(r, start, end) for r in reports] == alone
