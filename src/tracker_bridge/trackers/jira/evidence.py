@@ -226,7 +226,12 @@ class EvidenceStore:
         """Delete one attachment; one already gone is as good as deleted."""
         what = f"removing the earlier {name} from {key}"
         try:
-            self.session.send("DELETE", f"attachment/{path(str(record['id']))}", what)
+            self.session.send(
+                "DELETE",
+                f"attachment/{path(str(record['id']))}",
+                what,
+                permission="DELETE_OWN_ATTACHMENTS",
+            )
         except NotFoundError:
             return
         except TrackerRefused as exc:
