@@ -78,6 +78,7 @@ def test_replace_commits_over_the_last_version_and_links_it_once(fake: FakeGitHu
     assert reports_in(fake) == {path: b"<p>two</p>"}
     body = body_of(fake, key)
     assert body.count("**Report**") == 1 and body.count(f"]({second.url})") == 1
+    assert "(10 bytes, attached ` 2026-11-02 03:04 UTC `)" in body
     assert gb.load_block(body)["reports"] == {"report-1.html": _blob(b"<p>two</p>")}
     stored = hub(fake).get(key).evidence
     assert sorted((r.name, r.sha256) for r in stored) == sorted(

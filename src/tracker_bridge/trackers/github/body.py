@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tracker_bridge.domain import durations
@@ -243,7 +243,7 @@ def _facts(block: dict[str, Any], message: str, parent_ref: str) -> str:
         lines.append("**Report** (the latest `bridge report --attach`)")
         lines.extend(
             f"- {_link({'url': e.get('u', ''), 'title': e.get('n', '')})}"
-            f" ({int(e.get('s', 0)):,} bytes, {code_span(str(e.get('at', ''))[:16])})"
+            f" ({int(e.get('s', 0)):,} bytes, attached {_minute(e.get('at'))})"
             for e in attached
         )
     links = [x for x in block.get("links") or [] if isinstance(x, dict)]
@@ -251,6 +251,17 @@ def _facts(block: dict[str, Any], message: str, parent_ref: str) -> str:
         lines.append("**Links**")
         lines.extend(f"- {html.escape(str(x.get('rel', '')))}: {_link(x)}" for x in links)
     return "\n\n".join(lines)
+
+
+def _minute(at: Any) -> str:
+    """An ISO time as ``2026-11-30 01:40 UTC`` (a code span: it is data)."""
+    try:
+        moment = datetime.fromisoformat(str(at))
+    except ValueError:
+        return code_span(str(at))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return code_span(moment.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def _link(data: dict[str, Any]) -> str:
