@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge
+from tracker_bridge.cli.base import (
+    allow_unscanned_option,
+    cli,
+    config_option,
+    emit,
+    json_option,
+    open_bridge,
+)
 
 
 @cli.command()
@@ -63,6 +70,7 @@ from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_
 @click.option("--new-defect", is_flag=True, help="Open a new defect even if one matches.")
 @click.option("--sensitive", is_flag=True, help="Mark the evidence sensitive: never copied out.")
 @click.option("--no-redact", is_flag=True, help="Upload evidence unscrubbed (logged; not advised).")
+@allow_unscanned_option
 @click.option("--dry-run", is_flag=True, help="Decide and validate, but create nothing.")
 @config_option
 @json_option
@@ -81,6 +89,7 @@ def observe(
     new_defect: bool,
     sensitive: bool,
     no_redact: bool,
+    allow_unscanned: bool,
     dry_run: bool,
     config_path: Path | None,
     as_json: bool,
@@ -116,7 +125,7 @@ def observe(
         message = _stdin_bytes("MESSAGE -").decode("utf-8", "replace").strip()
     with (
         open_bridge(config_path) as bridge,
-        render.capture_progress(capture_timeout, enabled=not as_json) as tick,
+        render.intake_progress(capture_timeout, enabled=not as_json) as (tick, meter),
     ):
         try:
             result = bridge.observe(
@@ -133,7 +142,9 @@ def observe(
                 new_defect=new_defect,
                 sensitive=sensitive,
                 redact=not no_redact,
+                allow_unscanned=allow_unscanned,
                 dry_run=dry_run,
+                meter=meter,
                 piped=piped,
                 capture_timeout=capture_timeout,
                 capture_progress=tick,

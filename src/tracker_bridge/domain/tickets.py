@@ -75,11 +75,9 @@ class Blob:
 
     def open(self) -> BinaryIO:
         """A fresh binary reader from the start (close it; each call starts again)."""
-        raw: BinaryIO
-        if self.path is not None:
-            raw = self.path.open("rb")
-        else:
-            raw = io.BytesIO(self.inline or b"")
+        raw: BinaryIO = (
+            self.path.open("rb") if self.path is not None else io.BytesIO(self.inline or b"")
+        )
         return raw if self.on_read is None else cast(BinaryIO, _Counting(raw, self.on_read))
 
     def chunks(self, size: int = CHUNK_BYTES) -> Iterator[bytes]:

@@ -171,7 +171,7 @@ def test_secrets_are_scrubbed_before_they_reach_github(fake: FakeGitHub, tmp_pat
     assert fake.received(AWS.encode())
 
 
-def test_binary_evidence_is_not_scanned_and_says_so(fake: FakeGitHub) -> None:
+def test_unscannable_evidence_is_not_scanned_and_says_so(fake: FakeGitHub) -> None:
     tracker = hub(fake)
     defect = tracker.create(new_defect(CONV, "Disk full")).key
     raw = EvidenceFile("core.gz", gzip.compress(AWS.encode()), "file:core.gz", WHEN)
@@ -381,6 +381,7 @@ def test_cli_observe_add_show_and_sync_on_github(
         "shot.png",
         "--capture",
         "cat creds.env",
+        "--allow-unscanned",
         "--json",
     )
     assert code == 0, err
@@ -390,7 +391,7 @@ def test_cli_observe_add_show_and_sync_on_github(
     assert not fake.received(AWS.encode())
 
     fake.reset_counts()
-    code, out, _ = run(capsys, "evidence", "add", obs, "creds.env", "shot.png")
+    code, out, _ = run(capsys, "evidence", "add", obs, "creds.env", "shot.png", "--allow-unscanned")
     assert code == 0 and out.count("Already on") == 2
     assert writes(fake) == [] and len(fake.requests) == 1
 
