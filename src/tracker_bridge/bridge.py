@@ -257,7 +257,7 @@ class Bridge:
                 spool.load(path),
                 threshold=self.settings.matching.threshold,
             )
-            path.unlink()
+            spool.discard(path)
             results.append(result)
         return results
 
