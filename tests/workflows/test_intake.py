@@ -125,7 +125,7 @@ def test_symlinks_are_followed_to_regular_files_only_and_named(tmp_path: Path) -
     (folder / "elsewhere").unlink()
     [inside] = intake.inspect([folder])
     assert inside.label == f"dir/df.txt -> {target}"
-    with pytest.raises(UsageError, match="dangling is a symlink to .*gone, which does not exist"):
+    with pytest.raises(UsageError, match=r"dangling is a symlink to .*gone, which does not exist"):
         intake.inspect([tmp_path / "dangling"])
 
 
