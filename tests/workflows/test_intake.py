@@ -358,3 +358,36 @@ def test_cli_leaves_no_staged_files(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = observe(capsys, "--evidence", "env.txt", "--capture", "cat env.txt")
     assert code == 0, err
     assert list(Path(".bridge/tmp").iterdir()) == []
+
+
+def test_cli_stdin_evidence_is_bounded_by_max_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("bridge.toml").write_text('[evidence]\nmax_file = "1KB"\n')
+    code, _, err = run(
+        capsys,
+        "observe",
+        "Disk full",
+        "-i",
+        "db-1",
+        "--evidence",
+        "-",
+        stdin="x" * 1001,
+        monkeypatch=monkeypatch,
+    )
+    assert code == 2 and "more than 1000 B, the limit per file ([evidence] max_file)" in err
+    assert nothing_created()
+    code, out, err = run(
+        capsys,
+        "observe",
+        "Disk full",
+        "-i",
+        "db-1",
+        "--evidence",
+        "-",
+        "--json",
+        stdin=SECRET_LINE,
+        monkeypatch=monkeypatch,
+    )
+    assert code == 0, err
+    assert json.loads(out)["evidence"][0]["redactions"] == {"aws-access-key": 1}
