@@ -10,7 +10,8 @@ run in the same session, on the same files, one after the other.
 
 The files are generated logs (timestamped lines, a secret every few thousand lines) of the given
 sizes. Throughput is the file size over the wall time of the whole command on the embedded
-tracker: read, classify, scan and redact, hash, store; startup included.
+tracker: read, classify, scan and redact, hash, store; startup included. On a shared machine the
+wall clock depends on the load, so the child's CPU time (user + system) is shown too.
 
     python benchmarks/evidence_memory.py [--sizes 50 300] [--rounds 1] [--base main]
 """
@@ -73,8 +74,8 @@ def baseline_src(rev: str, into: Path) -> Path:
 
 def run_child(
     src: Path, workdir: Path, log: Path, env_extra: dict[str, str]
-) -> tuple[int, float, int]:
-    """One ``bridge observe``: (exit status, seconds, peak RSS in bytes).
+) -> tuple[int, float, float, int]:
+    """One ``bridge observe``: (exit status, wall seconds, CPU seconds, peak RSS in bytes).
 
     The child is started through ``/usr/bin/time``: Linux counts the memory a process had
     before ``exec`` in its peak, and a child forked straight from this process (which holds the
@@ -83,7 +84,7 @@ def run_child(
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     env.update(PYTHONPATH=str(src), CI="1", **env_extra)
     report = workdir / "time.out"
-    args = ["/usr/bin/time", "-f", "%M", "-o", str(report), sys.executable, "-c", RUN]
+    args = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(report), sys.executable, "-c", RUN]
     args += ["observe", "Disk full", "-i", "db-1", "-e", str(log), "--json"]
     start = time.perf_counter()
     proc = subprocess.run(
@@ -92,18 +93,18 @@ def run_child(
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         print(f"    exit {proc.returncode}: {proc.stderr.decode().strip()[-300:]}", file=sys.stderr)
-    peak_kib = int(report.read_text().split()[-1])
-    return proc.returncode, seconds, peak_kib * 1024
+    peak_kib, user, system = report.read_text().split()[-3:]
+    return proc.returncode, seconds, float(user) + float(system), int(peak_kib) * 1024
 
 
 def engine_speed(log: Path) -> float:
-    """MB/s of the streaming redactor alone on ``log`` (ours), for comparison with the intake."""
+    """CPU MB/s of the streaming redactor alone on ``log`` (ours), beside the intake's."""
     from tracker_bridge.domain.redaction import redact_stream
 
-    start = time.perf_counter()
+    start = time.process_time()
     with log.open("rb") as src, open(os.devnull, "wb") as sink:
         redact_stream(src, sink)
-    return log.stat().st_size / MB / (time.perf_counter() - start)
+    return log.stat().st_size / MB / (time.process_time() - start)
 
 
 def configure(workdir: Path, tracker: str, fake: FakeJira | None) -> None:
@@ -147,7 +148,7 @@ def main() -> None:
             for tracker in args.trackers:
                 for variant, src in variants.items():
                     for size, log in logs.items():
-                        rss, secs = [], []
+                        rss, secs, cpus = [], [], []
                         for r in range(args.rounds):
                             work = tmp / f"{tracker}-{variant}-{size}-{r}"
                             work.mkdir()
@@ -155,9 +156,10 @@ def main() -> None:
                             env = {"BRIDGE_TRACKER__TOKEN": TOKEN} if tracker == "jira" else {}
                             if variant == "ours":
                                 env.update(limits)
-                            code, seconds, peak = run_child(src, work, log, env)
+                            code, seconds, cpu, peak = run_child(src, work, log, env)
                             if code == 0:
                                 rss.append(peak)
+                                cpus.append(cpu)
                                 print(
                                     f"    round {r}: {peak / MB:.0f} MB, {seconds:.1f} s",
                                     file=sys.stderr,
@@ -169,15 +171,16 @@ def main() -> None:
                             continue
                         peak_mb = statistics.median(rss) / MB
                         seconds = statistics.median(secs)
+                        cpu = statistics.median(cpus)
                         peaks[(tracker, variant, size)] = peak_mb
                         print(
                             f"{tracker:8} {variant:9} {size:>5}MB {peak_mb:>8.0f}MB "
-                            f"{seconds:>8.1f} {size / seconds:>6.1f}"
+                            f"{seconds:>8.1f} {size / seconds:>6.1f} {cpu:>8.1f} {size / cpu:>8.1f}"
                         )
         engine = engine_speed(logs[max(logs)])
         print(
             f"\nthe redaction engine alone (redact_stream, in process) on the {max(logs)} MB log: "
-            f"{engine:.1f} MB/s; the intake's figures above include startup and storing"
+            f"{engine:.1f} MB/s of CPU; the intake's figures above include startup and storing"
         )
         if len(args.sizes) >= 2:
             small, large = min(args.sizes), max(args.sizes)

@@ -11,7 +11,7 @@ import socket
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -391,3 +391,42 @@ def test_cli_stdin_evidence_is_bounded_by_max_file(
     )
     assert code == 0, err
     assert json.loads(out)["evidence"][0]["redactions"] == {"aws-access-key": 1}
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+def test_scanning_and_uploading_report_progress_in_bytes() -> None:
+    from tracker_bridge import Bridge
+
+    Path("big.log").write_bytes(_log(50_000))
+    size = Path("big.log").stat().st_size
+    seen: dict[str, list[int]] = {}
+
+    def meter(label: str, total: int) -> Callable[[int], None]:
+        seen[label] = [total]
+        return seen[label].append
+
+    with Bridge.from_config() as bridge:
+        bridge.observe("Disk full", instance="db-1", evidence=["big.log"], meter=meter)
+    scanned, uploaded = seen["Scanning big.log"], seen["Uploading big.log"]
+    assert scanned[0] == size and sum(scanned[1:]) == size
+    assert sum(uploaded[1:]) == uploaded[0] > 0  # the upload read the whole scrubbed copy
+
+
+def test_progress_is_quiet_in_ci_in_pipes_and_with_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker_bridge.cli import render
+
+    with render.intake_progress(10, enabled=False) as (_tick, meter):
+        assert meter is flow.quiet
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    monkeypatch.setenv("CI", "1")
+    with render.intake_progress(10, enabled=True) as (_tick, meter):
+        assert meter is flow.quiet
+    monkeypatch.delenv("CI")
+    with render.intake_progress(10, enabled=True) as (tick, meter):
+        assert meter is not flow.quiet
+        tick("df -h", 1.0)
+        assert meter("small.log", 100) is not None  # small files: no bar, nothing to see
+        advance = meter("big.log", 20 * 1024 * 1024)
+        advance(10 * 1024 * 1024)
