@@ -13,6 +13,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -430,3 +431,36 @@ def test_progress_is_quiet_in_ci_in_pipes_and_with_json(monkeypatch: pytest.Monk
         assert meter("small.log", 100) is not None  # small files: no bar, nothing to see
         advance = meter("big.log", 20 * 1024 * 1024)
         advance(10 * 1024 * 1024)
+
+
+def test_spooled_observation_keeps_its_staged_evidence(tmp_path: Path) -> None:
+    from tracker_bridge.domain.conventions import Conventions
+    from tracker_bridge.errors import TrackerUnavailable
+    from tracker_bridge.trackers.local import LocalTracker
+    from tracker_bridge.workflows import observe, spool
+
+    class Down(LocalTracker):
+        def defects(self) -> Iterator[Any]:
+            raise TrackerUnavailable("the tracker is down")
+
+    path = tmp_path / "app.log"
+    path.write_bytes(_log(1000))
+    spool_dir = tmp_path / "spool"
+    with Staging(tmp_path / "stage") as staging:
+        [item] = flow.stage(intake.inspect([path]), staging, limits=Limits())
+        request = observe.Request(
+            message="Disk full", instance="db-1", event_id="alert-9", evidence=(item,)
+        )
+        with pytest.raises(TrackerUnavailable, match="kept in"):
+            observe.run(Down(":memory:"), Conventions(), request, spool_dir=spool_dir)
+    [kept] = spool.pending(spool_dir)
+    [again] = spool.load(kept).evidence
+    assert (
+        again.path is not None
+        and again.data == item.size * b"" + redact_bytes(path.read_bytes()).data
+    )
+    up = LocalTracker(":memory:")
+    result = observe.run(up, Conventions(), spool.load(kept))
+    assert [r.sha256 for r in result.evidence] == [item.sha256]
+    spool.discard(kept)
+    assert list(spool_dir.iterdir()) == []
