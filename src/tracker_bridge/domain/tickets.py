@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import gzip
 import hashlib
 import io
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -138,6 +142,26 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
+class _Hashing(io.RawIOBase):
+    """A writer that hashes and counts what passes through it to ``out``."""
+
+    def __init__(self, out: BinaryIO, digest: Any) -> None:
+        super().__init__()
+        self._out = out
+        self._digest = digest
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = bytes(data)
+        self._out.write(view)
+        self._digest.update(view)
+        self.size += len(view)
+        return len(view)
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class EvidenceFile:
     """Evidence ready to upload: the (already scrubbed) content and where it came from.
@@ -207,6 +231,28 @@ class EvidenceFile:
     def chunks(self, size: int = CHUNK_BYTES) -> Iterator[bytes]:
         """The content in pieces of at most ``size`` bytes."""
         return self.blob.chunks(size)
+
+    def gzipped(self) -> EvidenceFile:
+        """The same evidence gzip-compressed, named ``<name>.gz`` (itself when it already is).
+
+        A file-backed file is compressed in chunks into a private file beside it (in the same
+        staging directory, removed with it); bytes are compressed in memory.
+        """
+        if self.name.endswith(".gz"):
+            return self
+        if self.path is None:
+            packed = Blob.of_bytes(gzip.compress(self.data, mtime=0))
+        else:
+            fd, name = tempfile.mkstemp(dir=self.path.parent, suffix=".gz")
+            digest = hashlib.sha256()
+            with os.fdopen(fd, "wb") as out:
+                sink = _Hashing(out, digest)
+                with gzip.GzipFile(filename="", mode="wb", fileobj=sink, mtime=0) as packer:
+                    for chunk in self.chunks():
+                        packer.write(chunk)
+                size = sink.size
+            packed = Blob.of_file(Path(name), size=size, sha256=digest.hexdigest())
+        return dataclasses.replace(self, name=self.name + ".gz", blob=packed)
 
     def ref(self, url: str = "") -> EvidenceRef:
         """The record of this file once stored."""

@@ -9,14 +9,12 @@ copy (``staging``) from which every tracker uploads. Memory stays flat whatever 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import os
 import selectors
 import shlex
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -461,26 +459,15 @@ def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
         if item.size <= limit:
             out.append(item)
             continue
-        packed = _gzip(item)
+        packed = item.gzipped()
         if packed.size > limit:
             raise UsageError(
                 f"evidence {item.name} is {humanize.size(item.size)}, over the tracker's upload "
                 f"limit of {humanize.size(limit)} even compressed ({humanize.size(packed.size)}).",
                 hint="Attach an excerpt instead; nothing was created.",
             )
-        out.append(replace(item, name=item.name + ".gz", blob=packed))
+        out.append(packed)
     return out
-
-
-def _gzip(item: EvidenceFile) -> Blob:
-    if item.path is None:
-        return Blob.of_bytes(gzip.compress(item.data, mtime=0))
-    fd, name = tempfile.mkstemp(dir=item.path.parent, suffix=".gz")
-    writer = Writer(Path(name), os.fdopen(fd, "wb"))
-    with gzip.GzipFile(filename="", mode="wb", fileobj=writer, mtime=0) as packed:
-        for chunk in item.chunks():
-            packed.write(chunk)
-    return writer.close()
 
 
 @dataclass(frozen=True, slots=True)
