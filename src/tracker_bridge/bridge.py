@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from tracker_bridge.workflows.check import Report
     from tracker_bridge.workflows.delegate import Result as Delegated
     from tracker_bridge.workflows.doctor import Result as Diagnosis
-    from tracker_bridge.workflows.evidence import Added
+    from tracker_bridge.workflows.evidence import Added, Meter
+    from tracker_bridge.workflows.intake import Limits
     from tracker_bridge.workflows.listing import Filter as Listed
     from tracker_bridge.workflows.listing import Row
     from tracker_bridge.workflows.observe import Result as Observed
@@ -139,24 +140,30 @@ class Bridge:
         new_defect: bool = False,
         sensitive: bool = False,
         redact: bool = True,
+        allow_unscanned: bool = False,
         dry_run: bool = False,
         piped: bytes | None = None,
         capture_timeout: float = 120.0,
         capture_progress: Callable[[str, float], None] | None = None,
+        meter: Meter | None = None,
     ) -> Observed:
         """Record a sighting of ``message`` on ``instance`` under its (known or new) defect.
 
         Everything that can be refused (message, instance, time, capture commands, evidence
-        paths, ``duration`` such as ``"1h30m"``) is refused before any ``capture`` command runs;
-        the commands then run first, and their output, exit status and time become evidence. Each
-        runs in its own process group, stopped after ``capture_timeout`` seconds (or on Ctrl-C:
-        ``CaptureInterrupted``, nothing recorded); ``capture_progress`` hears (command, seconds)
-        while one runs. ``piped`` is evidence read from a pipe, stored as ``stdin.txt``. When the
-        tracker stays down the observation is kept for ``replay`` and the ``TrackerUnavailable``
-        error says where.
+        paths, ``duration`` such as ``"1h30m"``, sizes over ``[evidence]`` limits, content that
+        cannot be scanned unless ``allow_unscanned``) is refused before any ``capture`` command
+        runs; the commands then run first, and their output, exit status and time become
+        evidence. Each runs in its own process group, stopped after ``capture_timeout`` seconds
+        (or on Ctrl-C: ``CaptureInterrupted``, nothing recorded); ``capture_progress`` hears
+        (command, seconds) while one runs. ``piped`` is evidence read from a pipe, stored as
+        ``stdin.txt``. Evidence is streamed through the redactor into private files and uploaded
+        from there (``meter`` shows the progress). When the tracker stays down the observation is
+        kept for ``replay`` and the ``TrackerUnavailable`` error says where.
         """
         from tracker_bridge.workflows import evidence as ev
+        from tracker_bridge.workflows import intake
         from tracker_bridge.workflows import observe as flow
+        from tracker_bridge.workflows.staging import Staging
 
         if defect and new_defect:
             raise UsageError("--defect and --new-defect contradict each other; pass one.")
@@ -165,35 +172,57 @@ class Bridge:
         flow.check_input(message, instance, self.settings.conventions_value())
         for command in capture:
             ev.check_capture(command)
-        files = ev.read_paths(evidence, sensitive=sensitive)
-        if piped is not None:
-            files.append(ev.piped(piped, sensitive=sensitive))
-        captured = ev.capture_all(capture, capture_timeout, progress=capture_progress)
-        if not redact:
-            self._log(
-                f"observe --no-redact: {len(files) + len(captured)} evidence item(s) unscrubbed"
+        limits = self._limits(allow_unscanned)
+        sources = intake.inspect(evidence)
+        ev.check_sources(sources, limits, redact=redact)
+        extra = [ev.piped(piped, sensitive=sensitive)] if piped is not None else []
+        intake.check_sizes(
+            [(s.label, s.size) for s in sources] + [(f.name, f.size) for f in extra], limits
+        )
+        with Staging(self._state_dir / "tmp") as staging:
+            captured = ev.capture_all(
+                capture,
+                capture_timeout,
+                progress=capture_progress,
+                staging=staging,
+                limit=limits.max_file,
             )
-        items = ev.scrub([c.evidence for c in captured] + files, redact=redact)
-        request = flow.Request(
-            message=message,
-            instance=instance,
-            evidence=tuple(items),
-            actions=tuple(actions),
-            observed_at=when,
-            impact=impact,
-            duration=lasted,
-            event_id=event_id,
-            defect=defect,
-            new_defect=new_defect,
-            dry_run=dry_run,
-        )
-        result = flow.run(
-            self.tracker,
-            self.settings.conventions_value(),
-            request,
-            threshold=self.settings.matching.threshold,
-            spool_dir=self.settings.spool_dir,
-        )
+            if not redact:
+                self._log(
+                    f"observe --no-redact: {len(sources) + len(extra) + len(captured)} evidence "
+                    "item(s) unscrubbed"
+                )
+            meter = meter or ev.quiet
+            items = ev.scrub(
+                [c.evidence for c in captured] + extra,
+                redact=redact,
+                staging=staging,
+                limits=limits,
+                meter=meter,
+            ) + ev.stage(
+                sources, staging, limits=limits, redact=redact, sensitive=sensitive, meter=meter
+            )
+            intake.check_sizes([(f.name, f.size) for f in items], limits)
+            request = flow.Request(
+                message=message,
+                instance=instance,
+                evidence=tuple(ev.metered(items, meter)),
+                actions=tuple(actions),
+                observed_at=when,
+                impact=impact,
+                duration=lasted,
+                event_id=event_id,
+                defect=defect,
+                new_defect=new_defect,
+                dry_run=dry_run,
+            )
+            result = flow.run(
+                self.tracker,
+                self.settings.conventions_value(),
+                request,
+                threshold=self.settings.matching.threshold,
+                spool_dir=self.settings.spool_dir,
+            )
         return replace(result, captures=tuple(captured))
 
     @staticmethod
@@ -228,7 +257,7 @@ class Bridge:
                 spool.load(path),
                 threshold=self.settings.matching.threshold,
             )
-            path.unlink()
+            spool.discard(path)
             results.append(result)
         return results
 
@@ -465,17 +494,30 @@ class Bridge:
         sensitive: bool = False,
         redact: bool = True,
         dry_run: bool = False,
+        allow_unscanned: bool = False,
+        meter: Meter | None = None,
     ) -> Added:
         """Attach files or directories to ``key``, scrubbed; content already there is skipped.
 
-        With ``dry_run``, say what would be added (scrubbed, as it would be stored), add nothing.
+        The same intake as ``observe``: regular files only, ``[evidence]`` limits and the
+        unscanned policy checked before anything is read in full or sent. With ``dry_run``, say
+        what would be added (scrubbed, as it would be stored), add nothing.
         """
         from tracker_bridge.workflows import evidence as flow
+        from tracker_bridge.workflows import intake
+        from tracker_bridge.workflows.staging import Staging
 
-        files = flow.read_paths(paths, sensitive=sensitive)
+        limits = self._limits(allow_unscanned)
+        sources = intake.inspect(paths)
+        flow.check_sources(sources, limits, redact=redact)
         if not redact and not dry_run:
-            self._log(f"evidence add {key} --no-redact: {len(files)} file(s) unscrubbed")
-        return flow.add(self.existing, key, flow.scrub(files, redact=redact), dry_run=dry_run)
+            self._log(f"evidence add {key} --no-redact: {len(sources)} file(s) unscrubbed")
+        meter = meter or flow.quiet
+        with Staging(self._state_dir / "tmp") as staging:
+            files = flow.stage(
+                sources, staging, limits=limits, redact=redact, sensitive=sensitive, meter=meter
+            )
+            return flow.add(self.existing, key, flow.metered(files, meter), dry_run=dry_run)
 
     def evidence_sync(self, defect: str, *, to: str | None = None) -> Synced:
         """One evidence index on ``defect``; with ``to``, copy the files into that ticket once.
@@ -547,9 +589,24 @@ class Bridge:
         except UsageError as exc:
             raise UsageError(f"--at {exc.message}", hint=exc.hint) from None
 
+    @property
+    def _state_dir(self) -> Path:
+        """``.bridge/``: the spool, the log and the private staging of evidence."""
+        return self.settings.spool_dir.parent
+
+    def _limits(self, allow_unscanned: bool) -> Limits:
+        from tracker_bridge.workflows.intake import Limits
+
+        conf = self.settings.evidence
+        return Limits(
+            max_file=int(conf.max_file),
+            max_observation=int(conf.max_observation),
+            allow_unscanned=allow_unscanned or conf.unscanned == "allow",
+        )
+
     def _log(self, line: str) -> None:
         """Append to .bridge/bridge.log: opt-outs such as --no-redact are recorded there."""
-        path = self.settings.spool_dir.parent / "bridge.log"
+        path = self._state_dir / "bridge.log"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as fh:

@@ -14,7 +14,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -115,6 +123,18 @@ class CheckSettings(_Section):
     stale_days: int = Field(default=14, gt=0)
 
 
+class EvidenceSettings(_Section):
+    """Limits and policy of evidence intake, checked before anything is created."""
+
+    max_file: ByteSize = Field(default=ByteSize(100_000_000), gt=0)
+    """Largest evidence file (``"100MB"``, ``"1GiB"``); bigger ones are refused with exit 2."""
+    max_observation: ByteSize = Field(default=ByteSize(250_000_000), gt=0)
+    """Largest total of one observation's (or one ``evidence add``'s) evidence."""
+    unscanned: Literal["refuse", "allow"] = "refuse"
+    """Content that cannot be scanned for secrets (compressed, encrypted): ``refuse`` it (the
+    default; ``--allow-unscanned`` allows it for one call) or ``allow`` it, stored unscanned."""
+
+
 class TeamSettings(_Section):
     """A team that remediation can be delegated to."""
 
@@ -211,6 +231,7 @@ class Settings(BaseSettings):
     conventions: ConventionSettings = Field(default_factory=ConventionSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     check: CheckSettings = Field(default_factory=CheckSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     templates_dir: Path | None = None

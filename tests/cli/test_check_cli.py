@@ -177,7 +177,7 @@ def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert "duplicate-defects" in out and "fix: retitle to the canonical form" in out
     code, out, _ = run(capsys, "check", "--list-rules", "--json")
     rules = {r["id"]: r for r in json.loads(out)}
-    assert code == 0 and len(rules) == 12
+    assert code == 0 and len(rules) == 13 and "unscanned-evidence" in rules
     assert rules["observation-without-action"]["severity"] == "off"
     assert rules["observation-title"]["fixable"] is True
     assert not Path(DB).exists()  # listing the rules reads no tracker

@@ -132,6 +132,11 @@ def test_a_healthy_defect_has_no_findings() -> None:
             [defect(), observation()],
         ),
         (
+            "unscanned-evidence",
+            [defect(), observation(evidence=(REF, dataclasses.replace(REF, scanned=False)))],
+            [defect(), observation()],
+        ),
+        (
             "observation-without-action",
             [defect(), observation(actions=())],
             [defect(), observation()],
@@ -190,6 +195,14 @@ def test_each_rule_fires_and_does_not(rule: str, bad: list[Ticket], good: list[T
 def test_every_rule_has_a_firing_test() -> None:
     tested = test_each_rule_fires_and_does_not.pytestmark[0].args[1]  # type: ignore[attr-defined]
     assert {case[0] for case in tested} == set(CATALOGUE)
+
+
+def test_unscanned_evidence_names_the_files() -> None:
+    packed = dataclasses.replace(REF, name="core.gz", sha256="1" * 64, scanned=False)
+    [finding] = findings(defect(), observation(evidence=(REF, packed)))
+    assert finding.rule == "unscanned-evidence" and finding.severity is Severity.WARNING
+    assert finding.message == "OPS-2 holds evidence not scanned for secrets: core.gz."
+    assert finding.defect == "OPS-1"
 
 
 def test_title_fix_is_the_canonical_form() -> None:

@@ -45,6 +45,15 @@ def dry_run_option(f: F) -> F:
     )(f)
 
 
+def allow_unscanned_option(f: F) -> F:
+    return click.option(
+        "--allow-unscanned",
+        is_flag=True,
+        help="Store content that cannot be scanned for secrets (compressed, encrypted, images) "
+        'for this call; [evidence] unscanned = "allow" does it always. `bridge check` flags it.',
+    )(f)
+
+
 def open_bridge(config_path: Path | None) -> Bridge:
     """The ``Bridge`` every command is one call of (use it in a with-block)."""
     from tracker_bridge.bridge import Bridge

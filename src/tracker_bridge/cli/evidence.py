@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge
+from tracker_bridge.cli.base import (
+    allow_unscanned_option,
+    cli,
+    config_option,
+    emit,
+    json_option,
+    open_bridge,
+)
 
 
 @cli.group()
@@ -67,6 +74,7 @@ def cat(key: str, name: str, config_path: Path | None, as_json: bool) -> None:
 @click.option("--sensitive", is_flag=True, help="Mark it sensitive: never copied to other teams.")
 @click.option("--no-redact", is_flag=True, help="Upload unscrubbed (logged; not advised).")
 @click.option("--dry-run", is_flag=True, help="Say what would be added; add nothing.")
+@allow_unscanned_option
 @config_option
 @json_option
 def add(
@@ -75,6 +83,7 @@ def add(
     sensitive: bool,
     no_redact: bool,
     dry_run: bool,
+    allow_unscanned: bool,
     config_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -84,9 +93,15 @@ def add(
     """
     from tracker_bridge.cli import render
 
-    with open_bridge(config_path) as bridge:
+    with open_bridge(config_path) as bridge, render.meter(enabled=not as_json) as meter:
         result = bridge.evidence_add(
-            key, paths, sensitive=sensitive, redact=not no_redact, dry_run=dry_run
+            key,
+            paths,
+            sensitive=sensitive,
+            redact=not no_redact,
+            dry_run=dry_run,
+            allow_unscanned=allow_unscanned,
+            meter=meter,
         )
     if as_json:
         emit(result.to_json())

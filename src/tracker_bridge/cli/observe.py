@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_bridge
+from tracker_bridge.cli.base import (
+    allow_unscanned_option,
+    cli,
+    config_option,
+    emit,
+    json_option,
+    open_bridge,
+)
 
 
 @cli.command()
@@ -63,6 +70,7 @@ from tracker_bridge.cli.base import cli, config_option, emit, json_option, open_
 @click.option("--new-defect", is_flag=True, help="Open a new defect even if one matches.")
 @click.option("--sensitive", is_flag=True, help="Mark the evidence sensitive: never copied out.")
 @click.option("--no-redact", is_flag=True, help="Upload evidence unscrubbed (logged; not advised).")
+@allow_unscanned_option
 @click.option("--dry-run", is_flag=True, help="Decide and validate, but create nothing.")
 @config_option
 @json_option
@@ -81,6 +89,7 @@ def observe(
     new_defect: bool,
     sensitive: bool,
     no_redact: bool,
+    allow_unscanned: bool,
     dry_run: bool,
     config_path: Path | None,
     as_json: bool,
@@ -105,19 +114,20 @@ def observe(
     from tracker_bridge.workflows.evidence import CaptureInterrupted
 
     piped = None
-    if Path("-") in evidence_paths:
-        if message == "-":
-            raise UsageError(
-                "stdin can be the message (MESSAGE -) or evidence (--evidence -), not both.",
-                hint="Put the evidence in a file and pass --evidence FILE.",
-            )
-        piped = _stdin_bytes("--evidence -")
-    if message == "-":
-        message = _stdin_bytes("MESSAGE -").decode("utf-8", "replace").strip()
+    if Path("-") in evidence_paths and message == "-":
+        raise UsageError(
+            "stdin can be the message (MESSAGE -) or evidence (--evidence -), not both.",
+            hint="Put the evidence in a file and pass --evidence FILE.",
+        )
     with (
         open_bridge(config_path) as bridge,
-        render.capture_progress(capture_timeout, enabled=not as_json) as tick,
+        render.intake_progress(capture_timeout, enabled=not as_json) as (tick, meter),
     ):
+        limit = int(bridge.settings.evidence.max_file)
+        if Path("-") in evidence_paths:
+            piped = _stdin_bytes("--evidence -", limit)
+        if message == "-":
+            message = _stdin_bytes("MESSAGE -", limit).decode("utf-8", "replace").strip()
         try:
             result = bridge.observe(
                 message,
@@ -133,7 +143,9 @@ def observe(
                 new_defect=new_defect,
                 sensitive=sensitive,
                 redact=not no_redact,
+                allow_unscanned=allow_unscanned,
                 dry_run=dry_run,
+                meter=meter,
                 piped=piped,
                 capture_timeout=capture_timeout,
                 capture_progress=tick,
@@ -193,7 +205,8 @@ def replay(spooled: tuple[Path, ...], config_path: Path | None, as_json: bool) -
             render.observation(result, [])
 
 
-def _stdin_bytes(what: str) -> bytes:
+def _stdin_bytes(what: str, limit: int) -> bytes:
+    """stdin, read whole but never more than ``limit`` bytes ([evidence] max_file)."""
     import sys
 
     from tracker_bridge.errors import UsageError
@@ -204,7 +217,16 @@ def _stdin_bytes(what: str) -> bytes:
             hint="Pipe it in, e.g.: tail -1 app.log | bridge observe - --instance web-1",
         )
     stream = getattr(sys.stdin, "buffer", None)
-    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    data = stream.read(limit + 1) if stream is not None else sys.stdin.read().encode("utf-8")
+    if len(data) > limit:
+        from tracker_bridge.domain import humanize
+
+        raise UsageError(
+            f"{what}: stdin holds more than {humanize.size(limit)}, the limit per file "
+            "([evidence] max_file).",
+            hint="Pipe an excerpt (e.g. `tail -n 1000`), or raise [evidence] max_file "
+            "(BRIDGE_EVIDENCE__MAX_FILE). Nothing was run or created.",
+        )
     if not data.strip():
         raise UsageError(f"{what} reads stdin, but stdin was empty.")
     return data

@@ -13,12 +13,13 @@ import click
 from tracker_bridge.domain import durations, humanize
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
     from rich.tree import Tree as RichTree
 
-    from tracker_bridge.domain.tickets import Ticket, Tree
+    from tracker_bridge.domain.tickets import EvidenceRef, Ticket, Tree
     from tracker_bridge.workflows.changes import Outcome
     from tracker_bridge.workflows.delegate import Result as DelegateResult
-    from tracker_bridge.workflows.evidence import Added, Capture
+    from tracker_bridge.workflows.evidence import Added, Capture, Meter
     from tracker_bridge.workflows.listing import Filter, Row
     from tracker_bridge.workflows.observe import Result
     from tracker_bridge.workflows.show import Elsewhere
@@ -60,7 +61,7 @@ def observation(result: Result, captured: Sequence[Capture]) -> None:
             extra += f", redacted: {redacted}"
         if not ref.scanned:
             extra += ", not scanned for secrets"
-        click.echo(f"  evidence: {ref.name} ({humanize.size(ref.size)}{extra})")
+        click.echo(f"  evidence: {evidence_label(ref)} ({humanize.size(ref.size)}{extra})")
     if result.candidates and (result.close_call or result.matched_by == "new"):
         click.echo(
             "  seen before? "
@@ -100,6 +101,12 @@ def delegation(result: DelegateResult) -> None:
         click.echo(f"  {result.url}")
 
 
+def evidence_label(ref: EvidenceRef) -> str:
+    """The evidence's name, with the target when it was read through a symlink."""
+    _, arrow, target = ref.source.partition(" -> ")
+    return f"{ref.name} -> {target}" if arrow and ref.source.startswith("file:") else ref.name
+
+
 def added(result: Added) -> None:
     """What ``evidence add`` stored and skipped."""
     for ref in result.stored:
@@ -107,7 +114,9 @@ def added(result: Added) -> None:
         extra = f", redacted: {redacted}" if redacted else ""
         extra += "" if ref.scanned else ", not scanned for secrets"
         verb = "Would add" if result.dry_run else "Added"
-        click.echo(f"{verb} {ref.name} to {result.key} ({humanize.size(ref.size)}{extra})")
+        click.echo(
+            f"{verb} {evidence_label(ref)} to {result.key} ({humanize.size(ref.size)}{extra})"
+        )
     for ref in result.already:
         click.echo(f"Already on {result.key}: {ref.name} (same content)")
 
@@ -253,10 +262,25 @@ def visible(text: str) -> str:
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
+METER_FROM = 8 * 1024 * 1024
+"""Evidence smaller than this is read, scanned and sent without a progress bar."""
+
+
+def _interactive(enabled: bool) -> bool:
+    return enabled and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def meter(*, enabled: bool) -> Iterator[Meter]:
+    """Progress bars for reading, scanning and uploading large evidence (``evidence add``)."""
+    with intake_progress(0, enabled=enabled) as (_tick, start):
+        yield start
+
+
 @contextmanager
 def progress(label: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
     """A progress line on an interactive terminal; silent in CI, in pipes and for machine output."""
-    if not enabled or not sys.stderr.isatty() or os.environ.get("CI"):
+    if not _interactive(enabled):
         yield lambda _n: None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -271,16 +295,55 @@ def progress(label: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
 @contextmanager
 def capture_progress(timeout: float, *, enabled: bool) -> Iterator[Callable[[str, float], None]]:
     """``running `df -h`  3s of 120s`` on an interactive terminal while a capture runs."""
-    if not enabled or not sys.stderr.isatty() or os.environ.get("CI"):
-        yield lambda _c, _s: None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    with intake_progress(timeout, enabled=enabled) as (tick, _meter):
+        yield tick
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
-        task = bar.add_task("", total=None)
+
+@contextmanager
+def intake_progress(
+    timeout: float, *, enabled: bool
+) -> Iterator[tuple[Callable[[str, float], None], Meter]]:
+    """One progress display for ``observe``: the running capture (``running `df -h`  3s of
+    120s``) and bars for reading, scanning and uploading large evidence. Only on an interactive
+    terminal: quiet in CI, in pipes and with ``--json``."""
+    from tracker_bridge.workflows.evidence import quiet
+
+    if not _interactive(enabled):
+        yield (lambda _c, _s: None), quiet
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[amount]}"),
+        transient=True,
+    ) as bar:
+        running: list[TaskID] = []
 
         def tick(command: str, seconds: float) -> None:
+            if not running:
+                running.append(bar.add_task("", total=None, amount=""))
             label = f"running `{visible(command)[:60]}`  {seconds:.0f}s of {timeout:g}s"
-            bar.update(task, description=label)
+            bar.update(running[0], description=label)
 
-        yield tick
+        def start(label: str, total: int) -> Callable[[int], None]:
+            if total < METER_FROM:
+                return quiet(label, total)
+            if running:
+                bar.update(running[0], visible=False)
+            task = bar.add_task(visible(label)[:60], total=total, amount="")
+            done = [0]
+
+            def advance(n: int) -> None:
+                done[0] += n
+                bar.update(
+                    task,
+                    advance=n,
+                    amount=f"{humanize.size(done[0])} of {humanize.size(total)}",
+                )
+
+            return advance
+
+        yield tick, start

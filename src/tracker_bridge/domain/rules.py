@@ -147,6 +147,12 @@ RULES: tuple[Rule, ...] = (
         "An observation without evidence cannot be investigated after the fact.",
     ),
     Rule(
+        "unscanned-evidence",
+        Severity.WARNING,
+        "Evidence stored without a scan for secrets (compressed or encrypted content allowed "
+        "with --allow-unscanned, or --no-redact) may carry credentials out of production.",
+    ),
+    Rule(
         "observation-without-action",
         Severity.WARNING,
         "Without the actions taken, the next person handling the defect starts from nothing.",
@@ -243,6 +249,15 @@ class Checker:
                 ticket,
                 f"{ticket.key} is a {kind.value} of issue type {ticket.issue_type!r}, "
                 f"not {expected!r}.",
+                defect=ticket.key if kind is Kind.DEFECT else ticket.parent,
+            )
+        unscanned = [ref.name for ref in ticket.evidence if not ref.scanned]
+        if unscanned:
+            self._keep(
+                found,
+                "unscanned-evidence",
+                ticket,
+                f"{ticket.key} holds evidence not scanned for secrets: {', '.join(unscanned)}.",
                 defect=ticket.key if kind is Kind.DEFECT else ticket.parent,
             )
         if kind is Kind.DEFECT:

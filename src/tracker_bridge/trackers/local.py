@@ -277,7 +277,7 @@ class LocalTracker:
             if item.sha256 in held:
                 refs.append(held[item.sha256])
                 continue
-            self._db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)", (item.sha256, item.data))
+            self._store_blob(item)
             self._db.execute(
                 "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -285,7 +285,7 @@ class LocalTracker:
                     position,
                     item.name,
                     item.sha256,
-                    len(item.data),
+                    item.size,
                     item.source,
                     item.captured_at.isoformat(),
                     json.dumps(list(item.redactions)),
@@ -318,6 +318,20 @@ class LocalTracker:
                 [(sha,) for sha in old if sha != file.sha256],
             )
             return self._store(key, [file])[0]
+
+    def _store_blob(self, item: EvidenceFile) -> None:
+        """Store the bytes once per hash, in chunks (SQLite incremental blob I/O), so a large
+        file never sits in memory whole."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO blobs VALUES (?, zeroblob(?))", (item.sha256, item.size)
+        )
+        if cursor.rowcount == 0:
+            return  # the same bytes are stored already
+        rowid = cursor.lastrowid
+        assert rowid is not None
+        with self._db.blobopen("blobs", "data", rowid) as blob:
+            for chunk in item.chunks():
+                blob.write(chunk)
 
     def link_remote(self, key: str, link: RemoteLink) -> None:
         """Link a ticket to one elsewhere; the same ``global_id`` again updates, never duplicates."""

@@ -1,10 +1,17 @@
-"""Collecting evidence: files, directories and captured commands, scrubbed and size-checked."""
+"""Collecting evidence: files, directories and captured commands, scrubbed and size-checked.
+
+The intake streams: ``intake.inspect`` decides what the paths are (regular files only) without
+opening them, ``check_sources`` refuses sizes over the limits and unscannable content before any
+``--capture`` runs, and ``stage`` reads each file in chunks through the redactor into a private
+copy (``staging``) from which every tracker uploads. Memory stays flat whatever the file size.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import gzip
+import io
 import os
+import selectors
 import shlex
 import shutil
 import subprocess
@@ -12,13 +19,16 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from tracker_bridge.domain import humanize
-from tracker_bridge.domain.redaction import redact_bytes
-from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, utcnow
+from tracker_bridge.domain.redaction import HEAD_BYTES, StreamRedactor, classify, redact_bytes
+from tracker_bridge.domain.tickets import CHUNK_BYTES, Blob, EvidenceFile, EvidenceRef, utcnow
 from tracker_bridge.errors import CaptureError, NotFoundError, UsageError
 from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows import intake
+from tracker_bridge.workflows.intake import Limits, Source
+from tracker_bridge.workflows.staging import Staging, Writer
 
 CAPTURE_TIMEOUT = 120.0
 _SHELL_BUILTINS = {"cd", "echo", "printf", "test", "[", "true", "false", "set", "exit", "read", ":"}
@@ -63,6 +73,8 @@ def capture(
     timeout: float = CAPTURE_TIMEOUT,
     *,
     tick: Callable[[float], None] | None = None,
+    staging: Staging | None = None,
+    limit: int | None = None,
 ) -> Capture:
     """Run a shell command and keep its output, exit status and timing as evidence.
 
@@ -70,11 +82,14 @@ def capture(
     runs in its own process group; at ``timeout`` seconds, or on Ctrl-C, the whole group is
     stopped (TERM, then KILL), so nothing it started keeps running. Ctrl-C then raises
     ``CaptureInterrupted`` carrying the output so far. ``tick`` hears the seconds elapsed,
-    about twice a second (for progress).
+    about twice a second (for progress). With ``staging`` the output is streamed to a private
+    file there (else it is kept in memory); past ``limit`` bytes the command is stopped and the
+    evidence says where it was cut.
     """
     check_capture(command)
     started = utcnow()
     clock = time.monotonic()
+    sink: Writer | io.BytesIO = staging.writer(".out") if staging is not None else io.BytesIO()
     try:
         proc = subprocess.Popen(
             command,
@@ -86,37 +101,94 @@ def capture(
         )
     except OSError as exc:
         raise CaptureError(f"--capture {command!r} could not start: {exc.strerror}.") from None
-    status: int | None = None
     try:
-        while True:
-            elapsed = time.monotonic() - clock
-            try:
-                output, _ = proc.communicate(timeout=max(0.01, min(0.5, timeout - elapsed)))
-                status = proc.returncode
-                break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() - clock >= timeout:
-                    output = _stop_group(proc)
-                    break
-                if tick is not None:
-                    tick(time.monotonic() - clock)
+        status, cut = _collect(proc, sink, clock, timeout, limit, tick)
     except KeyboardInterrupt:
-        partial = _stop_group(proc)
-        raise CaptureInterrupted(command, time.monotonic() - clock, partial) from None
+        _stop_group(proc)
+        raise CaptureInterrupted(command, time.monotonic() - clock, _so_far(sink)) from None
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
     seconds = time.monotonic() - clock
-    outcome = f"exit status {status}" if status is not None else f"stopped after {timeout:g}s"
+    if cut:
+        outcome = f"stopped: output over {humanize.size(limit or 0)} ([evidence] max_file)"
+    elif status is None:
+        outcome = f"stopped after {timeout:g}s"
+    else:
+        outcome = f"exit status {status}"
     header = (
         f"$ {command}\n# captured {started.isoformat()} on {os.uname().nodename}, "
         f"{outcome}, {seconds:.2f}s\n"
     ).encode()
     slug = "".join(c if c.isalnum() else "-" for c in shlex.split(command)[0].split("/")[-1])
-    item = EvidenceFile(
-        name=f"capture-{index}-{slug[:40]}.txt",
-        data=header + (output or b""),
-        source=f"capture:{command}",
-        captured_at=started,
-    )
+    name = f"capture-{index}-{slug[:40]}.txt"
+    if isinstance(sink, io.BytesIO):
+        item = EvidenceFile(name, header + sink.getvalue(), f"capture:{command}", started)
+    else:
+        assert staging is not None
+        output = sink.close()
+        whole = staging.writer(".txt")
+        whole.write(header)
+        for chunk in output.chunks():
+            whole.write(chunk)
+        sink.discard()
+        item = EvidenceFile(name, None, f"capture:{command}", started, blob=whole.close())
     return Capture(command=command, exit_status=status, seconds=seconds, evidence=item)
+
+
+def _collect(
+    proc: subprocess.Popen[bytes],
+    sink: Writer | io.BytesIO,
+    clock: float,
+    timeout: float,
+    limit: int | None,
+    tick: Callable[[float], None] | None,
+) -> tuple[int | None, bool]:
+    """Copy the command's output into ``sink`` as it comes; (exit status or None, cut).
+
+    The status is None when the command was stopped (timeout, or output past ``limit``).
+    """
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    written, cut, ticked = 0, False, clock
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if now - clock >= timeout:
+                break
+            if tick is not None and now - ticked >= 0.5:
+                tick(now - clock)
+                ticked = now
+            if not selector.select(min(0.5, timeout - (now - clock))):
+                continue
+            chunk = os.read(fd, CHUNK_BYTES)
+            if not chunk:
+                try:
+                    return proc.wait(timeout=max(0.01, timeout - (time.monotonic() - clock))), False
+                except subprocess.TimeoutExpired:
+                    break
+            if limit is not None and written + len(chunk) > limit:
+                sink.write(chunk[: limit - written])
+                cut = True
+                break
+            sink.write(chunk)
+            written += len(chunk)
+    rest = _stop_group(proc)
+    if not cut:
+        room = len(rest) if limit is None else max(0, limit - written)
+        sink.write(rest[:room])
+    return None, cut
+
+
+def _so_far(sink: Writer | io.BytesIO) -> bytes:
+    """The output a sink holds (for ``CaptureInterrupted``)."""
+    if isinstance(sink, io.BytesIO):
+        return sink.getvalue()
+    sink.flush()
+    data = sink.path.read_bytes()
+    sink.discard()
+    return data
 
 
 def capture_all(
@@ -124,6 +196,8 @@ def capture_all(
     timeout: float = CAPTURE_TIMEOUT,
     *,
     progress: Callable[[str, float], None] | None = None,
+    staging: Staging | None = None,
+    limit: int | None = None,
 ) -> list[Capture]:
     """Run each command in turn (see ``capture``); ``progress`` hears (command, seconds).
 
@@ -137,7 +211,7 @@ def capture_all(
                 progress(command, seconds)
 
         try:
-            done.append(capture(command, index, timeout, tick=tick))
+            done.append(capture(command, index, timeout, tick=tick, staging=staging, limit=limit))
         except CaptureInterrupted as exc:
             raise CaptureInterrupted(
                 exc.command, exc.seconds, exc.output, finished=tuple(c.command for c in done)
@@ -184,58 +258,194 @@ def piped(data: bytes, *, sensitive: bool = False) -> EvidenceFile:
 
 
 def read_paths(paths: Iterable[Path | str], *, sensitive: bool = False) -> list[EvidenceFile]:
-    """Read evidence files; a directory contributes every file below it (sorted, no symlinks)."""
-    files: list[EvidenceFile] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            members = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-            if not members:
-                raise UsageError(f"evidence directory {path} holds no files.")
-            for member in members:
-                name = f"{path.name}/{member.relative_to(path).as_posix()}"
-                files.append(_read(member, name, sensitive))
-        elif path.exists():
-            files.append(_read(path, path.name, sensitive))
-        else:
-            raise UsageError(
-                f"evidence file {path} does not exist.",
-                hint="Check the path; nothing was created.",
+    """Read evidence files into memory (small evidence, scripts); ``stage`` streams instead.
+
+    The same rules as ``intake.inspect``: regular files only, symlinks only to regular files.
+    """
+    files = []
+    for source in intake.inspect(paths):
+        with intake.open_regular(source) as fh:
+            data = fh.read()
+        files.append(
+            EvidenceFile(source.name, data, source.provenance, utcnow(), sensitive=sensitive)
+        )
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# Scanning: the one place that speaks to the redaction engine.
+
+
+class Meter(Protocol):
+    """Progress of long evidence work: ``meter(label, total)`` starts a task and returns the
+    function told how many more bytes are done."""
+
+    def __call__(self, label: str, total: int) -> Callable[[int], None]: ...
+
+
+def quiet(label: str, total: int) -> Callable[[int], None]:
+    """A meter that shows nothing (scripts, CI, ``--json``)."""
+    del label, total
+    return _ignore
+
+
+def _ignore(_n: int) -> None:
+    return None
+
+
+def metered(files: Sequence[EvidenceFile], meter: Meter) -> list[EvidenceFile]:
+    """``files`` whose reads (the upload, whichever tracker does it) advance ``meter``."""
+    if meter is quiet:
+        return list(files)
+    return [
+        replace(f, blob=replace(f.blob, on_read=meter(f"Uploading {f.name}", f.size)))
+        for f in files
+    ]
+
+
+def _unscanned(name: str, reason: str) -> UsageError:
+    return UsageError(
+        f"evidence {name} cannot be scanned for secrets ({reason}); unscanned evidence is refused.",
+        hint="Attach it uncompressed so it can be scanned, or allow it: --allow-unscanned for "
+        'this call, or [evidence] unscanned = "allow". Nothing was created.',
+    )
+
+
+def check_sources(sources: Sequence[Source], limits: Limits, *, redact: bool = True) -> None:
+    """Refuse, before anything runs, what ``stage`` would refuse: sizes, and content that cannot
+    be scanned (judged on each file's head) unless ``limits`` allow it."""
+    intake.check_sizes([(s.label, s.size) for s in sources], limits)
+    if not redact or limits.allow_unscanned:
+        return
+    for source in sources:
+        with intake.open_regular(source) as fh:
+            found = classify(fh.read(HEAD_BYTES))
+        if not found.scannable:
+            raise _unscanned(source.label, found.reason)
+
+
+def stage(
+    sources: Sequence[Source],
+    staging: Staging,
+    *,
+    limits: Limits,
+    redact: bool = True,
+    sensitive: bool = False,
+    meter: Meter = quiet,
+) -> list[EvidenceFile]:
+    """Read ``sources`` in chunks, scrubbed (unless not ``redact``) into private files."""
+    files = []
+    for source in sources:
+        with intake.open_regular(source) as fh:
+            files.append(
+                _stage(
+                    fh,
+                    EvidenceFile(
+                        source.name, b"", source.provenance, utcnow(), sensitive=sensitive
+                    ),
+                    source.size,
+                    staging,
+                    limits=limits,
+                    redact=redact,
+                    meter=meter,
+                )
             )
     return files
 
 
-def _read(path: Path, name: str, sensitive: bool) -> EvidenceFile:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read evidence file {path}: {exc.strerror}.") from None
-    return EvidenceFile(
-        name=name,
-        data=data,
-        source=f"file:{path}",
-        captured_at=utcnow(),
-        sensitive=sensitive,
-    )
+def scrub(
+    files: Sequence[EvidenceFile],
+    *,
+    redact: bool = True,
+    staging: Staging | None = None,
+    limits: Limits | None = None,
+    meter: Meter = quiet,
+) -> list[EvidenceFile]:
+    """Replace secrets by ``[REDACTED:kind]`` markers.
 
-
-def scrub(files: Sequence[EvidenceFile], *, redact: bool = True) -> list[EvidenceFile]:
-    """Replace secrets in text evidence by ``[REDACTED:kind]`` markers; binaries are unscanned."""
+    With ``staging`` each file is streamed into a scrubbed private copy; without, it is scrubbed
+    in memory. Content that cannot be scanned (compressed, encrypted) comes back with
+    ``scanned=False``, or, when ``limits`` are given and do not allow it, is refused.
+    """
+    if staging is not None:
+        chosen = limits or Limits(allow_unscanned=True)
+        out = []
+        for item in files:
+            with item.open() as fh:
+                out.append(
+                    _stage(fh, item, item.size, staging, limits=chosen, redact=redact, meter=meter)
+                )
+        return out
     if not redact:
         return [replace(f, scanned=False) for f in files]
-    out = []
+    scrubbed = []
     for item in files:
         result = redact_bytes(item.data)
-        out.append(
-            replace(item, data=result.data, redactions=result.counts, scanned=result.scanned)
+        if not result.scanned and limits is not None and not limits.allow_unscanned:
+            reason = result.classification.reason if result.classification else "unscannable"
+            raise _unscanned(item.name, reason)
+        scrubbed.append(
+            replace(
+                item,
+                blob=Blob.of_bytes(result.data),
+                redactions=result.counts,
+                scanned=result.scanned,
+            )
         )
-    return out
+    return scrubbed
+
+
+def _stage(
+    reader: BinaryIO,
+    item: EvidenceFile,
+    total: int,
+    staging: Staging,
+    *,
+    limits: Limits,
+    redact: bool,
+    meter: Meter,
+) -> EvidenceFile:
+    """Copy ``reader`` into a private file, scrubbed on the way, hashing what is written."""
+    writer = staging.writer()
+    advance = meter(f"{'Scanning' if redact else 'Copying'} {item.name}", total)
+    stream = StreamRedactor() if redact else None
+    read = 0
+    try:
+        while chunk := reader.read(CHUNK_BYTES):
+            read += len(chunk)
+            if read > limits.max_file:  # it grew past the limit while being read
+                intake.check_sizes([(item.name, read)], limits)
+            if stream is None:
+                writer.write(chunk)
+            else:
+                writer.write(stream.feed(chunk))
+                _refuse_unscanned(stream, item.name, limits)
+            advance(len(chunk))
+        if stream is not None:
+            writer.write(stream.finish())
+            _refuse_unscanned(stream, item.name, limits)
+    except BaseException:
+        writer.discard()
+        raise
+    blob = writer.close()
+    if stream is None:
+        return replace(item, blob=blob, scanned=False)
+    scan = stream.result()
+    return replace(item, blob=blob, redactions=scan.counts, scanned=scan.scanned)
+
+
+def _refuse_unscanned(stream: StreamRedactor, name: str, limits: Limits) -> None:
+    found = stream.classification
+    if found is not None and not found.scannable and not limits.allow_unscanned:
+        raise _unscanned(name, found.reason)
 
 
 def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
     """Compress files over the tracker's upload limit when that brings them under it.
 
-    Raises ``UsageError`` naming the file and the limit when even compressed it is too large.
+    A file-backed file is compressed in chunks into a file beside it (its private staging
+    directory). Raises ``UsageError`` naming the file and the limit when even compressed it is
+    too large.
     """
     if limit is None:
         return list(files)
@@ -246,17 +456,17 @@ def fit(files: Sequence[EvidenceFile], limit: int | None) -> list[EvidenceFile]:
         )
     out = []
     for item in files:
-        if len(item.data) <= limit:
+        if item.size <= limit:
             out.append(item)
             continue
-        packed = gzip.compress(item.data, mtime=0)
-        if len(packed) > limit:
+        packed = item.gzipped()
+        if packed.size > limit:
             raise UsageError(
-                f"evidence {item.name} is {humanize.size(len(item.data))}, over the tracker's upload "
-                f"limit of {humanize.size(limit)} even compressed ({humanize.size(len(packed))}).",
+                f"evidence {item.name} is {humanize.size(item.size)}, over the tracker's upload "
+                f"limit of {humanize.size(limit)} even compressed ({humanize.size(packed.size)}).",
                 hint="Attach an excerpt instead; nothing was created.",
             )
-        out.append(replace(item, name=item.name + ".gz", data=packed))
+        out.append(packed)
     return out
 
 

@@ -399,7 +399,7 @@ def _describe_observation(
             "Evidence:",
             # a file name is data: one line each, whatever it holds
             *(
-                f"- {esc(normalize(f.name))} ({len(f.data)} bytes, {esc(normalize(f.source))})"
+                f"- {esc(normalize(f.name))} ({f.size} bytes, {esc(normalize(f.source))})"
                 for f in files
             ),
         ]

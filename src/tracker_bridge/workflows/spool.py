@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker_bridge.domain import durations
-from tracker_bridge.domain.tickets import EvidenceFile
+from tracker_bridge.domain.tickets import Blob, EvidenceFile
 from tracker_bridge.errors import UsageError
 
 if TYPE_CHECKING:
@@ -26,10 +27,33 @@ def keep(spool_dir: Path, request: Request) -> Path:
     spool_dir.mkdir(parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.event_id)
     path = spool_dir / f"{safe}.json"
+    _keep_files(request, spool_dir / f"{safe}.evidence")
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(_dump(request), indent=1), encoding="utf-8")
+    tmp.write_text(json.dumps(_dump(request, f"{safe}.evidence"), indent=1), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def _keep_files(request: Request, folder: Path) -> None:
+    """Copy each file-backed piece of evidence beside the JSON, in chunks, by content hash."""
+    for item in request.evidence:
+        if item.path is None:
+            continue
+        folder.mkdir(mode=0o700, exist_ok=True)
+        kept = folder / item.sha256
+        if not kept.exists():
+            tmp = kept.with_suffix(".tmp")
+            with tmp.open("wb") as out:
+                os.chmod(tmp, 0o600)
+                for chunk in item.chunks():
+                    out.write(chunk)
+            os.replace(tmp, kept)
+
+
+def discard(path: Path) -> None:
+    """Remove a spooled request and the evidence files kept with it."""
+    shutil.rmtree(path.with_suffix(".evidence"), ignore_errors=True)
+    path.unlink()
 
 
 def load(path: Path) -> Request:
@@ -46,7 +70,8 @@ def load(path: Path) -> Request:
         evidence=tuple(
             EvidenceFile(
                 name=e["name"],
-                data=base64.b64decode(e["data"]),
+                data=base64.b64decode(e["data"]) if "data" in e else None,
+                blob=_blob(path.parent, e),
                 source=e["source"],
                 captured_at=datetime.fromisoformat(e["captured_at"]),
                 redactions=tuple((k, int(n)) for k, n in e["redactions"]),
@@ -65,6 +90,12 @@ def load(path: Path) -> Request:
     )
 
 
+def _blob(spool_dir: Path, entry: dict[str, Any]) -> Blob | None:
+    if "file" not in entry:
+        return None
+    return Blob.of_file(spool_dir / entry["file"], size=entry["size"], sha256=entry["sha256"])
+
+
 def pending(spool_dir: Path) -> list[Path]:
     """Spooled observations waiting for replay, oldest first."""
     if not spool_dir.is_dir():
@@ -72,14 +103,20 @@ def pending(spool_dir: Path) -> list[Path]:
     return sorted(spool_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
 
 
-def _dump(request: Request) -> dict[str, Any]:
+def _content(item: EvidenceFile, folder: str) -> dict[str, Any]:
+    if item.path is None:
+        return {"data": base64.b64encode(item.data).decode("ascii")}
+    return {"file": f"{folder}/{item.sha256}", "size": item.size, "sha256": item.sha256}
+
+
+def _dump(request: Request, folder: str) -> dict[str, Any]:
     return {
         "message": request.message,
         "instance": request.instance,
         "evidence": [
             {
                 "name": e.name,
-                "data": base64.b64encode(e.data).decode("ascii"),
+                **_content(e, folder),
                 "source": e.source,
                 "captured_at": e.captured_at.isoformat(),
                 "redactions": [list(r) for r in e.redactions],

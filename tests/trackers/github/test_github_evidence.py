@@ -171,7 +171,7 @@ def test_secrets_are_scrubbed_before_they_reach_github(fake: FakeGitHub, tmp_pat
     assert fake.received(AWS.encode())
 
 
-def test_binary_evidence_is_not_scanned_and_says_so(fake: FakeGitHub) -> None:
+def test_unscannable_evidence_is_not_scanned_and_says_so(fake: FakeGitHub) -> None:
     tracker = hub(fake)
     defect = tracker.create(new_defect(CONV, "Disk full")).key
     raw = EvidenceFile("core.gz", gzip.compress(AWS.encode()), "file:core.gz", WHEN)
@@ -381,6 +381,7 @@ def test_cli_observe_add_show_and_sync_on_github(
         "shot.png",
         "--capture",
         "cat creds.env",
+        "--allow-unscanned",
         "--json",
     )
     assert code == 0, err
@@ -390,7 +391,7 @@ def test_cli_observe_add_show_and_sync_on_github(
     assert not fake.received(AWS.encode())
 
     fake.reset_counts()
-    code, out, _ = run(capsys, "evidence", "add", obs, "creds.env", "shot.png")
+    code, out, _ = run(capsys, "evidence", "add", obs, "creds.env", "shot.png", "--allow-unscanned")
     assert code == 0 and out.count("Already on") == 2
     assert writes(fake) == [] and len(fake.requests) == 1
 
@@ -435,3 +436,45 @@ def test_cli_observe_add_show_and_sync_on_github(
     code, out, _ = run(capsys, "evidence", "sync", defect, "--to", target)
     assert code == 0 and "Copied 0 item(s)" in out
     assert writes(other) == []  # the link to the sensitive file is already there
+
+
+def test_file_backed_evidence_is_committed_from_a_streamed_body(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from tracker_bridge.domain.tickets import Blob
+
+    tracker = hub(fake)
+    defect = tracker.create(new_defect(CONV, "Disk full")).key
+    data = os.urandom(2 * 1024 * 1024 + 1)  # not a multiple of the base64 chunk
+    path = tmp_path / "core.bin"
+    path.write_bytes(data)
+    blob = Blob.of_file(path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    item = EvidenceFile("core.bin", None, "file:core.bin", WHEN, scanned=False, blob=blob)
+    [ref] = flow.add(tracker, defect, [item]).stored
+    assert "/blob/bridge-evidence/" in ref.url
+    assert hub(fake).fetch_evidence(defect, ref) == data
+    assert [p.name for p in tmp_path.iterdir()] == ["core.bin"]  # the JSON body is removed
+
+
+def test_large_text_is_committed_with_its_head_shown_without_reading_it_whole(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from tracker_bridge.domain.tickets import Blob
+
+    tracker = hub(fake)
+    defect = tracker.create(new_defect(CONV, "Disk full")).key
+    data = b"".join(b"%08d disk usage 100%% on /var\n" % i for i in range(60_000))
+    path = tmp_path / "huge.log"
+    path.write_bytes(data)
+    blob = Blob.of_file(path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    [ref] = flow.add(
+        tracker, defect, [EvidenceFile("huge.log", None, "file:huge.log", WHEN, blob=blob)]
+    ).stored
+    assert "/blob/bridge-evidence/" in ref.url
+    body = fake.issues[1].comments[-1]["body"]
+    assert "**Clipped:** the first 8,000 characters of 1.9 MiB are shown" in body
+    assert "00000000 disk usage" in body

@@ -3,6 +3,7 @@ copies into another ticket on the same site and on another site once, sensitive 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -170,3 +171,29 @@ def test_cli_evidence_add_and_sync_on_jira(
 
 def _obs(tracker: JiraTracker, defect: str) -> list[str]:
     return [t.key for t in tracker.tree(defect).observations]
+
+
+def _staged(tmp_path: Path, name: str, data: bytes) -> EvidenceFile:
+    """File-backed evidence, as the intake hands it to a tracker."""
+    from tracker_bridge.domain.tickets import Blob
+
+    path = tmp_path / f"staged-{name}"
+    path.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+    return EvidenceFile(
+        name, None, f"file:{name}", WHEN, blob=Blob.of_file(path, size=len(data), sha256=sha)
+    )
+
+
+def test_file_backed_evidence_is_streamed_and_a_retry_sends_it_whole(
+    site: FakeJira, tmp_path: Path
+) -> None:
+    tracker = make_tracker(site, CONV)
+    defect = tracker.create(new_defect(CONV, "Disk full")).key
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    item = _staged(tmp_path, "core.bin", data)
+    site.fail(503, method="POST", path="/attachments")  # the first upload fails: read again
+    [ref] = flow.add(tracker, defect, [item]).stored
+    assert site.count("POST", "/attachments") == 2
+    assert ref.size == len(data) and ref.sha256 == item.sha256
+    assert make_tracker(site, CONV).fetch_evidence(defect, ref) == data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,24 @@ def test_two_processes_writing_at_once(tmp_path: Path) -> None:
     assert sorted(o.instance for o in obs if o.instance != "shared") == sorted(
         f"w{w}-{i}" for w in range(2) for i in range(25)
     )
+
+
+def test_file_backed_evidence_is_stored_in_chunks_once_per_content(tmp_path: Path) -> None:
+    import hashlib
+
+    from tracker_bridge.domain.tickets import Blob, EvidenceFile
+
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    path = tmp_path / "core.bin"
+    path.write_bytes(data)
+    blob = Blob.of_file(path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    tracker = LocalTracker(tmp_path / "bridge.db")
+    defect = tracker.create(new_defect(Conventions(), "Disk full")).key
+    obs = tracker.create(new_observation(Conventions(), defect, "Disk full", "h")).key
+    item = EvidenceFile("core.bin", None, "file:core.bin", blob=blob)
+    [ref] = tracker.attach(obs, [item])
+    [again] = tracker.attach(defect, [item])
+    assert ref.size == len(data) and tracker.fetch_evidence(obs, ref) == data
+    assert tracker.fetch_evidence(defect, again) == data
+    count = tracker._db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0]
+    assert count == 1

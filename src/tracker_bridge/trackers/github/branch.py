@@ -19,14 +19,34 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
 import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
 from tracker_bridge.errors import TrackerRefused
 from tracker_bridge.trackers.github.client import GitHubClient
+
+_B64_CHUNK = 3 * 256 * 1024
+"""Bytes encoded at a time: a multiple of 3, so the pieces join into one valid base64 text."""
+
+
+def _json_body(file: EvidenceFile, directory: Path, message: str, branch: str) -> Path:
+    """The contents API's JSON body for ``file``, base64 encoded in chunks into a private file
+    in ``directory`` (memory stays flat; the caller removes it)."""
+    fd, name = tempfile.mkstemp(dir=directory, suffix=".json")
+    with os.fdopen(fd, "wb") as out:
+        out.write(b'{"message": ' + json.dumps(message).encode())
+        out.write(b', "branch": ' + json.dumps(branch).encode() + b', "content": "')
+        for chunk in file.chunks(_B64_CHUNK):
+            out.write(base64.b64encode(chunk))
+        out.write(b'"}')
+    return Path(name)
 
 
 def content_path(name: str, sha256: str) -> str:
@@ -65,14 +85,39 @@ class EvidenceBranch:
         """Commit ``file`` once per content (creating the branch if needed); its web URL."""
         path = content_path(file.name, file.sha256)
         url = f"{self._repo_path}/contents/{quote(path)}"
-        payload = {
-            "message": f"tracker-bridge evidence {file.name} ({file.sha256[:12]})",
-            "content": base64.b64encode(file.data).decode("ascii"),
-            "branch": self.branch,
-        }
+        message = f"tracker-bridge evidence {file.name} ({file.sha256[:12]})"
+        payload: dict[str, str] | None = None
+        body_file: Path | None = None
+        if file.path is None:
+            payload = {
+                "message": message,
+                "content": base64.b64encode(file.data).decode("ascii"),
+                "branch": self.branch,
+            }
+        else:
+            body_file = _json_body(file, file.path.parent, message, self.branch)
+        try:
+            return self._put(file, url, path, payload, body_file)
+        finally:
+            if body_file is not None:
+                body_file.unlink(missing_ok=True)
+
+    def _put(
+        self,
+        file: EvidenceFile,
+        url: str,
+        path: str,
+        payload: dict[str, str] | None,
+        body_file: Path | None,
+    ) -> str:
         for _ in range(2):
             response = self._client.send(
-                "PUT", url, what=f"storing {file.name}", body=payload, allow=(404, 409, 422)
+                "PUT",
+                url,
+                what=f"storing {file.name}",
+                body=payload,
+                body_file=body_file,
+                allow=(404, 409, 422),
             )
             if response.status == 200:
                 return str(response.data["content"]["html_url"])

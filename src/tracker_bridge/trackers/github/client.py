@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -81,19 +82,30 @@ class GitHubClient:
         body: Any = None,
         allow: Collection[int] = (),
         recover: Callable[[], Any] | None = None,
+        body_file: Path | None = None,
     ) -> Response:
         """One request through PyGithub's requester, retried per ``trackers.retry``.
 
         Statuses in ``allow`` come back as a response instead of an error. ``recover`` (for
         non-idempotent writes) returns what an earlier attempt made, as response data, or None.
+        ``body_file`` is a file holding the JSON body, streamed from disk (large evidence).
         """
 
         def attempt() -> Response:
             self.round_trips += 1
             try:
-                headers, data = self._requester.requestJsonAndCheck(
-                    verb, url, parameters=params, input=body
-                )
+                if body_file is not None:
+                    headers, data = self._requester.requestBlobAndCheck(
+                        verb,
+                        url,
+                        parameters=params,
+                        headers={"Content-Type": "application/json"},
+                        input=str(body_file),
+                    )
+                else:
+                    headers, data = self._requester.requestJsonAndCheck(
+                        verb, url, parameters=params, input=body
+                    )
                 return Response(200, headers, data)
             except GithubException as exc:
                 if exc.status in allow:

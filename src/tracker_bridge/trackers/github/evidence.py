@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from tracker_bridge.domain.humanize import size
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef
 from tracker_bridge.trackers.github.body import (
     SAFE_LIMIT,
@@ -32,14 +33,35 @@ HEAD_SHOWN = 8_000
 """Characters of a committed text file shown inline."""
 
 
+INLINE_BYTES = 3 * MAX_TEXT_PARTS * TEXT_CHUNK
+"""Past this many bytes a text file cannot fit the inline parts (a UTF-16 unit is at most three
+UTF-8 bytes), so it is committed without being read whole."""
+
+
 def as_text(file: EvidenceFile) -> str | None:
-    """The file as text when it can be shown inline, else None (binary, unscanned)."""
-    if not file.scanned or b"\x00" in file.data:
+    """The file as text when it can be shown inline, else None (binary, unscanned, too big)."""
+    if not file.scanned or file.size > INLINE_BYTES:
+        return None
+    data = file.data
+    if b"\x00" in data:
         return None
     try:
-        return file.data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def head_text(file: EvidenceFile, chars: int = HEAD_SHOWN) -> str | None:
+    """The first ``chars`` characters of a scanned text file (read from its head only), or None."""
+    if not file.scanned:
+        return None
+    head = file.blob.head(chars * 4)
+    if b"\x00" in head:
+        return None
+    text = head.decode("utf-8", "replace")
+    if "\ufffd" in text[:-1]:
+        return None
+    return text.rstrip("\ufffd")[:chars]
 
 
 def chunks(text: str, size: int = TEXT_CHUNK) -> list[str]:
@@ -70,12 +92,16 @@ def inline_sections(ref: EvidenceRef, text: str) -> list[str]:
 
 
 def linked_section(ref: EvidenceRef, url: str, text: str | None) -> str:
-    """A section linking a committed file; text files show their head, clipped visibly."""
+    """A section linking a committed file; text files show their head, clipped visibly.
+
+    ``text`` is the whole text, or (for a file too large to read whole) its head.
+    """
     body = f"Stored in the evidence branch: [{_link_text(ref.name)}]({url})"
     if text is not None:
         head = clip_units(text, HEAD_SHOWN)
+        whole = f"{len(text):,} characters" if len(text) > len(head) else size(ref.size)
         body += (
-            f"\n\n**Clipped:** the first {len(head):,} of {len(text):,} characters are shown; "
+            f"\n\n**Clipped:** the first {len(head):,} characters of {whole} are shown; "
             f"the link holds the whole file.\n\n{fenced(head)}"
         )
     return _details(summary_line(ref), body)

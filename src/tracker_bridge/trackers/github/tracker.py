@@ -423,7 +423,8 @@ class GitHubTracker:
             text = ge.as_text(file)
             if ge.needs_commit(file):
                 urls[sha] = self._branch.store(file)
-                sections.append((sha, ge.linked_section(file.ref(urls[sha]), urls[sha], text)))
+                shown = text if text is not None else ge.head_text(file)
+                sections.append((sha, ge.linked_section(file.ref(urls[sha]), urls[sha], shown)))
             else:
                 sections.extend((sha, s) for s in ge.inline_sections(file.ref(), text or ""))
         if fresh:

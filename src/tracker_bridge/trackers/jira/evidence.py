@@ -150,9 +150,9 @@ class EvidenceStore:
                 hint="Ask a Jira admin to enable attachments, or keep the evidence elsewhere.",
             )
         for item in files:
-            if limit and len(item.data) > limit:
+            if limit and item.size > limit:
                 raise UsageError(
-                    f"evidence {item.name!r} is {size_text(len(item.data))}; {self.session.url} "
+                    f"evidence {item.name!r} is {size_text(item.size)}; {self.session.url} "
                     f"accepts at most {size_text(limit)} per file (uploadLimit). Nothing was "
                     f"uploaded to {key}.",
                     hint="Compress or split the file, or attach an excerpt.",
@@ -176,8 +176,8 @@ class EvidenceStore:
             self._index(key, pending)
         for start in range(0, len(pending), BATCH_FILES):
             batch = pending[start : start + BATCH_FILES]
-            parts = [
-                (evidence_filename(f.name, f.sha256), f.data, "application/octet-stream")
+            parts: list[Part] = [
+                (evidence_filename(f.name, f.sha256), f.open, "application/octet-stream")
                 for f in batch
             ]
             names = {p[0] for p in parts}

@@ -17,12 +17,13 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote as quote_path
 from urllib.parse import urlsplit
 
 import requests
 from jira import JIRA, JIRAError
+from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 
 from tracker_bridge.errors import (
     HTTP_STATUS_ERRORS,
@@ -38,8 +39,9 @@ T = TypeVar("T")
 PAGE_SIZE = 100
 _CLOUD_HOSTS = (".atlassian.net", ".jira.com", ".jira-dev.com")
 
-Part = tuple[str, bytes, str]
-"""One file of a multipart upload: name, bytes, content type."""
+Part = tuple[str, bytes | Callable[[], BinaryIO], str]
+"""One file of a multipart upload: name, bytes or a function opening a reader of them (called
+once per attempt, so a retry reads the file again from its start), content type."""
 
 
 def path(key: str) -> str:
@@ -142,9 +144,22 @@ class JiraSession:
         """
         url = api_path if absolute else self._client._get_url(api_path)
         kwargs: dict[str, Any] = {"params": params}
+        opened: list[BinaryIO] = []
         if files is not None:
-            kwargs["files"] = [("file", part) for part in files]
-            kwargs["headers"] = {"Content-Type": None, "X-Atlassian-Token": "no-check"}
+            # A streaming encoder: the body is read from the files as it is sent, never built
+            # in memory (requests' own ``files=`` would build it whole).
+            fields = []
+            for name, content, kind in files:
+                reader = content() if callable(content) else content
+                if not isinstance(reader, bytes):
+                    opened.append(reader)
+                fields.append(("file", (name, reader, kind)))
+            encoder = MultipartEncoder(fields=fields)
+            kwargs["data"] = encoder
+            kwargs["headers"] = {
+                "Content-Type": encoder.content_type,
+                "X-Atlassian-Token": "no-check",
+            }
         elif body is not None:
             kwargs["data"] = json.dumps(body)
         try:
@@ -155,6 +170,9 @@ class JiraSession:
             raise Retryable(f"{what}: no answer from {self.url} ({type(exc).__name__})") from exc
         except requests.RequestException as exc:
             raise Retryable(f"{what}: {type(exc).__name__} talking to {self.url}") from exc
+        finally:
+            for reader in opened:
+                reader.close()
         if absolute:
             return response.content
         if response.status_code == 204 or not response.content:

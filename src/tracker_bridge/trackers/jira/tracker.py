@@ -31,7 +31,6 @@ comment whose response was lost is looked up before it is re-sent.
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import time
 import uuid
@@ -462,7 +461,7 @@ class JiraTracker:
         except TrackerRefused as exc:
             if exc.status != 413 or limit is not None:
                 raise
-        packed = [_gzipped(f) for f in files]
+        packed = [f.gzipped() for f in files]
         try:
             return self._evidence.attach(key, packed, limit)
         except TrackerRefused as exc:
@@ -601,13 +600,6 @@ def preferred(found: Sequence[Ticket]) -> Ticket | None:
 def _number(key: str) -> int:
     tail = key.rsplit("-", 1)[-1]
     return int(tail) if tail.isdigit() else -1
-
-
-def _gzipped(item: EvidenceFile) -> EvidenceFile:
-    if item.name.endswith(".gz"):
-        return item
-    data = gzip.compress(item.data, mtime=0)
-    return replace(item, name=item.name + ".gz", data=data)
 
 
 def _linked(new: NewTicket) -> bool:
