@@ -79,6 +79,8 @@ def describe(reason: Reason, threshold: float) -> list[str]:
         ]
     if reason.shape == "wrapper":
         return [f"the shorter phrase ends the longer one whole: a wrapper{via}"]
+    if reason.shape == "sentence":
+        return [f"the shorter, a whole sentence, is found inside the longer, more after it{via}"]
     if reason.shape == "resource state":
         return [f"both end in the same resource state after a short operation{via}"]
     missing = ", ".join(repr(w) for w in reason.missing) or "none"

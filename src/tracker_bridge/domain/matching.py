@@ -46,6 +46,7 @@ from functools import lru_cache
 from typing import Literal
 
 from tracker_bridge.domain.alignment import (
+    BASE,
     containment,
     resource_state,
     unaligned,
@@ -73,6 +74,39 @@ def _names_a_service(known: Sequence[str], seen: Sequence[str]) -> bool:
     the dependency (``dial tcp <*>:5432: read: connection reset by peer``), it is no wrapper."""
     short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
     return any(word in SERVICE_PORTS for word in long[: len(long) - len(short)])
+
+
+def _sentence_inside(a: Sequence[str], b: Sequence[str]) -> float:
+    """Score of the shorter template found as a whole sentence (its last token ends with a full
+    stop) in one run of tokens inside the longer, with more text after it, else 0.
+
+    That is a note appended to a message (``Insufficient cpu. preemption: ...``, an alert's
+    runbook sentence): what follows a full stop says nothing about which defect it is, so it is
+    not counted; a prefix is scored as a wrapper's. Words appended to a phrase without a full stop
+    are left undecided (``... detected and corrected`` / ``... over 30 seconds`` are two events).
+    """
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    if len(short) < MIN_RUN or len(short) >= len(long) or not short[-1].endswith("."):
+        return 0.0
+    if sum(not is_variable(t) for t in short) < MIN_RUN:
+        return 0.0
+    first, run = short[0], tuple(short)
+    # a run ending the longer is a wrapper's shape, decided there
+    for start in range(len(long) - len(short)):
+        if long[start] == first and tuple(long[start : start + len(short)]) == run:
+            if start and _opens_with_variable(short):
+                return 0.0
+            phrase = len(words(short))
+            return BASE + (1 - BASE) * phrase / max(len(words(long[:start])) + phrase, 1)
+    return 0.0
+
+
+def _ends_sentence(tokens: Sequence[str]) -> bool:
+    return bool(tokens) and tokens[-1].endswith(".")
+
+
+MIN_RUN = 3
+"""Constant tokens a sentence needs to be recognised inside a longer message."""
 
 
 def _opens_with_variable(tokens: Sequence[str]) -> bool:
@@ -321,12 +355,12 @@ class Reason:
 
     ``shape`` is ``fingerprint`` (a recorded key), ``in place`` (same token count, compared
     position by position: ``differences``), ``wrapper`` (the shorter phrase ends the longer one),
-    ``resource state`` (both end in the same state text), or ``inside`` (found in order with
+    ``sentence`` (the shorter, a whole sentence, is found inside the longer), ``resource state`` (both end in the same state text), or ``inside`` (found in order with
     ``missing`` words; listed at most just under the threshold).
     """
 
     key: str
-    shape: Literal["fingerprint", "in place", "wrapper", "resource state", "inside"]
+    shape: Literal["fingerprint", "in place", "wrapper", "sentence", "resource state", "inside"]
     template: str
     differences: tuple[Difference, ...] = ()
     missing: tuple[str, ...] = ()
@@ -571,6 +605,8 @@ class Matcher:
             and not _names_a_service(known, seen)
         ):
             return Reason(candidate.key, "wrapper", group.template, via=via)
+        if _sentence_inside(group.tokens, fp.tokens):
+            return Reason(candidate.key, "sentence", group.template, via=via)
         missing = unaligned(known, seen)
         return Reason(candidate.key, "inside", group.template, missing=missing, via=via)
 
@@ -670,7 +706,12 @@ class Matcher:
             known = groups[key].words
             # Words skipped as common may still be shared: count them in, so the bound holds.
             shared = hits[key] + skipped
-            if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, shared) <= kept[0]:
+            if (
+                len(kept) >= MAX_CANDIDATES
+                and upper_bound(known, seen, shared) <= kept[0]
+                and not _ends_sentence(groups[key].tokens)  # a sentence inside may score more
+                and not _ends_sentence(fp.tokens)
+            ):
                 continue
             shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
             is_wrapped = (
@@ -678,7 +719,7 @@ class Matcher:
                 and not _opens_with_variable(shorter)
                 and not _names_a_service(known, seen)
             )
-            state = resource_state(known, seen)
+            state = resource_state(known, seen) or _sentence_inside(groups[key].tokens, fp.tokens)
             if len(groups[key].tokens) == length and not (is_wrapped or state):
                 continue
             if state:
