@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tracker_bridge.trackers.base import Tracker
     from tracker_bridge.workflows.changes import Outcome
     from tracker_bridge.workflows.check import Report
+    from tracker_bridge.workflows.decide import Explanation
     from tracker_bridge.workflows.delegate import Result as Delegated
     from tracker_bridge.workflows.doctor import Result as Diagnosis
     from tracker_bridge.workflows.evidence import Added, Meter
@@ -559,11 +560,20 @@ class Bridge:
             raise UsageError("give a MESSAGE to fingerprint.")
         return fingerprint(message)
 
-    def explain(self, message: str, *, threshold: float | None = None) -> builtins.list[str]:
-        """How ``message`` is fingerprinted and matched, step by step."""
-        from tracker_bridge.domain.matching import Matcher
+    def explain(self, message: str, *, threshold: float | None = None) -> Explanation:
+        """How ``message`` is fingerprinted, and the decision ``observe`` would take on it against
+        the configured tracker's defects (candidates, scores, which slots differed); writes
+        nothing. Where no tracker exists yet, the message is explained alone, and it says so."""
+        from tracker_bridge.workflows import decide as flow
 
-        return Matcher(threshold or self.threshold).explain(message)
+        if not message.strip():
+            raise UsageError("give a MESSAGE to explain.")
+        try:
+            tracker = self.existing
+        except NoTrackerError:
+            absent = f"no tracker here: {self.settings.tracker.path} does not exist"
+            return flow.explain(None, message, threshold or self.threshold, absent=absent)
+        return flow.explain(tracker, message, threshold or self.threshold)
 
     def grouper(self, *, threshold: float | None = None) -> StreamGrouper:
         """Groups a stream of messages online, exactly as ``observe`` matches defects."""

@@ -166,3 +166,30 @@ def test_any_text_matches_without_error(known: list[str], message: str) -> None:
     assert 0.0 <= result.score <= 1.0
     assert all(0.0 <= c.score <= 1.0 for c in result.candidates)
     assert result.key is None or result.key.startswith("DEF-")
+
+
+def test_a_whole_sentence_is_found_with_a_note_appended() -> None:
+    matcher = Matcher()
+    matcher.add("DEF-1", "0/6 nodes are available: 6 Insufficient cpu.")
+    matcher.add("DEF-2", "0/6 nodes are available: 6 Insufficient memory.")
+    matcher.add("DEF-3", "ECC error detected and corrected")
+    matcher.add("DEF-4", "Job prod/reindex-29 failed to complete.")
+    noted = (
+        "0/9 nodes are available: 9 Insufficient cpu. preemption: 0/9 nodes are available: "
+        "9 No preemption victims found for incoming pod."
+    )
+    assert (matcher.match(noted).key, matcher.match(noted).matched_by) == ("DEF-1", "similar")
+    alert = (
+        "KubeJobFailed: Job prod/reindex-31 failed to complete. Removing the failed job after "
+        "investigation should clear this alert."
+    )
+    assert matcher.match(alert).key == "DEF-4"
+    # another resource in the sentence: no match
+    other = noted.replace("Insufficient cpu.", "Insufficient ephemeral-storage.")
+    assert matcher.match(other).key is None
+    # words appended without a full stop: another event, listed at most just under the threshold
+    longer = matcher.match("ECC error detected and corrected over 30 seconds")
+    assert longer.key is None and longer.candidates[0].key == "DEF-3"
+    assert longer.candidates[0].score < matcher.threshold
+    reason = matcher.why(matcher.match(noted), matcher.match(noted).candidates[0])
+    assert reason.shape == "sentence"

@@ -357,5 +357,33 @@ class TrackerContract:
         findings += checker.finish()
         assert [(f.rule, f.key) for f in findings if f.rule != "wrong-issue-type"] == []
 
+    def test_corrections_teach_observe(self, tracker: Tracker, conventions: Conventions) -> None:
+        """After move and merge, observe (which rebuilds its matcher from the tracker alone)
+        files the corrected messages where the person put them."""
+        from tracker_bridge.workflows import merge, move, observe
+
+        def seen(message: str, instance: str) -> observe.Result:
+            request = observe.Request(message=message, instance=instance)
+            return observe.run(tracker, conventions, request)
+
+        event = (
+            "ledger.service: Main process exited, code=exited, status=1/FAILURE\n"
+            "ledger.service: Failed with result 'exit-code'.\n"
+            "Failed to start Ledger writer."
+        )
+        target = seen("ledger writer will not start after the deploy", "ledger-1").defect
+        wrong = seen(event, "ledger-2")
+        assert wrong.defect_created and target
+        move.run(tracker, conventions, [wrong.observation or ""], target)
+        for line in event.splitlines():
+            assert seen(line, "ledger-3").defect == target, line
+
+        dup = seen("backup job failed for user alice while writing archive 17", "backup-1")
+        assert dup.defect_created and dup.defect
+        merge.run(tracker, [dup.defect], target)
+        variant = seen("backup job failed for user bob while writing archive 18", "backup-2")
+        assert (variant.defect, variant.matched_by) == (target, "similar")
+        assert variant.recurrence is None and tracker.get(dup.defect).is_done
+
 
 _HANDLED: dict[str, object] = {"actions": ("wiped /tmp",), "impact": "writes failed"}

@@ -13,7 +13,7 @@ from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, Status,
 from tracker_bridge.errors import NotFoundError, TrackerUnavailable, UsageError
 from tracker_bridge.trackers.base import Capabilities
 from tracker_bridge.trackers.local import LocalTracker
-from tracker_bridge.workflows import observe, spool
+from tracker_bridge.workflows import decide, observe, spool
 from tracker_bridge.workflows.observe import Request
 
 
@@ -242,7 +242,7 @@ def test_beyond_one_page_of_defects() -> None:
         "juliet",
         "kilo",
     ]
-    messages = [f"{a} subsystem {b} failed hard" for a in words for b in words][: observe.PAGE + 20]
+    messages = [f"{a} subsystem {b} failed hard" for a in words for b in words][: decide.PAGE + 20]
     keys = [rec(tracker, m, new_defect=True).defect for m in messages]
     assert tracker.lookups == 0
     late = rec(tracker, messages[-1])  # its defect is not on the first page

@@ -19,7 +19,12 @@ from tracker_bridge.cli.base import (
 @cli.command()
 @click.argument("message", required=False)
 @click.option("--stream", is_flag=True, help="Read messages from stdin; print one group key each.")
-@click.option("--explain", is_flag=True, help="Show how MESSAGE was tokenised, masked and matched.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show how MESSAGE was masked, and the decision observe would take on it against the "
+    "tracker's defects: candidates, scores, the slots that differed. Writes nothing.",
+)
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1, min_open=True),
@@ -60,9 +65,17 @@ def fingerprint(
         if not message or not message.strip():
             raise UsageError("give a MESSAGE to fingerprint, or --stream to read stdin.")
         fp = bridge.fingerprint(message)
-        lines = bridge.explain(message, threshold=threshold) if explain else []
+        explained = bridge.explain(message, threshold=threshold) if explain else None
+    lines = list(explained.lines) if explained else []
     if as_json:
-        emit({"fingerprint": fp.key, "template": fp.template, "explain": lines})
+        shown: dict[str, object] = {
+            "fingerprint": fp.key,
+            "template": fp.template,
+            "explain": lines,
+        }
+        if explained:
+            shown["decision"] = explained.data
+        emit(shown)
         return
     click.echo(f"fingerprint: {fp.key}")
     click.echo(f"template:    {fp.template}")

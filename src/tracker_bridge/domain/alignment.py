@@ -215,3 +215,30 @@ def containment(known: Sequence[str], seen: Sequence[str]) -> float:
     missing = len(short) - matched
     score = (BASE + (1 - BASE) * matched / len(long)) * 0.5**missing
     return score * 0.5 if len(short) < MIN_WORDS else score
+
+
+def unaligned(known: Sequence[str], seen: Sequence[str]) -> tuple[str, ...]:
+    """The words of the shorter phrase left out of a longest common subsequence with the longer:
+    the ``missing`` words of :func:`containment`, named (for ``explain``; quadratic, so not used
+    while matching)."""
+    short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
+    # table[i][j]: the common subsequence of short[i:] and long[j:]
+    table = [[0] * (len(long) + 1) for _ in range(len(short) + 1)]
+    for i in range(len(short) - 1, -1, -1):
+        for j in range(len(long) - 1, -1, -1):
+            table[i][j] = (
+                table[i + 1][j + 1] + 1
+                if short[i] == long[j]
+                else max(table[i + 1][j], table[i][j + 1])
+            )
+    out: list[str] = []
+    i = j = 0
+    while i < len(short):
+        if j < len(long) and short[i] == long[j]:
+            i, j = i + 1, j + 1
+        elif j < len(long) and table[i][j + 1] >= table[i + 1][j]:
+            j += 1
+        else:
+            out.append(short[i])
+            i += 1
+    return tuple(out)

@@ -45,18 +45,28 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from tracker_bridge.domain.alignment import containment, resource_state, upper_bound, words, wrapped
-from tracker_bridge.domain.events import identify
+from tracker_bridge.domain.alignment import (
+    BASE,
+    containment,
+    resource_state,
+    unaligned,
+    upper_bound,
+    words,
+    wrapped,
+)
 from tracker_bridge.domain.fingerprint import (
-    MAX_TOKENS,
     WILDCARD,
     Fingerprint,
     event_fingerprints,
     fingerprint,
-    headline,
     is_variable,
-    mask_token,
 )
+
+
+def event_keys(message: str) -> tuple[str, ...]:
+    """The fingerprint keys the matcher files ``message`` under: its identifying line's first,
+    then every other line of its event. A correction (``move``, ``merge``) moves all of them."""
+    return tuple(dict.fromkeys(fp.key for fp in event_fingerprints(message)))
 
 
 def _names_a_service(known: Sequence[str], seen: Sequence[str]) -> bool:
@@ -64,6 +74,39 @@ def _names_a_service(known: Sequence[str], seen: Sequence[str]) -> bool:
     the dependency (``dial tcp <*>:5432: read: connection reset by peer``), it is no wrapper."""
     short, long = (known, seen) if len(known) <= len(seen) else (seen, known)
     return any(word in SERVICE_PORTS for word in long[: len(long) - len(short)])
+
+
+def _sentence_inside(a: Sequence[str], b: Sequence[str]) -> float:
+    """Score of the shorter template found as a whole sentence (its last token ends with a full
+    stop) in one run of tokens inside the longer, with more text after it, else 0.
+
+    That is a note appended to a message (``Insufficient cpu. preemption: ...``, an alert's
+    runbook sentence): what follows a full stop says nothing about which defect it is, so it is
+    not counted; a prefix is scored as a wrapper's. Words appended to a phrase without a full stop
+    are left undecided (``... detected and corrected`` / ``... over 30 seconds`` are two events).
+    """
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    if len(short) < MIN_RUN or len(short) >= len(long) or not short[-1].endswith("."):
+        return 0.0
+    if sum(not is_variable(t) for t in short) < MIN_RUN:
+        return 0.0
+    first, run = short[0], tuple(short)
+    # a run ending the longer is a wrapper's shape, decided there
+    for start in range(len(long) - len(short)):
+        if long[start] == first and tuple(long[start : start + len(short)]) == run:
+            if start and _opens_with_variable(short):
+                return 0.0
+            phrase = len(words(short))
+            return BASE + (1 - BASE) * phrase / max(len(words(long[:start])) + phrase, 1)
+    return 0.0
+
+
+def _ends_sentence(tokens: Sequence[str]) -> bool:
+    return bool(tokens) and tokens[-1].endswith(".")
+
+
+MIN_RUN = 3
+"""Constant tokens a sentence needs to be recognised inside a longer message."""
 
 
 def _opens_with_variable(tokens: Sequence[str]) -> bool:
@@ -153,6 +196,8 @@ class _Group:
     fingerprints: set[str] = field(default_factory=set)
     learned: set[int] = field(default_factory=set)
     words: tuple[str, ...] = ()
+    own: str = ""
+    """The fingerprint key of the message the template was made from."""
 
     @property
     def template(self) -> str:
@@ -211,14 +256,14 @@ Cassandra, Vault, Kafka, Elasticsearch, memcached, MongoDB): a different one is 
 _PORT = re.compile(r"<\*>:(\d+)")
 
 
-def _port_mismatch(known: str, seen: str) -> tuple[float, bool] | None:
+def _port_mismatch(known: str, seen: str) -> tuple[float, bool, str] | None:
     """Tokens that differ only in a service port: hard for a data service's port, else a value."""
     ports = _PORT.findall(known), _PORT.findall(seen)
     if not (ports[0] or ports[1]) or _PORT.sub("", known) != _PORT.sub("", seen):
         return None
     if SERVICE_PORTS.intersection(ports[0]) or SERVICE_PORTS.intersection(ports[1]):
-        return 0.0, True
-    return 0.5, False
+        return 0.0, True, "a data service's port: another dependency"
+    return 0.5, False, "another port"
 
 
 @lru_cache(maxsize=1 << 14)
@@ -235,10 +280,12 @@ def _fits(pattern: str, token: str) -> bool:
     return bool(_pattern(pattern).fullmatch(token))
 
 
-def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[float, bool]:
-    """Score of one position and whether it is a hard mismatch."""
-    if known == seen or learned:
-        return 1.0, False
+def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[float, bool, str]:
+    """Score of one position, whether it is a hard mismatch, and why (for ``explain``)."""
+    if known == seen:
+        return 1.0, False, "equal"
+    if learned:
+        return 1.0, False, "a variable learnt from earlier sightings"
     if (port := _port_mismatch(known, seen)) is not None:
         return port
     if (
@@ -247,12 +294,12 @@ def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[
         or (WILDCARD in known and WILDCARD in seen and WILDCARD in (known, seen))
     ):
         # A slot that held a value with digits once and a plain word (or another value) now.
-        return 0.5, False
+        return 0.5, False, "a value where the other has a variable"
     if _skeleton(known) == _skeleton(seen):
         # Same constant text, different values or punctuation: "rhost=<*>" / "rhost=".
-        return 0.5, False
+        return 0.5, False, "same words, other values or punctuation"
     if before.strip(_PUNCT).lower() in NAME_KEYS and _is_name(known) and _is_name(seen):
-        return 0.5, False
+        return 0.5, False, f"another name after {before.strip(_PUNCT)!r}"
     k_key, _, k_value = known.rpartition("=")
     s_key, _, s_value = seen.rpartition("=")
     if (
@@ -260,9 +307,9 @@ def _position_score(known: str, seen: str, learned: bool, before: str) -> tuple[
         and k_value.strip(_PUNCT).lower() in BOOLEANS
         and s_value.strip(_PUNCT).lower() in BOOLEANS
     ):
-        return 0.5, False  # "retry=true" / "retry=false", "true" / "false"
+        return 0.5, False, "another flag value"  # "retry=true" / "retry=false", "true" / "false"
     # Different constant text: "Started" / "Paused", "HTTPS" / "<*>", "(uid=<*>)" / "LOGIN(uid=<*>)".
-    return 0.0, True
+    return 0.0, True, "different constant text: another event (halves the score)"
 
 
 def similarity(
@@ -283,11 +330,58 @@ def similarity(
     hard = 0
     before = ""
     for pos, (k, s) in enumerate(zip(known, seen, strict=True)):
-        score, is_hard = _position_score(k, s, pos in learned, before)
+        score, is_hard, _ = _position_score(k, s, pos in learned, before)
         total += score
         hard += is_hard
         before = k if k == s else ""
     return total / n * 0.5**hard
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One position where a known template and a message differ, as scored."""
+
+    position: int
+    known: str
+    seen: str
+    score: float
+    hard: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a candidate scored what it did (``bridge fingerprint --explain``).
+
+    ``shape`` is ``fingerprint`` (a recorded key), ``in place`` (same token count, compared
+    position by position: ``differences``), ``wrapper`` (the shorter phrase ends the longer one),
+    ``sentence`` (the shorter, a whole sentence, is found inside the longer), ``resource state`` (both end in the same state text), or ``inside`` (found in order with
+    ``missing`` words; listed at most just under the threshold).
+    """
+
+    key: str
+    shape: Literal["fingerprint", "in place", "wrapper", "sentence", "resource state", "inside"]
+    template: str
+    differences: tuple[Difference, ...] = ()
+    missing: tuple[str, ...] = ()
+    via: str | None = None
+    """The merged duplicate (or the defect a message was moved from) whose template scored."""
+
+
+def differences(
+    known: Sequence[str], seen: Sequence[str], learned: frozenset[int] | set[int] = frozenset()
+) -> tuple[Difference, ...]:
+    """The positions :func:`similarity` did not score 1, with each one's score and reason."""
+    if len(known) != len(seen):
+        return ()
+    out = []
+    before = ""
+    for pos, (k, s) in enumerate(zip(known, seen, strict=True)):
+        score, hard, why = _position_score(k, s, pos in learned, before)
+        if score < 1.0:
+            out.append(Difference(pos, k, s, score, hard, why))
+        before = k if k == s else ""
+    return tuple(out)
 
 
 class Matcher:
@@ -303,6 +397,9 @@ class Matcher:
         self._buckets: dict[int, _Bucket] = {}
         self._by_word: dict[str, set[str]] = {}
         self._same_as: dict[str, str] = {}
+        self._recorded: set[str] = set()
+        """Keys a correction or a match recorded on a defect (not only derived from its first
+        message): those win over a template's own key wherever defects were added from."""
 
     def __len__(self) -> int:
         """Number of known defects."""
@@ -329,7 +426,7 @@ class Matcher:
         self._add(key, message, primary)
         group = self._groups[key]
         for fp in companions:  # other lines of the event: recognised exactly, never generalised
-            self._remember(group, fp.key)
+            self._remember(group, fp.key, recorded=False)
         for fp_key in fingerprints:
             self._remember(group, fp_key)
         for example in examples:
@@ -340,13 +437,15 @@ class Matcher:
     def move(self, message: str, source: str, target: str) -> tuple[str, ...]:
         """Correct a decision: ``message`` belongs to defect ``target``, not ``source``.
 
-        Its fingerprint keys stop pointing at ``source`` and point at ``target``, so the same
-        message lands on ``target`` next time. Returns those keys: the tracker must move them from
-        ``source``'s fingerprints to ``target``'s for the correction to outlive this process.
+        Its fingerprint keys (every line of its event) stop pointing at ``source`` and point at
+        ``target``, so the same message lands on ``target`` next time. When ``message`` is the one
+        ``source``'s template was made from, messages similar to that template reach ``target``
+        too. Returns the keys: the tracker must move them from ``source``'s fingerprints to
+        ``target``'s for the correction to outlive this process (see :func:`event_keys`).
         """
         if target not in self._groups:
             raise KeyError(target)
-        keys = tuple(fp.key for fp in event_fingerprints(message))
+        keys = event_keys(message)
         old = self._groups.get(source)
         for fp_key in keys:
             if old is not None:
@@ -398,9 +497,9 @@ class Matcher:
         if key in self._groups:
             self._learn(key, message, fp)
             return
-        group = _Group(key=key, message=message, tokens=list(fp.tokens))
+        group = _Group(key=key, message=message, tokens=list(fp.tokens), own=fp.key)
         self._groups[key] = group
-        self._remember(group, fp.key)
+        self._remember(group, fp.key, recorded=False)
         self._index(group)
         self._index_words(group)
 
@@ -468,45 +567,67 @@ class Matcher:
 
     def explain(self, message: str) -> list[str]:
         """Human-readable lines saying how ``message`` was masked, scored and decided."""
-        fp = fingerprint(message)
-        line = headline(message)
-        raw = line.split(" ") if line else []
-        result = self.match(message)
-        event = identify(message)
-        lines = [
-            f"headline: {line!r}"
-            + (" (identifying line of a longer message)" if "\n" in message.strip() else ""),
-            *(f"same event: {c!r}" for c in event.companions),
-            *([f"frames: {len(event.frames)} (evidence, not matched)"] if event.frames else []),
-            f"tokens ({len(fp.tokens)}): " + " | ".join(fp.tokens),
-        ]
-        masked = [f"{r!r} -> {mask_token(r)!r}" for r in raw[:MAX_TOKENS] if mask_token(r) != r]
-        lines.append("masked: " + (", ".join(masked) if masked else "nothing"))
-        if len(fp.tokens) < min(len(raw), MAX_TOKENS):
-            lines.append("folded: units, date words and runs of variables into single <*>")
-        lines.append(f"fingerprint: {fp.key} (template {fp.template!r})")
-        if result.candidates:
-            lines.append("candidates:")
-            lines.extend(f"  {c.key} {c.score:.0%} {c.template!r}" for c in result.candidates)
-        else:
-            lines.append("candidates: none sharing a token in place or two words in order")
-        if result.matched_by == "fingerprint":
-            why = f"fingerprint {fp.key} is already recorded on {result.key}"
-        elif result.matched_by == "similar":
-            why = f"best score {result.score:.0%} >= threshold {self.threshold:.0%}"
-            best = result.candidates[0].template.split(" ")
-            if len(best) != len(fp.tokens):
-                why += f"; found inside a message of {len(fp.tokens)} tokens vs {len(best)}"
-        else:
-            why = f"best score {result.score:.0%} < threshold {self.threshold:.0%}"
-        lines.append(f"decision: {result.matched_by} {result.key or ''} ({why})".replace("  ", " "))
-        if result.close:
-            lines.append("close call: please double-check")
-        return lines
+        from tracker_bridge.domain.explain import explain
 
-    def _remember(self, group: _Group, fp_key: str) -> None:
+        result = self.match(message)
+        return explain(message, result, self.reasons(result))
+
+    def reasons(self, result: Match) -> tuple[Reason, ...]:
+        """Why each of ``result``'s candidates scored what it did, in the same order."""
+        return tuple(self.why(result, c) for c in result.candidates)
+
+    def why(self, result: Match, candidate: Candidate) -> Reason:
+        """Why ``candidate`` scored what it did against ``result``'s message."""
+        fp = result.fingerprint
+        if result.matched_by == "fingerprint" and candidate.key == result.key:
+            return Reason(candidate.key, "fingerprint", candidate.template)
+        # The template that scored may be a merged duplicate's, or a source's moved message.
+        speaking = [k for k in self._groups if self._owner(k) == candidate.key]
+        group = self._groups[
+            next(
+                (k for k in speaking if self._groups[k].template == candidate.template),
+                candidate.key if candidate.key in self._groups else speaking[0],
+            )
+        ]
+        via = group.key if group.key != candidate.key else None
+        if len(group.tokens) == len(fp.tokens):
+            positional = similarity(group.tokens, fp.tokens, group.learned)
+            if abs(positional - candidate.score) < 1e-3:
+                diffs = differences(group.tokens, fp.tokens, group.learned)
+                return Reason(candidate.key, "in place", group.template, diffs, via=via)
+        known, seen = group.words, words(fp.tokens)
+        if resource_state(known, seen):
+            return Reason(candidate.key, "resource state", group.template, via=via)
+        shorter = group.tokens if len(known) <= len(seen) else fp.tokens
+        if (
+            wrapped(known, seen)
+            and not _opens_with_variable(shorter)
+            and not _names_a_service(known, seen)
+        ):
+            return Reason(candidate.key, "wrapper", group.template, via=via)
+        if _sentence_inside(group.tokens, fp.tokens):
+            return Reason(candidate.key, "sentence", group.template, via=via)
+        missing = unaligned(known, seen)
+        return Reason(candidate.key, "inside", group.template, missing=missing, via=via)
+
+    def _remember(self, group: _Group, fp_key: str, *, recorded: bool = True) -> None:
+        """Point ``fp_key`` at ``group``. A key only derived from a defect's message
+        (``recorded=False``) never takes over a key recorded on another defect: after a move the
+        source's first message may be the moved one, and the tracker says where it belongs now."""
+        owner = self._by_fingerprint.get(fp_key)
+        if not recorded and owner not in (None, group.key) and fp_key in self._recorded:
+            return
+        if recorded:
+            self._recorded.add(fp_key)
         group.fingerprints.add(fp_key)
         self._by_fingerprint[fp_key] = group.key
+
+    def _owner(self, key: str) -> str:
+        """The defect a group's template speaks for: its own, or the one its first message was
+        moved to (that message's key recorded there), each followed through merges."""
+        own = self._groups[key].own
+        moved = self._by_fingerprint.get(own) if own in self._recorded else None
+        return self._resolve(moved if moved is not None and moved in self._groups else key)
 
     def _index(self, group: _Group) -> None:
         bucket = self._buckets.setdefault(len(group.tokens), _Bucket())
@@ -526,7 +647,7 @@ class Matcher:
                 scored[key] = max(score, scored.get(key, 0.0))
         resolved: dict[str, tuple[float, str]] = {}
         for key, score in scored.items():
-            root = self._resolve(key)
+            root = self._owner(key)
             if root not in resolved or score > resolved[root][0]:
                 resolved[root] = (score, self._groups[key].template)
         best = sorted(resolved.items(), key=lambda kv: (-kv[1][0], kv[0]))[:MAX_CANDIDATES]
@@ -585,7 +706,12 @@ class Matcher:
             known = groups[key].words
             # Words skipped as common may still be shared: count them in, so the bound holds.
             shared = hits[key] + skipped
-            if len(kept) >= MAX_CANDIDATES and upper_bound(known, seen, shared) <= kept[0]:
+            if (
+                len(kept) >= MAX_CANDIDATES
+                and upper_bound(known, seen, shared) <= kept[0]
+                and not _ends_sentence(groups[key].tokens)  # a sentence inside may score more
+                and not _ends_sentence(fp.tokens)
+            ):
                 continue
             shorter = groups[key].tokens if len(known) <= len(seen) else fp.tokens
             is_wrapped = (
@@ -593,7 +719,7 @@ class Matcher:
                 and not _opens_with_variable(shorter)
                 and not _names_a_service(known, seen)
             )
-            state = resource_state(known, seen)
+            state = resource_state(known, seen) or _sentence_inside(groups[key].tokens, fp.tokens)
             if len(groups[key].tokens) == length and not (is_wrapped or state):
                 continue
             if state:

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from tracker_bridge.domain.conventions import Conventions, parse_title
-from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Matcher
+from tracker_bridge.domain.matching import DEFAULT_THRESHOLD
 from tracker_bridge.domain.rules import CATALOGUE, RULES, Checker, Finding, Fix, Rule, Severity
 from tracker_bridge.domain.tickets import utcnow
 from tracker_bridge.errors import ConfigError, IncompleteScan, TrackerError, UsageError
 from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows.decide import matcher_for
 
 PROGRESS_EVERY = 100
 """Tickets between two progress updates (a terminal redraw per ticket would cost more than the
@@ -209,9 +210,7 @@ def _with_similar_parents(
     ]
     if not unmatched:
         return findings
-    matcher = Matcher(threshold or DEFAULT_THRESHOLD)
-    for defect in tracker.defects():
-        matcher.add(defect.key, defect.message or defect.title, defect.fingerprints)
+    matcher = matcher_for(tracker.defects(), threshold or DEFAULT_THRESHOLD)
     resolved: dict[str, Finding] = {}
     for finding in unmatched:
         ticket = tracker.get(finding.key)

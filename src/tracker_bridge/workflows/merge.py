@@ -1,7 +1,8 @@
 """``merge``: fold duplicate defects into the one that survives.
 
 Each duplicate's observations and remediations move under the survivor, its fingerprints move
-too (so the next sighting of its message lands on the survivor), remediations it delegated to
+too, with those of every line of the message it was opened with (so the next sighting of its
+message, or of any line of its event, lands on the survivor), remediations it delegated to
 other sites are linked from the survivor, and it is closed as a duplicate linked to the survivor.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tracker_bridge.domain.links import is_delegate_link
+from tracker_bridge.domain.matching import event_keys
 from tracker_bridge.domain.tickets import Kind
 from tracker_bridge.errors import UsageError
 from tracker_bridge.trackers.base import Tracker
@@ -46,7 +48,9 @@ def plan(tracker: Tracker, duplicates: Sequence[str], into: str) -> Outcome:
         before = len(changes)
         for child in (*tree.observations, *tree.remediations):
             changes.append(Change("set-parent", child.key, into))
-        for fp in dup.fingerprints:
+        # What the matcher files under the duplicate: the keys recorded on it, and every line's
+        # of the message it was opened with (recorded before the event's lines were).
+        for fp in dict.fromkeys((*dup.fingerprints, *event_keys(dup.message or dup.title))):
             if fp not in gained:
                 changes.append(Change("add-fingerprint", into, fp))
                 gained.add(fp)

@@ -1,9 +1,11 @@
 """``move``: put observations under the right defect, and teach the matcher.
 
-The matcher files a sighting by its message's fingerprint. After a move, the target defect carries
-the fingerprint of every observation moved onto it, and a source defect forgets a fingerprint when
-none of its remaining observations has it, so the next sighting of that message lands on the
-target.
+The matcher files a sighting by its message's fingerprints: its identifying line's, and every other
+line's of a multi-line event (``matching.event_keys``). After a move, the target defect carries all
+of them for every observation moved onto it, and a source defect forgets each one none of its
+remaining observations has, so the next sighting of that message, or of any line of its event,
+lands on the target. When the moved message is the one the source was opened with, messages
+similar to it reach the target too (``Matcher`` reads the key's new owner off the tracker).
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tracker_bridge.domain.conventions import Conventions, parse_title
-from tracker_bridge.domain.fingerprint import fingerprint
+from tracker_bridge.domain.matching import event_keys
 from tracker_bridge.domain.tickets import Kind, Ticket
 from tracker_bridge.errors import UsageError
 from tracker_bridge.trackers.base import Tracker
 from tracker_bridge.workflows.changes import Change, Outcome, carry_out
 
 
-def message_fingerprint(ticket: Ticket, conventions: Conventions) -> str | None:
-    """The fingerprint of an observation's message (read from its title when unmarked)."""
+def message_keys(ticket: Ticket, conventions: Conventions) -> tuple[str, ...]:
+    """The fingerprint keys of an observation's message, every line of its event (read from its
+    title when unmarked): the keys the matcher files it under."""
     message = ticket.message
     if not message:
         parsed = parse_title(ticket.title, conventions.observation_prefix)
         message = parsed.message if parsed else ""
-    return fingerprint(message).key if message.strip() else None
+    return event_keys(message) if message.strip() else ()
 
 
 def plan(
@@ -42,8 +45,8 @@ def plan(
     changes: list[Change] = []
     unchanged: list[str] = []
     gained = set(target.fingerprints)
-    moving: dict[str, list[tuple[str, str | None]]] = {}
-    """Source defect -> the observations leaving it, with their fingerprints."""
+    moving: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    """Source defect -> the observations leaving it, with their fingerprint keys."""
     for key in dict.fromkeys(observations):
         ticket = tracker.get(key)
         if ticket.kind is not Kind.OBSERVATION:
@@ -53,7 +56,7 @@ def plan(
                 else "Only observations move; remediations go with their defect in a merge."
             )
             raise UsageError(f"{key} is {a_kind(ticket)}, not an observation.", hint=hint)
-        fp = message_fingerprint(ticket, conventions)
+        keys = message_keys(ticket, conventions)
         if ticket.parent == to:
             unchanged.append(key)
         else:
@@ -62,10 +65,11 @@ def plan(
                 Change("comment", key, f"Moved from {ticket.parent or 'no defect'} to {to}.")
             )
             if ticket.parent:
-                moving.setdefault(ticket.parent, []).append((key, fp))
-        if fp and fp not in gained:
-            changes.append(Change("add-fingerprint", to, fp))
-            gained.add(fp)
+                moving.setdefault(ticket.parent, []).append((key, keys))
+        for fp in keys:
+            if fp not in gained:
+                changes.append(Change("add-fingerprint", to, fp))
+                gained.add(fp)
     notes: list[str] = []
     for source, leaving in moving.items():
         forget, emptied = _forget(tracker, conventions, source, leaving)
@@ -93,17 +97,20 @@ def run(
 
 
 def _forget(
-    tracker: Tracker, conventions: Conventions, source: str, leaving: list[tuple[str, str | None]]
+    tracker: Tracker,
+    conventions: Conventions,
+    source: str,
+    leaving: list[tuple[str, tuple[str, ...]]],
 ) -> tuple[list[Change], bool]:
     """Fingerprints ``source`` keeps only for the observations leaving it, and whether none of
     its observations stays."""
     tree = tracker.tree(source)
     gone = {key for key, _ in leaving}
     remaining = [t for t in tree.observations if t.key not in gone]
-    staying = {message_fingerprint(t, conventions) for t in remaining}
+    staying = {fp for t in remaining for fp in message_keys(t, conventions)}
     carried = set(tree.ticket.fingerprints)
     out = []
-    for fp in dict.fromkeys(fp for _, fp in leaving if fp):
+    for fp in dict.fromkeys(fp for _, keys in leaving for fp in keys):
         if fp in carried and fp not in staying:
             out.append(Change("remove-fingerprint", source, fp))
     return out, not remaining

@@ -9,7 +9,6 @@ the tickets already made instead of making new ones.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,20 +18,18 @@ from typing import Any, Literal
 
 from tracker_bridge.domain import durations
 from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
-from tracker_bridge.domain.fingerprint import Fingerprint, event_fingerprints, fingerprint, headline
+from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint, headline
 from tracker_bridge.domain.markup import escaper
-from tracker_bridge.domain.matching import DEFAULT_THRESHOLD, Candidate, Matcher
+from tracker_bridge.domain.matching import Candidate, event_keys
 from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
 from tracker_bridge.domain.times import as_utc
 from tracker_bridge.errors import BridgeError, TrackerUnavailable, UsageError
 from tracker_bridge.trackers.base import Tracker, markup_of
 from tracker_bridge.workflows import spool
+from tracker_bridge.workflows.decide import decide
 from tracker_bridge.workflows.evidence import Capture, fit, ref_json
 
 MatchedBy = Literal["fingerprint", "similar", "explicit", "new"]
-
-PAGE = 100
-"""Defects trackers return per page: one request's worth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,34 +203,12 @@ def _choose_defect(
         return defect, "explicit", (), False
     if request.new_defect:
         return None, "new", (), False
-    # One page of defects usually holds them all: it answers the exact match and feeds the
-    # similarity pass in one request. Past a page, the indexed fingerprint lookup is cheaper
-    # than reading every page for a defect that is probably known.
-    listing = tracker.defects()
-    known: dict[str, Ticket] = {}
-    keys = [f.key for f in event_fingerprints(request.message)]
-    for defect in itertools.islice(listing, PAGE):
-        known[defect.key] = defect
-    # the message's own fingerprint before its companions'; then an open defect before a done
-    # one (a site may give them all the same ``created``, so listing order proves nothing)
-    for key in keys:
-        exact = [d for d in known.values() if key in d.fingerprints]
-        if exact:
-            return min(exact, key=lambda d: d.is_done), "fingerprint", (), False
-    if len(known) == PAGE:
-        for key in keys:
-            found = tracker.find_by_fingerprint(key)
-            if found is not None:
-                return found, "fingerprint", (), False
-        known.update((d.key, d) for d in listing)
-    matcher = Matcher(threshold if threshold is not None else DEFAULT_THRESHOLD)
-    for defect in known.values():
-        matcher.add(defect.key, defect.message or defect.title, defect.fingerprints)
-    match = matcher.match(request.message)
-    if match.key is None:
+    decision = decide(tracker, request.message, threshold)
+    match = decision.match
+    if decision.defect is None:
         return None, "new", match.candidates, match.close
     by: MatchedBy = "fingerprint" if match.matched_by == "fingerprint" else "similar"
-    return known[match.key], by, match.candidates, match.close
+    return decision.defect, by, match.candidates, match.close
 
 
 def _record(
@@ -259,7 +234,7 @@ def _record(
         )
     elif base.matched_by in ("similar", "fingerprint"):
         # Every line of the event, so each one alone reaches this defect next time.
-        for key in dict.fromkeys(f.key for f in event_fingerprints(message)):
+        for key in event_keys(message):
             if key not in defect.fingerprints:
                 tracker.add_fingerprint(defect.key, key)
                 notes.append(f"{defect.key} now also carries fingerprint {key}")
@@ -366,7 +341,7 @@ def _new_defect(
             f"Fingerprint: {fp.key}\n"
             + (f"\nRecurrence of {related}, which had been done.\n" if related else "")
         ),
-        fingerprints=tuple(dict.fromkeys(f.key for f in event_fingerprints(message))),
+        fingerprints=event_keys(message),
         labels=(conventions.defect_label, conventions.fingerprint_label(fp.key)),
         event_id=f"{event_id}/defect",
         related=related,
