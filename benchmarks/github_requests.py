@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from fakes.profiles import GITHUB_PROFILES
 from tracker_bridge.domain.conventions import Conventions, format_title
 from tracker_bridge.domain.fingerprint import fingerprint
 from tracker_bridge.domain.tickets import EvidenceFile
+from tracker_bridge.journal.sqlite import SqliteJournal
 from tracker_bridge.trackers.github import GitHubTracker
 from tracker_bridge.workflows import observe
 
@@ -66,7 +68,8 @@ def bridge(fake: FakeGitHub, run: int) -> int:
     request = observe.Request(
         message=MESSAGE, instance=f"db-{run}", evidence=files(run), event_id=f"bench-{run}"
     )
-    observe.run(tracker, Conventions(), request)
+    with closing(SqliteJournal(":memory:")) as journal:
+        observe.run(tracker, Conventions(), request, journal=journal)
     tracker.close()
     return tracker.round_trips
 

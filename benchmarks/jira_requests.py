@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 import warnings
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from fakes.profiles import JIRA_PROFILES  # noqa: E402
 from tracker_bridge.domain.conventions import Conventions, format_title  # noqa: E402
 from tracker_bridge.domain.fingerprint import fingerprint  # noqa: E402
 from tracker_bridge.domain.tickets import EvidenceFile  # noqa: E402
+from tracker_bridge.journal.sqlite import SqliteJournal  # noqa: E402
 from tracker_bridge.trackers.jira import JiraTracker  # noqa: E402
 from tracker_bridge.workflows import observe  # noqa: E402
 
@@ -50,15 +52,17 @@ def seed(fake: FakeJira, conv: Conventions) -> str:
 def ours(fake: FakeJira, conv: Conventions, instance: str, tracker: JiraTracker) -> None:
     """The real ``observe`` workflow, as ``bridge observe`` runs it."""
     now = datetime.now(UTC)
-    result = observe.run(
-        tracker,
-        conv,
-        observe.Request(
-            message="No space left on device",
-            instance=instance,
-            evidence=tuple(EvidenceFile(n, d, f"file:{n}", now) for n, d in FILES),
-        ),
-    )
+    with closing(SqliteJournal(":memory:")) as journal:
+        result = observe.run(
+            tracker,
+            conv,
+            observe.Request(
+                message="No space left on device",
+                instance=instance,
+                evidence=tuple(EvidenceFile(n, d, f"file:{n}", now) for n, d in FILES),
+            ),
+            journal=journal,
+        )
     assert result.matched_by == "fingerprint", result
 
 

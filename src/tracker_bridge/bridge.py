@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tracker_bridge.domain.matching import StreamGrouper
     from tracker_bridge.domain.rules import Rule, Severity
     from tracker_bridge.domain.tickets import EvidenceRef
+    from tracker_bridge.journal.base import Binding, Entry, Journal
     from tracker_bridge.settings import Settings
     from tracker_bridge.trackers.base import Tracker
     from tracker_bridge.workflows.changes import Outcome
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from tracker_bridge.workflows.listing import Row
     from tracker_bridge.workflows.observe import Result as Observed
     from tracker_bridge.workflows.postmortem import Draft
+    from tracker_bridge.workflows.replay import Replayed
     from tracker_bridge.workflows.report import Attached, DefectReport
     from tracker_bridge.workflows.show import Shown
     from tracker_bridge.workflows.sync import Synced
@@ -62,6 +64,7 @@ class Bridge:
             settings = Settings.load()
         self.settings = settings
         self._tracker: Tracker | None = None
+        self._journal: Journal | None = None
 
     @classmethod
     def from_config(cls, path: Path | str | None = None) -> Bridge:
@@ -84,10 +87,15 @@ class Bridge:
         self.close()
 
     def close(self) -> None:
-        """Close the tracker connection, if one was opened; the bridge can be used again."""
+        """Close the tracker connection and the journal, if opened; the bridge can be used again."""
         tracker, self._tracker = self._tracker, None
-        if tracker is not None:
-            tracker.close()
+        journal, self._journal = self._journal, None
+        try:
+            if tracker is not None:
+                tracker.close()
+        finally:
+            if journal is not None:
+                journal.close()
 
     @property
     def tracker(self) -> Tracker:
@@ -115,6 +123,22 @@ class Bridge:
                     "--instance NAME.",
                 )
         return self.tracker
+
+    @property
+    def journal(self) -> Journal:
+        """The journal of sightings on their way to the tracker, opened on first use."""
+        if self._journal is None:
+            from tracker_bridge import journal
+
+            self._journal = journal.open_journal(self.settings)
+        return self._journal
+
+    @property
+    def binding(self) -> Binding:
+        """The tracker this configuration points to, as journal entries record it."""
+        from tracker_bridge import journal
+
+        return journal.binding(self.settings)
 
     def team_tracker(self, team: str) -> tuple[Tracker, bool]:
         """A new tracker for ``team``'s project (close it), and whether it is our site."""
@@ -158,8 +182,9 @@ class Bridge:
         (or on Ctrl-C: ``CaptureInterrupted``, nothing recorded); ``capture_progress`` hears
         (command, seconds) while one runs. ``piped`` is evidence read from a pipe, stored as
         ``stdin.txt``. Evidence is streamed through the redactor into private files and uploaded
-        from there (``meter`` shows the progress). When the tracker stays down the observation is
-        kept for ``replay`` and the ``TrackerUnavailable`` error says where.
+        from there (``meter`` shows the progress). The sighting is kept in the journal, synced to
+        disk, before anything is sent; when the tracker is down (``DeliveryDeferred``) or refuses
+        (``DeliveryRefused``) it stays there for ``replay``, and the error names the entry.
         """
         from tracker_bridge.workflows import evidence as ev
         from tracker_bridge.workflows import intake
@@ -222,7 +247,9 @@ class Bridge:
                 self.settings.conventions_value(),
                 request,
                 threshold=self.settings.matching.threshold,
-                spool_dir=self.settings.spool_dir,
+                journal=None if dry_run else self.journal,
+                binding=self.binding,
+                unredacted=not redact,
             )
         return replace(result, captures=tuple(captured))
 
@@ -235,32 +262,39 @@ class Bridge:
         except UsageError as exc:
             raise UsageError(f"--duration {exc.message}", hint=exc.hint) from None
 
-    def pending(self) -> list[Path]:
-        """Observations kept while the tracker was down, oldest first."""
-        from tracker_bridge.workflows import spool
+    def pending(self, entries: Iterable[str] = ()) -> list[Entry]:
+        """What the journal holds waiting (pending and refused), oldest first; or the entries
+        named by (a prefix of) their ids."""
+        ids = [self.journal.resolve_id(e) for e in entries]
+        if not ids:
+            return self.journal.entries()
+        return [e for e in map(self.journal.get, ids) if e is not None]
 
-        return spool.pending(self.settings.spool_dir)
+    def replay(self, entries: Iterable[str] = ()) -> Replayed:
+        """Send what the journal holds for this tracker (default: every waiting entry).
 
-    def replay(self, paths: Iterable[Path] | None = None) -> list[Observed]:
-        """Send kept observations (default: all pending); each sent one leaves the spool.
-
-        Safe to repeat: each keeps its event id, so what already reached the tracker is found,
-        not created twice.
+        Each entry carries on from its last recorded step, so replaying is safe to repeat and
+        to interrupt. Entries kept for another tracker are not sent; ``Replayed`` lists them,
+        and ``raise_for_problems()`` turns what was left into the error to report.
         """
-        from tracker_bridge.workflows import observe as flow
-        from tracker_bridge.workflows import spool
+        from tracker_bridge.workflows import replay as flow
 
-        results = []
-        for path in self.pending() if paths is None else list(paths):
-            result = flow.run(
-                self.tracker,
-                self.settings.conventions_value(),
-                spool.load(path),
-                threshold=self.settings.matching.threshold,
-            )
-            spool.discard(path)
-            results.append(result)
-        return results
+        return flow.run(
+            self.tracker,
+            self.journal,
+            self.settings.conventions_value(),
+            self.binding,
+            self.pending(entries),
+            threshold=self.settings.matching.threshold,
+        )
+
+    def queue_retry(self, entry: str) -> Entry:
+        """Make a journal entry (refused, or waiting to retry) pending and due now."""
+        return self.journal.retry(self.journal.resolve_id(entry))
+
+    def queue_drop(self, entry: str) -> Entry:
+        """Forget a journal entry and delete its evidence files; returns what was dropped."""
+        return self.journal.drop(self.journal.resolve_id(entry))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -601,8 +635,8 @@ class Bridge:
 
     @property
     def _state_dir(self) -> Path:
-        """``.bridge/``: the spool, the log and the private staging of evidence."""
-        return self.settings.spool_dir.parent
+        """``.bridge/``: the journal, the log and the private staging of evidence."""
+        return self.settings.queue.path.parent
 
     def _limits(self, allow_unscanned: bool) -> Limits:
         from tracker_bridge.workflows.intake import Limits
@@ -616,11 +650,11 @@ class Bridge:
 
     def _log(self, line: str) -> None:
         """Append to .bridge/bridge.log: opt-outs such as --no-redact are recorded there."""
+        from tracker_bridge.private_files import append_line
+
         path = self._state_dir / "bridge.log"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(f"{utcnow().isoformat()} {line}\n")
+            append_line(path, f"{utcnow().isoformat()} {line}")
         except OSError as exc:
             raise UsageError(
                 f"cannot record the opt-out in {path}: {exc.strerror}.",

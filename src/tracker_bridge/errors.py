@@ -13,12 +13,17 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     ├── CaptureError                 a --capture command that could not be started
     ├── LocalStoreError              the local tracker's file cannot be written (read-only, damaged)
     ├── AlertPayloadError            an alert webhook body that cannot be read (HTTP 400/422)
-    ├── JournalUnavailable           the durable intake store cannot take alerts now (HTTP 503)
+    ├── JournalError                 the journal under .bridge/ cannot be read or written
+    │   ├── JournalUnavailable       exit 3: it cannot take alerts now (bridge serve answers 503)
+    │   └── LeaseLost                another worker took over an entry this one was delivering
     ├── FinalisationError            exit 1: a defect closed with no remediation and no reason
     ├── Interrupted                  exit 130: Ctrl-C, with what was and was not recorded
     └── TrackerError                 exit 3: the tracker is unreachable or refused after retries
         ├── TrackerUnavailable       connection failures, 5xx, rate limits past the retry budget
+        │   └── DeliveryDeferred     ... and the sighting is kept in the journal for replay
+        │       └── EntryBusy        another live worker is delivering that entry right now
         ├── TrackerRefused           the tracker answered but will not do it (permission, validation)
+        │   └── DeliveryRefused      exit 2: ... the sighting is kept with the tracker's answer
         └── IncompleteScan           a scan (check, report) failed part-way; no partial result given
 
 Vendor exceptions never cross the ``trackers`` package: they are re-raised as ``TrackerError``
@@ -95,7 +100,11 @@ class AlertPayloadError(BridgeError):
         self.details = details
 
 
-class JournalUnavailable(BridgeError):
+class JournalError(BridgeError):
+    """The journal (``.bridge/journal.db`` and its evidence files) cannot be read or written."""
+
+
+class JournalUnavailable(JournalError):
     """The durable store behind ``bridge serve`` cannot take alerts now; the sender should retry."""
 
     exit_code = 3
@@ -180,3 +189,34 @@ def error_for_status(
     if issubclass(cls, TrackerError):
         return cls(message, hint=chosen, status=status, url=url or None)
     return cls(message, hint=chosen)
+
+
+class LeaseLost(JournalError):
+    """Another worker took over a journal entry this one was delivering (its lease expired)."""
+
+
+class DeliveryDeferred(TrackerUnavailable):
+    """The tracker is unavailable: the sighting is kept in the journal for ``bridge replay``."""
+
+    def __init__(
+        self, message: str, *, entry_id: str, hint: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, hint=hint, status=status)
+        self.entry_id = entry_id
+
+
+class DeliveryRefused(TrackerRefused):
+    """The tracker refused a kept sighting (bad token, no permission, invalid field, missing
+    transition): it stays in the journal with the tracker's answer until retried or dropped."""
+
+    exit_code = 2
+
+    def __init__(
+        self, message: str, *, entry_id: str, hint: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, hint=hint, status=status)
+        self.entry_id = entry_id
+
+
+class EntryBusy(DeliveryDeferred):
+    """Another live worker is delivering this journal entry right now; it will finish it."""

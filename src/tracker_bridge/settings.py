@@ -220,6 +220,15 @@ class ServeSettings(_Section):
         return self.mapping.get(source, AlertMappingSettings())
 
 
+class QueueSettings(_Section):
+    """The journal: sightings on their way to the tracker (``bridge replay``, ``bridge queue``)."""
+
+    path: Path = Path(".bridge/journal.db")
+    """The embedded journal's SQLite file; evidence waits beside it in ``journal/``."""
+    lease_seconds: float = Field(default=300.0, gt=0)
+    """How long a worker holds an entry without recording progress before another takes over."""
+
+
 class Settings(BaseSettings):
     """Everything the bridge is configured with."""
 
@@ -236,8 +245,7 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     templates_dir: Path | None = None
     """A directory of user templates that override the shipped ones by name."""
-    spool_dir: Path = Path(".bridge/spool")
-    """Where observations are kept when the tracker stays down, for ``bridge replay``."""
+    queue: QueueSettings = Field(default_factory=QueueSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -274,11 +274,18 @@ def test_tracker_down_exits_3_keeps_the_observation_and_replays(
     )
     assert code == 3 and out == ""
     assert "NOT recorded" in err and "bridge replay" in err and "not-a-real-token" not in err
-    [kept] = list(Path(".bridge/spool").glob("*.json"))
-    code, out, err = run(capsys, "replay", "--json")  # the local tracker is reachable
-    assert code == 0, err
-    [replayed] = json.loads(out)
-    assert replayed["event_id"] == "alert-9" and replayed["evidence"][0]["name"] == "df.txt"
-    assert not kept.exists()
+    code, out, _ = run(capsys, "replay", "--list", "--config", "down.toml", "--json")
+    [kept] = json.loads(out)
+    assert kept["event_id"] == "alert-9" and kept["state"] == "pending" and kept["bound_here"]
+    assert kept["why"].startswith("tracker unavailable") and kept["evidence"][0]["name"] == "df.txt"
+    # the default configuration is the embedded tracker: a Jira-bound sighting is not sent there
+    code, out, err = run(capsys, "replay")
+    assert code == 2 and "kept for jira http://127.0.0.1" in err and "--config" in err
+    assert tickets(capsys) == 0
+    code, out, _ = run(capsys, "queue", "--json")
+    assert [e["id"] for e in json.loads(out)] == [kept["id"]]
+    assert json.loads(out)[0]["bound_here"] is False
+    code, out, _ = run(capsys, "queue", "drop", kept["id"][:12])
+    assert code == 0 and "Dropped entry" in out
     code, out, _ = run(capsys, "replay")
     assert code == 0 and "Nothing to replay" in out

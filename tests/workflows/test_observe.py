@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,10 +11,18 @@ import pytest
 
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, Status, Ticket
-from tracker_bridge.errors import NotFoundError, TrackerUnavailable, UsageError
+from tracker_bridge.errors import (
+    DeliveryDeferred,
+    DeliveryRefused,
+    NotFoundError,
+    TrackerUnavailable,
+    UsageError,
+)
+from tracker_bridge.journal import State
+from tracker_bridge.journal.sqlite import SqliteJournal
 from tracker_bridge.trackers.base import Capabilities
 from tracker_bridge.trackers.local import LocalTracker
-from tracker_bridge.workflows import decide, observe, spool
+from tracker_bridge.workflows import decide, observe
 from tracker_bridge.workflows.observe import Request
 
 
@@ -26,7 +35,13 @@ CONV = Conventions()
 
 
 def rec(tracker: LocalTracker, message: str, instance: str = "replica-2", **kw: object):
-    return observe.run(tracker, CONV, Request(message=message, instance=instance, **kw))  # type: ignore[arg-type]
+    return run(tracker, CONV, Request(message=message, instance=instance, **kw))  # type: ignore[arg-type]
+
+
+def run(tracker: LocalTracker, conventions: Conventions, request: Request) -> observe.Result:
+    """observe with a journal of its own for this one call (as a fresh process would have)."""
+    with closing(SqliteJournal(":memory:")) as journal:
+        return observe.run(tracker, conventions, request, journal=journal)
 
 
 def count(tracker: LocalTracker) -> int:
@@ -102,10 +117,13 @@ def test_explicit_defect_and_new_defect_override(tracker: LocalTracker) -> None:
 def test_explicit_defect_must_be_a_defect(tracker: LocalTracker) -> None:
     a = rec(tracker, "No space left on device")
     before = count(tracker)
-    with pytest.raises(UsageError, match="not a defect"):
+    # the request cannot be delivered as given: refused (exit 2), with the reason, nothing made
+    with pytest.raises(DeliveryRefused, match="not a defect") as err:
         rec(tracker, "x", defect=a.observation)
-    with pytest.raises(NotFoundError):
+    assert isinstance(err.value.__cause__, UsageError)
+    with pytest.raises(DeliveryRefused, match="OPS-999") as err:
         rec(tracker, "x", defect="OPS-999")
+    assert isinstance(err.value.__cause__, NotFoundError)
     assert count(tracker) == before
 
 
@@ -154,9 +172,9 @@ def test_similar_match_remembers_fingerprint(tracker: LocalTracker) -> None:
 @pytest.mark.parametrize("policy", ["reopen", "new-defect", "comment"])
 def test_recurrence_policies(tracker: LocalTracker, policy: str) -> None:
     conv = Conventions(on_recurrence=policy)  # type: ignore[arg-type]
-    first = observe.run(tracker, conv, Request(message="Disk full", instance="a"))
+    first = run(tracker, conv, Request(message="Disk full", instance="a"))
     tracker.resolve(first.defect or "")
-    again = observe.run(tracker, conv, Request(message="Disk full", instance="b"))
+    again = run(tracker, conv, Request(message="Disk full", instance="b"))
     old = tracker.get(first.defect or "")
     if policy == "reopen":
         assert again.recurrence == "reopened" and old.status is Status.OPEN
@@ -186,19 +204,24 @@ def test_upload_limit_compresses_or_refuses() -> None:
     import os
 
     before = count(tracker)
-    with pytest.raises(UsageError, match="upload limit of 1000 B"):
+    with pytest.raises(DeliveryRefused, match="upload limit of 1000 B"):
         rec(tracker, "Disk full", evidence=(_file("rand.bin", os.urandom(5000)),))  # type: ignore[arg-type]
+    assert count(tracker) == before
+    with pytest.raises(DeliveryRefused, match="upload limit of 1000 B"):  # refused before any write
+        rec(tracker, "Never seen before", evidence=(_file("rand.bin", os.urandom(5000)),))  # type: ignore[arg-type]
     assert count(tracker) == before
 
 
 class _Down(LocalTracker):
-    def create(self, new: NewTicket) -> Ticket:
+    """Answers reads, fails every create (the defect's and the observation's)."""
+
+    def _insert(self, new: NewTicket) -> str:
         raise TrackerUnavailable("create failed after 6 attempt(s): 503")
 
 
 def test_tracker_down_keeps_observation_for_replay(tmp_path: Path) -> None:
     down = _Down(":memory:")
-    spool_dir = tmp_path / "spool"
+    journal = SqliteJournal(tmp_path / "journal.db")
     request = Request(
         message="Disk full",
         instance="db-1",
@@ -206,17 +229,18 @@ def test_tracker_down_keeps_observation_for_replay(tmp_path: Path) -> None:
         evidence=(_file("df.txt", b"100%"),),
         actions=("wiped /tmp",),
     )
-    with pytest.raises(TrackerUnavailable) as err:
-        observe.run(down, CONV, request, spool_dir=spool_dir)
-    assert "NOT recorded" in str(err.value) and "bridge replay" in str(err.value)
-    [kept] = spool.pending(spool_dir)
+    with pytest.raises(DeliveryDeferred) as err:
+        observe.run(down, CONV, request, journal=journal)
+    assert "kept in the journal" in str(err.value) and "bridge replay" in str(err.value)
+    [kept] = journal.entries()
+    assert kept.state is State.PENDING and kept.reason and kept.id == err.value.entry_id
     up = LocalTracker(":memory:")
-    replayed = observe.run(up, CONV, spool.load(kept))
-    again = observe.run(up, CONV, spool.load(kept))
-    assert again.observation == replayed.observation
+    replayed = observe.resume(up, CONV, journal, kept.id)
+    again = observe.resume(up, CONV, journal, kept.id)
+    assert again.observation == replayed.observation and again.replayed
     obs = up.get(replayed.observation or "")
     assert obs.actions == ("wiped /tmp",) and [e.name for e in obs.evidence] == ["df.txt"]
-    assert count(up) == 2
+    assert count(up) == 2 and journal.depth() == 0
 
 
 class _Counting(LocalTracker):
@@ -263,16 +287,14 @@ class _Unreachable(LocalTracker):
 
 
 def test_tracker_down_from_the_first_request_keeps_observation(tmp_path: Path) -> None:
-    spool_dir = tmp_path / "spool"
+    journal = SqliteJournal(tmp_path / "journal.db")
     request = Request(message="Disk full", instance="db-1", evidence=(_file("df.txt", b"100%"),))
-    with pytest.raises(TrackerUnavailable, match="NOT recorded"):
-        observe.run(_Unreachable(":memory:"), CONV, request, spool_dir=spool_dir)
-    [kept] = spool.pending(spool_dir)
+    with pytest.raises(DeliveryDeferred, match="kept in the journal"):
+        observe.run(_Unreachable(":memory:"), CONV, request, journal=journal)
+    [kept] = journal.entries()
     up = LocalTracker(":memory:")
-    result = observe.run(up, CONV, spool.load(kept))
+    result = observe.resume(up, CONV, journal, kept.id)
     assert [e.name for e in up.get(result.observation or "").evidence] == ["df.txt"]
     with pytest.raises(TrackerUnavailable):  # a dry run has nothing to keep
-        observe.run(
-            _Unreachable(":memory:"), CONV, Request("x", "h", dry_run=True), spool_dir=spool_dir
-        )
-    assert len(spool.pending(spool_dir)) == 1
+        observe.run(_Unreachable(":memory:"), CONV, Request("x", "h", dry_run=True), journal=None)
+    assert journal.depth() == 0 and len(journal.entries([State.DONE])) == 1

@@ -1,4 +1,4 @@
-"""`bridge observe` and `bridge replay`: record sightings."""
+"""`bridge observe`: record a sighting (kept in the journal first, then delivered)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,9 @@ def observe(
     observation titled  Handle: "MESSAGE" on "INSTANCE"  under it, attaches the scrubbed
     evidence, and reopens the defect if it had been done. A sighting without evidence is
     recorded, but `bridge check` reports it as an error: attach at least one file or capture.
+    The sighting and its evidence are kept in the journal (.bridge/journal.db) before anything
+    is sent: when the tracker is down (exit 3) or refuses (exit 2) nothing is lost, and
+    `bridge replay` sends it later.
 
     \b
     Examples:
@@ -161,11 +164,9 @@ def observe(
             ) from None
         except KeyboardInterrupt:
             raise Interrupted(
-                f"interrupted while recording on {bridge.tracker.name}: the observation may be "
-                "partly made.",
-                hint="Run `bridge check` to see what is incomplete, or run the same command "
-                "again"
-                + (f" (same --event-id {event_id}: nothing is duplicated)." if event_id else "."),
+                f"interrupted while recording on {bridge.tracker.name}: the sighting is kept in "
+                "the journal if it got that far (`bridge replay --list` shows it).",
+                hint="`bridge replay` finishes it from where it stopped; nothing is duplicated.",
             ) from None
     if not result.evidence:
         what = "would be" if dry_run else "is"
@@ -180,29 +181,6 @@ def observe(
         emit(result.to_json())
     else:
         render.observation(result, result.captures)
-
-
-@cli.command()
-@click.argument("spooled", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@config_option
-@json_option
-def replay(spooled: tuple[Path, ...], config_path: Path | None, as_json: bool) -> None:
-    """Send observations kept while the tracker was down (default: all in the spool).
-
-    Replaying is safe to repeat: each observation keeps its event id, so whatever already
-    reached the tracker is found and not created twice. Sent files are removed from the spool.
-    """
-    from tracker_bridge.cli import render
-
-    with open_bridge(config_path) as bridge:
-        results = bridge.replay(list(spooled) or None)
-    if as_json:
-        emit([r.to_json() for r in results])
-    elif not results:
-        click.echo("Nothing to replay.")
-    else:
-        for result in results:
-            render.observation(result, [])
 
 
 def _stdin_bytes(what: str, limit: int) -> bytes:

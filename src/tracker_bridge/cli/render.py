@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.tree import Tree as RichTree
 
     from tracker_bridge.domain.tickets import EvidenceRef, Ticket, Tree
+    from tracker_bridge.journal.base import Binding, Entry
     from tracker_bridge.workflows.changes import Outcome
     from tracker_bridge.workflows.delegate import Result as DelegateResult
     from tracker_bridge.workflows.evidence import Added, Capture, Meter
@@ -32,6 +33,8 @@ def observation(result: Result, captured: Sequence[Capture]) -> None:
         head = "Would record"
     elif result.replayed:
         head = "Already recorded (same event id), nothing created:"
+    elif result.resumed:
+        head = "Recorded (carried on from an interrupted attempt)"
     else:
         head = "Recorded"
     click.echo(f"{head} {result.observation or ''} {result.title}".replace("  ", " "))
@@ -72,6 +75,26 @@ def observation(result: Result, captured: Sequence[Capture]) -> None:
         click.echo(f"  note: {note}")
     if result.url:
         click.echo(f"  {result.url}")
+
+
+def backlog(entries: Sequence[Entry], here: Binding) -> None:
+    """The journal's waiting entries, one line each, with why they wait."""
+    if not entries:
+        click.echo("The journal holds nothing waiting.")
+        return
+    for entry in entries:
+        where = "" if entry.binding == here else f"  [kept for {entry.binding.describe()}]"
+        marks = ", unredacted evidence" if entry.unredacted else ""
+        click.echo(
+            f"{entry.short}  {entry.state.value:<7}  {entry.event_id}  "
+            f"{len(entry.evidence)} evidence{marks}, {entry.attempts} attempt(s){where}"
+        )
+        click.echo(f"    {entry.why()}")
+    pending = sum(1 for e in entries if e.state.value == "pending")
+    click.echo(
+        f"{len(entries)} waiting: {pending} pending, {len(entries) - pending} refused. "
+        "`bridge replay` sends them; `bridge queue retry|drop ID` handles one."
+    )
 
 
 def delegation(result: DelegateResult) -> None:

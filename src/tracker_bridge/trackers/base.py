@@ -219,3 +219,19 @@ class ReplacesAttachments(Protocol):
         """Store ``file`` on ``key``, removing every earlier attachment named ``file.name``;
         the same content again changes nothing. ``NotFoundError`` for an unknown key."""
         ...
+
+
+@runtime_checkable
+class AtomicDefects(Protocol):
+    """A tracker that finds or creates the defect of a fingerprint in one transaction.
+
+    The embedded tracker does (SQLite ``BEGIN IMMEDIATE``). Trackers without it get a lock around
+    find-then-create from the journal (``Journal.defect_lock``): enough among the processes of one
+    machine, while Jira and GitHub (fingerprint markers searched past their write-to-search delay,
+    and duplicates from two machines converged) are the place to implement this protocol next.
+    """
+
+    def find_or_create_defect(self, fingerprint: str, new: NewTicket) -> tuple[Ticket, bool]:
+        """The defect carrying ``fingerprint`` (or ``new.event_id``'s marker), else ``new`` made
+        now; and whether it was made by this event (now or by an earlier attempt)."""
+        ...

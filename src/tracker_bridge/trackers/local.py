@@ -34,6 +34,7 @@ from tracker_bridge.errors import (
     TrackerUnavailable,
     UsageError,
 )
+from tracker_bridge.private_files import private_file
 from tracker_bridge.trackers.base import Capabilities
 
 if TYPE_CHECKING:
@@ -108,7 +109,9 @@ class LocalTracker:
         self.name = "memory" if self.path == ":memory:" else f"local:{self.path}"
         try:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                # captured production state lives here: 0600 whatever the umask (SQLite gives
+                # its -wal and -shm files the database file's mode)
+                private_file(Path(self.path))
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
@@ -168,6 +171,9 @@ class LocalTracker:
         )
 
     def find_by_fingerprint(self, fingerprint: str) -> Ticket | None:
+        return self._by_fingerprint(fingerprint)
+
+    def _by_fingerprint(self, fingerprint: str) -> Ticket | None:
         found = self._select(
             "kind = 'defect' AND key IN (SELECT key FROM fingerprints WHERE fingerprint = ?)"
             " ORDER BY seq DESC LIMIT 1",
@@ -213,55 +219,73 @@ class LocalTracker:
                 existing = self.find_by_event(new.event_id)
                 if existing is not None:
                     return existing
-            for ref in (new.parent, new.related):
-                if ref is not None and self._exists(ref) is False:
-                    raise NotFoundError(f"{ref} is not a ticket on {self.name}.")
-            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
-            key = f"{self.project}-{seq}"
-            now = utcnow().isoformat()
-            self._db.execute(
-                "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent,"
-                " related, message, description, instance, observed_at, impact, duration_seconds,"
-                " event_id, team, issue_type, extra)"
-                " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    seq,
-                    key,
-                    new.kind.value,
-                    new.title,
-                    now,
-                    now,
-                    new.parent,
-                    new.related,
-                    new.message,
-                    new.description,
-                    new.instance,
-                    new.observed_at.isoformat() if new.observed_at else None,
-                    new.impact,
-                    round(new.duration.total_seconds()) if new.duration is not None else None,
-                    new.event_id or None,
-                    new.team,
-                    new.issue_type,
-                    json.dumps(
-                        {"components": list(new.components), "fields": dict(new.fields)},
-                        default=str,
-                    ),
-                ),
-            )
-            for link in new.links:
-                self._upsert_link(key, link)
-            self._db.executemany(
-                "INSERT OR IGNORE INTO labels VALUES (?, ?)", [(key, lab) for lab in new.labels]
-            )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO fingerprints VALUES (?, ?)",
-                [(key, fp) for fp in new.fingerprints],
-            )
-            self._db.executemany(
-                "INSERT INTO actions VALUES (?, ?, ?)",
-                [(key, i, text) for i, text in enumerate(new.actions)],
-            )
+            key = self._insert(new)
         return self.get(key)
+
+    def find_or_create_defect(self, fingerprint: str, new: NewTicket) -> tuple[Ticket, bool]:
+        """The defect with ``fingerprint``, or ``new`` created, in one write transaction: however
+        many processes ask at once for a brand-new message, one defect is made."""
+        with self._write():
+            mine = self.find_by_event(new.event_id) if new.event_id else None
+            if mine is not None:
+                return mine, True
+            found = self._by_fingerprint(fingerprint)
+            if found is not None:
+                return found, False
+            key = self._insert(new)
+        return self.get(key), True
+
+    def _insert(self, new: NewTicket) -> str:
+        """Insert a ticket inside the caller's write transaction; return its key."""
+        for ref in (new.parent, new.related):
+            if ref is not None and self._exists(ref) is False:
+                raise NotFoundError(f"{ref} is not a ticket on {self.name}.")
+        seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
+        key = f"{self.project}-{seq}"
+        now = utcnow().isoformat()
+        self._db.execute(
+            "INSERT INTO tickets (seq, key, kind, title, status, created, updated, parent,"
+            " related, message, description, instance, observed_at, impact, duration_seconds,"
+            " event_id, team, issue_type, extra)"
+            " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                seq,
+                key,
+                new.kind.value,
+                new.title,
+                now,
+                now,
+                new.parent,
+                new.related,
+                new.message,
+                new.description,
+                new.instance,
+                new.observed_at.isoformat() if new.observed_at else None,
+                new.impact,
+                round(new.duration.total_seconds()) if new.duration is not None else None,
+                new.event_id or None,
+                new.team,
+                new.issue_type,
+                json.dumps(
+                    {"components": list(new.components), "fields": dict(new.fields)},
+                    default=str,
+                ),
+            ),
+        )
+        for link in new.links:
+            self._upsert_link(key, link)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO labels VALUES (?, ?)", [(key, lab) for lab in new.labels]
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO fingerprints VALUES (?, ?)",
+            [(key, fp) for fp in new.fingerprints],
+        )
+        self._db.executemany(
+            "INSERT INTO actions VALUES (?, ?, ?)",
+            [(key, i, text) for i, text in enumerate(new.actions)],
+        )
+        return key
 
     def attach(self, key: str, files: Sequence[EvidenceFile]) -> list[EvidenceRef]:
         with self._write():

@@ -1,32 +1,28 @@
 """``observe``: record one sighting of a defect, deciding whether the defect is known.
 
-Order matters: everything that can fail on bad input (message, instance, title, evidence size,
-an explicit ``--defect``) is checked before the first write, so a refusal leaves nothing
-half-made. Every ticket carries an idempotency marker derived from the event id, so re-running
-the same event (by the user, by ``bridge replay``, or by a retry after a lost response) returns
-the tickets already made instead of making new ones.
+The sighting is first kept in the journal (evidence included, synced to disk), then delivered
+step by step by ``workflows.deliver``: a re-run with the same event id, ``bridge replay`` or
+another process carries on where an interrupted attempt stopped, and nothing is made twice
+(every ticket carries a marker derived from the event id). Bad input (message, instance, title)
+is refused before anything is kept or sent.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from tracker_bridge.domain import durations
-from tracker_bridge.domain.conventions import Conventions, clip, format_title, normalize
-from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint, headline
-from tracker_bridge.domain.markup import escaper
-from tracker_bridge.domain.matching import Candidate, event_keys
-from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, NewTicket, Ticket, utcnow
+from tracker_bridge.domain.conventions import Conventions, format_title, normalize
+from tracker_bridge.domain.fingerprint import Fingerprint, fingerprint
+from tracker_bridge.domain.matching import Candidate
+from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, Kind, utcnow
 from tracker_bridge.domain.times import as_utc
-from tracker_bridge.errors import BridgeError, TrackerUnavailable, UsageError
-from tracker_bridge.trackers.base import Tracker, markup_of
-from tracker_bridge.workflows import spool
-from tracker_bridge.workflows.decide import decide
+from tracker_bridge.errors import UsageError
+from tracker_bridge.journal.base import Binding, Journal, NewEntry, State
+from tracker_bridge.trackers.base import Tracker
+from tracker_bridge.workflows.deliver import Delivered, Sighting, choose_defect, deliver
 from tracker_bridge.workflows.evidence import Capture, fit, ref_json
 
 MatchedBy = Literal["fingerprint", "similar", "explicit", "new"]
@@ -69,7 +65,11 @@ class Result:
     """``reopened``, ``reopen-failed`` (recorded, with a warning in ``notes`` and a comment on
     the defect), ``new-defect`` or ``commented`` when the defect had been done."""
     replayed: bool = False
-    """True when the event id had already been recorded: nothing new was created."""
+    """True when the event id had already been delivered: nothing new was created."""
+    resumed: bool = False
+    """True when an interrupted earlier attempt had begun: this one carried on from there."""
+    entry: str = ""
+    """The journal entry that kept the sighting (the SHA-256 of the event id)."""
     dry_run: bool = False
     notes: tuple[str, ...] = field(default=())
     captures: tuple[Capture, ...] = ()
@@ -94,6 +94,8 @@ class Result:
             "close_call": self.close_call,
             "recurrence": self.recurrence,
             "replayed": self.replayed,
+            "resumed": self.resumed,
+            "entry": self.entry,
             "dry_run": self.dry_run,
             "notes": list(self.notes),
             "captures": [
@@ -123,75 +125,151 @@ def run(
     conventions: Conventions,
     request: Request,
     *,
+    journal: Journal | None,
     threshold: float | None = None,
-    spool_dir: Path | None = None,
+    binding: Binding | None = None,
+    unredacted: bool = False,
+    owner: str | None = None,
 ) -> Result:
-    """Record an observation; see the module docstring for the guarantees.
+    """Keep the sighting in ``journal``, then deliver it; see the module docstring.
 
-    When the tracker stays unavailable and ``spool_dir`` is given, the request (evidence
-    included) is kept there for ``bridge replay`` and the error says where.
+    A ``dry_run`` needs no journal (pass None): it decides with reads only. ``binding`` names
+    the tracker the entry is for (default: ``tracker.name``); an event already kept for another
+    tracker is refused.
+    When the tracker is unavailable or refuses, the entry stays in the journal and the error
+    (``DeliveryDeferred``, ``DeliveryRefused``) names it and says how to replay it.
     """
     message, title = check_input(request.message, request.instance, conventions)
     event_id = request.event_id or f"auto-{uuid.uuid4()}"
     observed_at = as_utc(request.observed_at or utcnow())
     fp = fingerprint(message)
-    try:
-        return _observe(
-            tracker, conventions, request, message, title, event_id, observed_at, fp, threshold
+    if request.dry_run:
+        return _dry_run(tracker, request, message, title, event_id, fp, threshold)
+    sighting = Sighting(
+        message=message,
+        instance=request.instance,
+        actions=request.actions,
+        observed_at=observed_at,
+        impact=request.impact,
+        defect=request.defect,
+        new_defect=request.new_defect,
+        duration=request.duration,
+    )
+    if journal is None:
+        raise UsageError(
+            "observe needs a journal to keep the sighting in before sending it.",
+            hint="Pass journal=... (Bridge.observe does), or dry_run=True.",
         )
-    except TrackerUnavailable as exc:
-        # from the first request on: an outage usually shows at the first lookup, not the create
-        if spool_dir is None or request.dry_run:
-            raise
-        kept = spool.keep(spool_dir, replace(request, event_id=event_id, observed_at=observed_at))
-        raise TrackerUnavailable(
-            f"{exc.message} The observation {title!r} was NOT recorded on {tracker.name}; "
-            f"it is kept in {kept}.",
-            hint=f"Run `bridge replay {kept}` when the tracker is back (it will not duplicate).",
-            status=exc.status,
-        ) from exc
+    binding = binding or Binding("library", tracker.name, "")
+    entry, created = journal.put(
+        NewEntry(
+            event_id=event_id,
+            binding=binding,
+            payload=sighting.payload(),
+            evidence=request.evidence,
+            unredacted=unredacted,
+        )
+    )
+    notes: list[str] = []
+    if not created:
+        _same_tracker(entry.binding, binding, event_id)
+        if entry.state is State.FAILED:
+            journal.retry(entry.id)  # observing the event again is asking to retry it
+        extra = {f.sha256 for f in request.evidence} - {i.sha256 for i in entry.evidence}
+        if extra and entry.state is not State.DONE:
+            notes.append(
+                "this event was kept before: its first evidence is delivered, not this "
+                "run's (add more with `bridge evidence add`)"
+            )
+    delivered = deliver(tracker, journal, conventions, entry.id, owner=owner, threshold=threshold)
+    return _result(delivered, fp, title, event_id, tuple(notes))
 
 
-def _observe(
+def resume(
     tracker: Tracker,
     conventions: Conventions,
+    journal: Journal,
+    entry_id: str,
+    *,
+    threshold: float | None = None,
+    owner: str | None = None,
+    wait: float = 0.0,
+) -> Result:
+    """Deliver a kept ``observe`` entry (``bridge replay``, a worker), from its last step."""
+    delivered = deliver(
+        tracker, journal, conventions, entry_id, owner=owner, threshold=threshold, wait=wait
+    )
+    sighting = Sighting.of(delivered.entry.payload)
+    title = format_title(sighting.message, sighting.instance, conventions.observation_prefix)
+    return _result(delivered, fingerprint(sighting.message), title, delivered.entry.event_id, ())
+
+
+def _same_tracker(kept: Binding, here: Binding, event_id: str) -> None:
+    if kept != here:
+        raise UsageError(
+            f"event {event_id!r} was kept for {kept.describe()}, but this configuration points "
+            f"to {here.describe()}; it is not sent anywhere else.",
+            hint="Run it with the configuration of that tracker (--config), or drop the kept "
+            "entry with `bridge queue drop ID`.",
+        )
+
+
+def _result(
+    delivered: Delivered, fp: Fingerprint, title: str, event_id: str, notes: tuple[str, ...]
+) -> Result:
+    decision = delivered.decision
+    return Result(
+        observation=delivered.observation.key,
+        defect=decision.defect,
+        defect_created=decision.created and not delivered.already,
+        matched_by=cast(MatchedBy, decision.matched_by),
+        fingerprint=fp,
+        title=delivered.observation.title or title,
+        event_id=event_id,
+        evidence=delivered.evidence,
+        url=delivered.observation.url,
+        candidates=decision.candidates,
+        close_call=decision.close_call,
+        recurrence=None if delivered.already else decision.recurrence,
+        replayed=delivered.already,
+        resumed=delivered.resumed,
+        entry=delivered.entry.id,
+        notes=decision.notes + notes,
+    )
+
+
+def _dry_run(
+    tracker: Tracker,
     request: Request,
     message: str,
     title: str,
     event_id: str,
-    observed_at: datetime,
     fp: Fingerprint,
     threshold: float | None,
 ) -> Result:
+    """What observe would do, decided with reads only; nothing is kept or sent."""
     # the upload limit is asked only when there is something to upload (some sites lack it)
     files = fit(request.evidence, tracker.capabilities().upload_limit) if request.evidence else []
     if request.event_id:
         done = tracker.find_by_event(event_id)
         if done is not None:
-            return _replayed(done, fp, title, event_id, tracker)
-
-    defect, matched_by, candidates, close = _choose_defect(tracker, request, fp, threshold)
-    base = Result(
-        observation=None,
-        defect=defect.key if defect else None,
-        defect_created=defect is None,
-        matched_by=matched_by,
-        fingerprint=fp,
-        title=title,
-        event_id=event_id,
-        candidates=candidates,
-        close_call=close,
-        evidence=tuple(f.ref() for f in files),
-        dry_run=request.dry_run,
-    )
-    if request.dry_run:
-        return base
-    return _record(tracker, conventions, request, base, defect, files, message, observed_at)
-
-
-def _choose_defect(
-    tracker: Tracker, request: Request, fp: Fingerprint, threshold: float | None
-) -> tuple[Ticket | None, MatchedBy, tuple[Candidate, ...], bool]:
+            return Result(
+                observation=done.key,
+                defect=done.parent,
+                defect_created=False,
+                matched_by="fingerprint",
+                fingerprint=fp,
+                title=done.title or title,
+                event_id=event_id,
+                evidence=done.evidence,
+                url=done.url,
+                replayed=True,
+                dry_run=True,
+            )
+    defect_key: str | None = None
+    matched_by: MatchedBy = "new"
+    candidates: tuple[Candidate, ...] = ()
+    close = False
     if request.defect:
         defect = tracker.get(request.defect)
         if defect.kind is not Kind.DEFECT:
@@ -200,199 +278,21 @@ def _choose_defect(
                 "not a defect.",
                 hint="Pass the key of the defect this observation belongs to.",
             )
-        return defect, "explicit", (), False
-    if request.new_defect:
-        return None, "new", (), False
-    decision = decide(tracker, request.message, threshold)
-    match = decision.match
-    if decision.defect is None:
-        return None, "new", match.candidates, match.close
-    by: MatchedBy = "fingerprint" if match.matched_by == "fingerprint" else "similar"
-    return decision.defect, by, match.candidates, match.close
-
-
-def _record(
-    tracker: Tracker,
-    conventions: Conventions,
-    request: Request,
-    base: Result,
-    defect: Ticket | None,
-    files: list[EvidenceFile],
-    message: str,
-    observed_at: datetime,
-) -> Result:
-    fp, recurrence = base.fingerprint, None
-    notes: list[str] = []
-    esc = escaper(markup_of(tracker))
-    created = defect is None
-    if defect is not None and defect.is_done:
-        recurrence, defect = _recur(tracker, conventions, defect, request, base, notes)
-        created = created or recurrence == "new-defect"
-    if defect is None:
-        defect = tracker.create(
-            _new_defect(conventions, message, fp, request, base.event_id, esc=esc)
-        )
-    elif base.matched_by in ("similar", "fingerprint"):
-        # Every line of the event, so each one alone reaches this defect next time.
-        for key in event_keys(message):
-            if key not in defect.fingerprints:
-                tracker.add_fingerprint(defect.key, key)
-                notes.append(f"{defect.key} now also carries fingerprint {key}")
-    observation = tracker.create(
-        NewTicket(
-            kind=Kind.OBSERVATION,
-            title=base.title,
-            message=message,
-            description=_describe_observation(message, request, observed_at, files, esc),
-            parent=defect.key,
-            instance=normalize(request.instance),
-            observed_at=observed_at,
-            impact=request.impact,
-            duration=request.duration,
-            actions=request.actions,
-            labels=(conventions.observation_label,),
-            event_id=base.event_id,
-            evidence=tuple(f.ref() for f in files),
-        )
-    )
-    refs = tracker.attach(observation.key, files) if files else []
-    if recurrence == "commented":
-        tracker.comment(
-            defect.key, f"Seen again after it was done: {observation.key} ({esc(base.title)})."
-        )
+        defect_key, matched_by = defect.key, "explicit"
+    elif not request.new_defect:
+        known, by, candidates, close = choose_defect(tracker, message, fp, threshold)
+        if known is not None:
+            defect_key, matched_by = known.key, cast(MatchedBy, by)
     return Result(
-        observation=observation.key,
-        defect=defect.key,
-        defect_created=created,
-        matched_by=base.matched_by,
+        observation=None,
+        defect=defect_key,
+        defect_created=defect_key is None,
+        matched_by=matched_by,
         fingerprint=fp,
-        title=base.title,
-        event_id=base.event_id,
-        evidence=tuple(refs),
-        url=observation.url,
-        candidates=base.candidates,
-        close_call=base.close_call,
-        recurrence=recurrence,
-        notes=tuple(notes),
-    )
-
-
-def _recur(
-    tracker: Tracker,
-    conventions: Conventions,
-    defect: Ticket,
-    request: Request,
-    base: Result,
-    notes: list[str],
-) -> tuple[str, Ticket]:
-    policy = conventions.on_recurrence
-    esc = escaper(markup_of(tracker))
-    if policy == "reopen":
-        try:
-            tracker.reopen(defect.key)
-        except TrackerUnavailable:
-            raise  # kept in the spool and replayed whole
-        except BridgeError as exc:
-            # a workflow without a way back must not cost the sighting: record it, say so
-            notes.append(f"warning: {defect.key} could not be reopened: {exc}")
-            tracker.comment(
-                defect.key,
-                f"Seen again ({esc(base.title)}), but the bridge could not reopen it: "
-                f"{esc(exc.message)}",
-            )
-            return "reopen-failed", defect
-        tracker.comment(defect.key, f"Reopened: seen again ({esc(base.title)}).")
-        return "reopened", defect
-    if policy == "new-defect":
-        fresh = tracker.create(
-            _new_defect(
-                conventions,
-                request.message.strip(),
-                base.fingerprint,
-                request,
-                base.event_id,
-                related=defect.key,
-                esc=esc,
-            )
-        )
-        return "new-defect", fresh
-    return "commented", defect
-
-
-def _new_defect(
-    conventions: Conventions,
-    message: str,
-    fp: Fingerprint,
-    request: Request,
-    event_id: str,
-    related: str | None = None,
-    esc: Callable[[str], str] = str,
-) -> NewTicket:
-    """The defect for ``message``; its description holds data only through ``esc`` (the
-    tracker's markup), so no message or instance becomes structure there."""
-    # The identifying line names the defect: a stack trace's exception line, not its frames.
-    return NewTicket(
-        kind=Kind.DEFECT,
-        title=clip(normalize(headline(message) or message), 255),
-        message=message,
-        description=(
-            f"Defect first seen on {esc(normalize(request.instance))}.\n\n"
-            f"Error message:\n{esc(message)}\n\nTemplate: {esc(fp.template)}\n"
-            f"Fingerprint: {fp.key}\n"
-            + (f"\nRecurrence of {related}, which had been done.\n" if related else "")
-        ),
-        fingerprints=event_keys(message),
-        labels=(conventions.defect_label, conventions.fingerprint_label(fp.key)),
-        event_id=f"{event_id}/defect",
-        related=related,
-    )
-
-
-def _describe_observation(
-    message: str,
-    request: Request,
-    observed_at: datetime,
-    files: list[EvidenceFile],
-    esc: Callable[[str], str] = str,
-) -> str:
-    """The observation's description; every value from the wild goes through ``esc``."""
-    lines = [
-        f"Observed on {esc(normalize(request.instance))} at {observed_at.isoformat()}.",
-        "",
-        "Error message:",
-        esc(message),
-    ]
-    if request.impact:
-        lines += ["", f"Impact: {esc(request.impact)}"]
-    if request.duration is not None:
-        lines += ["", f"Duration: {durations.format(request.duration)}"]
-    if request.actions:
-        lines += ["", "Actions taken:", *(f"- {esc(a)}" for a in request.actions)]
-    if files:
-        lines += [
-            "",
-            "Evidence:",
-            # a file name is data: one line each, whatever it holds
-            *(
-                f"- {esc(normalize(f.name))} ({f.size} bytes, {esc(normalize(f.source))})"
-                for f in files
-            ),
-        ]
-    return "\n".join(lines)
-
-
-def _replayed(done: Ticket, fp: Fingerprint, title: str, event_id: str, tracker: Tracker) -> Result:
-    defect = tracker.get(done.parent) if done.parent else None
-    by: MatchedBy = "fingerprint" if defect and fp.key in defect.fingerprints else "similar"
-    return Result(
-        observation=done.key,
-        defect=done.parent,
-        defect_created=False,
-        matched_by=by,
-        fingerprint=fp,
-        title=done.title or title,
+        title=title,
         event_id=event_id,
-        evidence=done.evidence,
-        url=done.url,
-        replayed=True,
+        candidates=candidates,
+        close_call=close,
+        evidence=tuple(f.ref() for f in files),
+        dry_run=True,
     )

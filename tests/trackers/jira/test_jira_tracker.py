@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -18,6 +19,7 @@ from tracker_bridge.bridge import Bridge
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import EvidenceFile, Kind, NewTicket, RemoteLink
 from tracker_bridge.errors import ConfigError, NotFoundError, TrackerUnavailable, UsageError
+from tracker_bridge.journal.sqlite import SqliteJournal
 from tracker_bridge.settings import Settings
 from tracker_bridge.trackers.jira import JiraTracker
 from tracker_bridge.workflows import observe
@@ -66,21 +68,23 @@ def _defect(tracker: JiraTracker, conventions: Conventions, fp: str = "012345678
 
 def _observe(tracker: JiraTracker, conventions: Conventions, message: str, files: int):
     now = datetime.now(UTC)
-    return observe.run(
-        tracker,
-        conventions,
-        observe.Request(
-            message=message,
-            instance="r-2",
-            evidence=tuple(
-                EvidenceFile(f"f{i}.txt", f"content {i}".encode(), f"file:f{i}.txt", now)
-                for i in range(files)
+    with closing(SqliteJournal(":memory:")) as journal:
+        return observe.run(
+            tracker,
+            conventions,
+            observe.Request(
+                message=message,
+                instance="r-2",
+                evidence=tuple(
+                    EvidenceFile(f"f{i}.txt", f"content {i}".encode(), f"file:f{i}.txt", now)
+                    for i in range(files)
+                ),
             ),
-        ),
-    )
+            journal=journal,
+        )
 
 
-def test_observing_a_known_defect_costs_three_requests(
+def test_observing_a_known_defect_costs_five_requests(
     fake: FakeJira, conventions: Conventions
 ) -> None:
     _observe(make_tracker(fake, conventions), conventions, "No space left on device", 0)
@@ -91,8 +95,9 @@ def test_observing_a_known_defect_costs_three_requests(
     result = _observe(tracker, conventions, "No space left on device", 3)
     assert result.matched_by == "fingerprint"
     # find the defect, create the observation already linked (provenance index included),
-    # upload all files in one multipart request
-    assert len(fake.requests) == 3, fake.requests
+    # upload all files in one multipart request, read the observation back (done only when
+    # the tracker holds every file: the issue and its remote links)
+    assert len(fake.requests) == 5, fake.requests
     assert fake.count("POST", "/attachments") == 1 and fake.count("PUT") == 0
     assert len(fake.attachment_bytes(result.observation or "")) == 3
     stored = tracker.get(result.observation or "").evidence
@@ -106,8 +111,10 @@ def test_a_new_defect_adds_one_request(fake: FakeJira, conventions: Conventions)
     fake.reset_counts()
     result = _observe(tracker, conventions, "Disk full", 2)
     assert result.defect_created
-    # one page of defects (exact and similar), create the defect, the observation, one upload
-    assert len(fake.requests) == 4, fake.requests
+    # one page of defects (exact and similar), under the fingerprint lock the lookup that
+    # another process may have created it since, create the defect, the observation, one
+    # upload, the read back (two requests)
+    assert len(fake.requests) == 7, fake.requests
     assert fake.count("POST", "/attachments") == 1
 
 

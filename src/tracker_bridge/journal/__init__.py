@@ -1,0 +1,65 @@
+"""The durable journal of sightings on their way to a tracker (see ``journal.base``).
+
+``open_journal(settings)`` gives the configured journal (the embedded SQLite one at
+``[queue] path``); ``binding(settings)`` names the tracker the configuration points to, which every
+entry records so that it is never delivered anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker_bridge.journal.base import (
+    LEASE_SECONDS,
+    OPS,
+    Binding,
+    Entry,
+    Item,
+    Journal,
+    NewEntry,
+    State,
+    current_owner,
+    entry_id,
+    owner_alive,
+)
+
+if TYPE_CHECKING:
+    from tracker_bridge.settings import Settings
+
+__all__ = [
+    "LEASE_SECONDS",
+    "OPS",
+    "Binding",
+    "Entry",
+    "Item",
+    "Journal",
+    "NewEntry",
+    "State",
+    "binding",
+    "current_owner",
+    "entry_id",
+    "open_journal",
+    "owner_alive",
+]
+
+_GITHUB_API = "https://api.github.com"
+
+
+def open_journal(settings: Settings) -> Journal:
+    """The journal the configuration names (SQLite is imported only now)."""
+    from tracker_bridge.journal.sqlite import SqliteJournal
+
+    return SqliteJournal(settings.queue.path, lease=settings.queue.lease_seconds)
+
+
+def binding(settings: Settings) -> Binding:
+    """The tracker ``settings`` point to, as entries record it."""
+    conf = settings.tracker
+    if conf.kind == "local":
+        return Binding("local", str(Path(conf.path).resolve()), conf.project)
+    if conf.kind == "memory":
+        return Binding("memory", "", conf.project)
+    if conf.kind == "github":
+        return Binding("github", (conf.url or _GITHUB_API).rstrip("/"), conf.repository)
+    return Binding(conf.kind, conf.url.rstrip("/"), conf.project)
