@@ -165,7 +165,7 @@ def test_done_only_when_the_tracker_holds_every_file(journal: Journal) -> None:
             return super().attach(key, files[:1] if self.lossy else files)
 
     tracker = Lossy(":memory:")
-    with pytest.raises(DeliveryDeferred, match="does not hold f1.txt, f2.txt"):
+    with pytest.raises(DeliveryDeferred, match=r"does not hold f1\.txt, f2\.txt"):
         observe.run(tracker, CONV, sighting(), journal=journal)
     [kept] = journal.entries()
     assert kept.state is State.PENDING and "read back" in kept.reason
@@ -213,7 +213,7 @@ def test_an_event_kept_for_another_tracker_is_not_sent_here(journal: Journal) ->
     with pytest.raises(DeliveryDeferred):
         observe.run(Down(":memory:"), CONV, sighting(), journal=journal, binding=jira)
     tracker = LocalTracker(":memory:")
-    with pytest.raises(UsageError, match="kept for jira https://example.atlassian.net"):
+    with pytest.raises(UsageError, match=r"kept for jira https://example\.atlassian\.net"):
         observe.run(tracker, CONV, sighting(), journal=journal, binding=here)
     done = replay.run(tracker, journal, CONV, here, journal.entries())
     assert not done.sent and [e.binding for e in done.elsewhere] == [jira]

@@ -1,8 +1,9 @@
 """The embedded journal: SQLite in WAL mode at ``.bridge/journal.db``, evidence as private files.
 
-Durability: every commit is synced (``synchronous=FULL``), evidence files and their directory are
-fsynced before the row that names them is committed, and a put is only visible once both are on
-disk. Files are 0600 and directories 0700 whatever the umask (SQLite gives its ``-wal`` and
+Durability: a put's commit is synced (``synchronous=FULL``), evidence files and their directory
+are fsynced before the row that names them is committed, and a put is only visible once both are
+on disk. Leases and step records are committed without waiting for the disk: a killed process
+loses none of them, and after a power cut a lost step is redone or found by its marker. Files are 0600 and directories 0700 whatever the umask (SQLite gives its ``-wal`` and
 ``-shm`` files the mode of the database file, which is created 0600 first).
 
 Concurrency: writers serialise through ``BEGIN IMMEDIATE``; a lease is a compare-and-set inside
@@ -114,7 +115,6 @@ class SqliteJournal:
             )
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(
@@ -131,7 +131,7 @@ class SqliteJournal:
             return existing, False
         scratch = self._stage(new) if new.evidence else None
         try:
-            with self._write():
+            with self._write(durable=True):
                 existing = self._get(new.id)
                 if existing is not None:
                     return existing, False
@@ -379,9 +379,13 @@ class SqliteJournal:
     # -- internals ---------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[None]:
+    def _write(self, *, durable: bool = False) -> Iterator[None]:
+        """One write transaction. ``durable`` commits are synced to the disk before returning
+        (a put: the sighting must survive a power cut); the others (leases, step records)
+        survive a killed process and are redone or found by marker after a power cut."""
         with self._lock:
             try:
+                self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise self._broken(exc) from exc
