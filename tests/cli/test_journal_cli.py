@@ -127,3 +127,20 @@ def test_everything_under_bridge_is_private(capsys: pytest.CaptureFixture[str], 
         expected = 0o700 if path.is_dir() else 0o600
         assert path.stat().st_mode & 0o777 == expected, path
     assert (root / "bridge.log").exists() and (root / "journal.db").exists()
+
+
+def test_event_ids_that_look_alike_are_kept_and_sent_apart(
+    capsys: pytest.CaptureFixture[str], jira: FakeJira
+) -> None:
+    jira.fail(503, times=10**6)
+    for event in ("pagerduty/Q1ABC", "pagerduty:Q1ABC"):
+        code, _, err = run(
+            capsys, "observe", "Disk full", "-i", "a", "--event-id", event, "--config", "jira.toml"
+        )
+        assert code == 3 and "kept in the journal" in err
+    code, out, _ = run(capsys, "queue", "--json", "--config", "jira.toml")
+    assert sorted(e["event_id"] for e in json.loads(out)) == ["pagerduty/Q1ABC", "pagerduty:Q1ABC"]
+    jira.faults.clear()
+    code, out, err = run(capsys, "replay", "--json", "--config", "jira.toml")
+    assert code == 0, err
+    assert len({s["observation"] for s in json.loads(out)}) == 2

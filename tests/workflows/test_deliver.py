@@ -235,3 +235,16 @@ def test_recurrence_steps_run_once_across_a_crash(journal: Journal) -> None:
     assert result.recurrence == "reopened" and not tracker.get(first.defect or "").is_done
     reopened = [c for c in tracker.comments(first.defect or "") if c.startswith("Reopened")]
     assert len(reopened) == 1 and len(observations(tracker)) == 2
+
+
+def test_a_defect_with_an_evidence_index_gets_it_refreshed(journal: Journal) -> None:
+    from tracker_bridge.workflows.sync import INDEX_NAME, roll_up
+
+    tracker = LocalTracker(":memory:")
+    first = observe.run(tracker, CONV, sighting("a"), journal=journal)
+    roll_up(tracker, first.defect or "")
+    before = [r for r in tracker.get(first.defect or "").evidence if r.name == INDEX_NAME]
+    second = observe.run(tracker, CONV, sighting("b", message="Disk full"), journal=journal)
+    after = [r for r in tracker.get(first.defect or "").evidence if r.name == INDEX_NAME]
+    assert second.defect == first.defect and len(after) == len(before) + 1
+    assert (second.observation or "?").encode() in tracker.blob(after[-1].sha256)
