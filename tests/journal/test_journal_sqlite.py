@@ -240,3 +240,19 @@ def test_defect_lock_serialises_processes(tmp_path: Path) -> None:
     assert child.wait(timeout=10) == 0
     child.stdout.close()
     journal.close()
+
+
+def test_put_many_keeps_a_batch_with_one_commit(journal: SqliteJournal) -> None:
+    journal.put(new("b"))
+    results = journal.put_many(
+        [new("a", evidence("x", b"1")), new("b"), new("c", evidence("y", b"2")), new("a")]
+    )
+    assert [(e.event_id, created) for e, created in results] == [
+        ("a", True),
+        ("b", False),
+        ("c", True),
+        ("a", False),
+    ]
+    assert journal.depth() == 3
+    [a, _, c, _] = [e for e, _ in results]
+    assert journal.read_evidence(c, c.evidence[0]) == b"2" and a.evidence[0].name == "x"

@@ -220,6 +220,10 @@ class Journal(Protocol):
         """
         ...
 
+    def put_many(self, news: Sequence[NewEntry]) -> list[tuple[Entry, bool]]:
+        """``put`` for several sightings at once, with one sync to disk (an alert payload)."""
+        ...
+
     def get(self, entry_id: str) -> Entry | None:
         """The entry, or None when there is none with this id."""
         ...

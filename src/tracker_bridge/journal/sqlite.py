@@ -126,52 +126,70 @@ class SqliteJournal:
     # -- keeping ---------------------------------------------------------------------------
 
     def put(self, new: NewEntry) -> tuple[Entry, bool]:
-        existing = self.get(new.id)
-        if existing is not None:
-            return existing, False
-        scratch = self._stage(new) if new.evidence else None
+        [result] = self.put_many([new])
+        return result
+
+    def put_many(self, news: Sequence[NewEntry]) -> list[tuple[Entry, bool]]:
+        """Keep several sightings with one synced commit (an alert payload of many alerts)."""
+        fresh: dict[str, NewEntry] = {}
+        for new in news:  # the first of the same event in one call wins, as across calls
+            if new.id not in fresh and self.get(new.id) is None:
+                fresh[new.id] = new
+        staged = {i: self._stage(n) for i, n in fresh.items() if n.evidence}
         try:
             with self._write(durable=True):
-                existing = self._get(new.id)
-                if existing is not None:
-                    return existing, False
-                if scratch is not None:
-                    final = self._evidence_dir / new.id
-                    if final.exists():  # left by a put that died before its commit
-                        shutil.rmtree(final)
-                    os.rename(scratch, final)
-                    scratch = None
-                    sync_dir(self._evidence_dir)
                 now = self._clock()
-                self._db.execute(
-                    "INSERT INTO entries (id, op, event_id, tracker_kind, tracker_url,"
-                    " tracker_scope, payload, evidence, unredacted, state, next_attempt_at,"
-                    " evidence_kept, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        new.id,
-                        new.op,
-                        new.event_id,
-                        new.binding.kind,
-                        new.binding.url,
-                        new.binding.scope,
-                        json.dumps(dict(new.payload), sort_keys=True),
-                        json.dumps([_item_json(Item.of(f)) for f in new.evidence]),
-                        int(new.unredacted),
-                        State.PENDING.value,
-                        now,
-                        int(bool(new.evidence)),
-                        now,
-                        now,
-                    ),
-                )
+                placed = False
+                inserted: set[str] = set()
+                for entry_id, new in fresh.items():
+                    if self._row(entry_id) is not None:  # kept meanwhile by another process
+                        continue
+                    scratch = staged.pop(entry_id, None)
+                    if scratch is not None:
+                        final = self._evidence_dir / entry_id
+                        if final.exists():  # left by a put that died before its commit
+                            shutil.rmtree(final)
+                        os.rename(scratch, final)
+                        placed = True
+                    self._insert(new, now)
+                    inserted.add(entry_id)
+                if placed:
+                    sync_dir(self._evidence_dir)
         except OSError as exc:
             raise self._broken(exc) from exc
         finally:
-            if scratch is not None:
+            for scratch in staged.values():
                 shutil.rmtree(scratch, ignore_errors=True)
-        entry = self.get(new.id)
-        assert entry is not None
-        return entry, True
+        out = []
+        for new in news:
+            entry = self.get(new.id)
+            assert entry is not None
+            out.append((entry, new.id in inserted))
+            inserted.discard(new.id)  # the same event twice in one call: kept once
+        return out
+
+    def _insert(self, new: NewEntry, now: float) -> None:
+        self._db.execute(
+            "INSERT INTO entries (id, op, event_id, tracker_kind, tracker_url,"
+            " tracker_scope, payload, evidence, unredacted, state, next_attempt_at,"
+            " evidence_kept, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                new.id,
+                new.op,
+                new.event_id,
+                new.binding.kind,
+                new.binding.url,
+                new.binding.scope,
+                json.dumps(dict(new.payload), sort_keys=True),
+                json.dumps([_item_json(Item.of(f)) for f in new.evidence]),
+                int(new.unredacted),
+                State.PENDING.value,
+                now,
+                int(bool(new.evidence)),
+                now,
+                now,
+            ),
+        )
 
     def _stage(self, new: NewEntry) -> Path:
         """Write the evidence into a private scratch directory, every file and name synced."""

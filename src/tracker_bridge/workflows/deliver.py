@@ -169,11 +169,19 @@ def deliver(
 ) -> Delivered:
     """Deliver entry ``entry_id`` to ``tracker``, carrying on from its last recorded step.
 
+    ``owner`` names this worker in leases (default: this process); threads of one process that
+    deliver concurrently must pass distinct owners (``current_owner(worker=...)``).
     ``DeliveryDeferred`` (exit 3) when the tracker is unavailable or another worker keeps the
     entry: it stays pending. ``DeliveryRefused`` (exit 2) when the tracker refuses: the entry is
     kept as failed with the tracker's answer.
     """
     owner = owner or current_owner()
+    kept = journal.get(entry_id)
+    if kept is not None and kept.op != "observe":
+        raise UsageError(
+            f"journal entry {entry_id[:12]} asks to {kept.op}, which this command does not do.",
+            hint="`bridge serve` delivers those entries.",
+        )
     entry = _claim(journal, entry_id, owner, wait, sleep)
     if entry.state is State.DONE:
         return _already(tracker, entry)
