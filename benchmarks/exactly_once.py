@@ -162,8 +162,9 @@ def kills(count: int, seed: int) -> dict[str, Any]:
         args = observe_args(messages[n % len(messages)], f"host-{n}", event, log)
         if after_create:
             proc = spawn(workdir, args, SLOW_ATTACH="60")
-            if not wait_for_ticket(workdir / ".bridge" / "bridge.db", event):
-                raise SystemExit(f"{event}: the observation never appeared")
+            if not wait_for_ticket(workdir / ".bridge" / "bridge.db", event, proc):
+                code, out, err = finish(proc)
+                raise SystemExit(f"{event}: no observation appeared (exit {code}): {err}{out}")
         else:
             proc = spawn(workdir, args)
             time.sleep(rng.uniform(0.0, 1.2))

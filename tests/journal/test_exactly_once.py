@@ -51,7 +51,7 @@ def test_kill_9_right_after_the_observation_create_then_the_same_command(tmp_pat
         events.append(event)
         args = observe_args("Disk full on /var", f"db-{i}", event, evidence_file(tmp_path, "df"))
         proc = spawn(tmp_path, args, SLOW_ATTACH="30")
-        assert wait_for_ticket(tmp_path / ".bridge" / "bridge.db", event)
+        assert wait_for_ticket(tmp_path / ".bridge" / "bridge.db", event, proc), finish(proc)
         kill9(proc)
         before = audit(tmp_path, [event])
         assert before.observations == i + 1 and before.without_evidence + before.undelivered

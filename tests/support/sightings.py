@@ -98,10 +98,14 @@ def race(
     return procs
 
 
-def wait_for_ticket(db: Path, event_id: str, timeout: float = 60) -> bool:
-    """Poll the embedded tracker (read-only) until a ticket carries ``event_id``'s marker."""
+def wait_for_ticket(
+    db: Path, event_id: str, proc: subprocess.Popen[str] | None = None, timeout: float = 180
+) -> bool:
+    """Poll the embedded tracker (read-only) until a ticket carries ``event_id``'s marker;
+    False after ``timeout`` or once ``proc`` has ended without it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        ended = proc is not None and proc.poll() is not None
         if db.exists():
             try:
                 with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
@@ -112,6 +116,8 @@ def wait_for_ticket(db: Path, event_id: str, timeout: float = 60) -> bool:
                     return True
             except sqlite3.OperationalError:
                 pass  # the writer is creating the schema
+        if ended:
+            return False
         time.sleep(0.003)
     return False
 
