@@ -33,6 +33,8 @@ PUBLIC = {
     "DelegateResult",
     "Added",
     "Synced",
+    "Replayed",
+    "JournalEntry",
     "Fingerprint",
     "Outcome",
     "Change",
@@ -65,6 +67,11 @@ PUBLIC = {
     "NoTrackerError",
     "FinalisationError",
     "Interrupted",
+    "JournalError",
+    "LeaseLost",
+    "DeliveryDeferred",
+    "DeliveryRefused",
+    "EntryBusy",
 }
 
 
@@ -75,6 +82,8 @@ def test_all_is_the_public_api_and_every_name_imports() -> None:
         assert getattr(tracker_bridge, name) is not None, name
     errors = [getattr(tracker_bridge, n) for n in PUBLIC if n.endswith(("Error", "Scan"))]
     errors += [tracker_bridge.CredentialsRejected, tracker_bridge.TrackerUnavailable]
+    errors += [tracker_bridge.LeaseLost, tracker_bridge.DeliveryDeferred]
+    errors += [tracker_bridge.DeliveryRefused, tracker_bridge.EntryBusy]
     assert all(issubclass(e, BridgeError) for e in errors)
 
 

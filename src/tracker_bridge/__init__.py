@@ -56,9 +56,14 @@ if TYPE_CHECKING:
         CaptureError,
         ConfigError,
         CredentialsRejected,
+        DeliveryDeferred,
+        DeliveryRefused,
+        EntryBusy,
         FinalisationError,
         IncompleteScan,
         Interrupted,
+        JournalError,
+        LeaseLost,
         LocalStoreError,
         NotFoundError,
         NoTrackerError,
@@ -68,6 +73,7 @@ if TYPE_CHECKING:
         TrackerUnavailable,
         UsageError,
     )
+    from tracker_bridge.journal.base import Entry as JournalEntry
     from tracker_bridge.settings import Settings
     from tracker_bridge.workflows.changes import Change, Outcome
     from tracker_bridge.workflows.check import Report as CheckReport
@@ -77,6 +83,7 @@ if TYPE_CHECKING:
     from tracker_bridge.workflows.listing import Row as ListRow
     from tracker_bridge.workflows.observe import Result as ObserveResult
     from tracker_bridge.workflows.postmortem import Draft
+    from tracker_bridge.workflows.replay import Replayed
     from tracker_bridge.workflows.report import DefectReport
     from tracker_bridge.workflows.show import Elsewhere, Shown
     from tracker_bridge.workflows.sync import Synced
@@ -101,6 +108,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "DelegateResult": ("tracker_bridge.workflows.delegate", "Result"),
     "Added": ("tracker_bridge.workflows.evidence", "Added"),
     "Synced": ("tracker_bridge.workflows.sync", "Synced"),
+    "Replayed": ("tracker_bridge.workflows.replay", "Replayed"),
+    "JournalEntry": ("tracker_bridge.journal.base", "Entry"),
     "Fingerprint": ("tracker_bridge.domain.fingerprint", "Fingerprint"),
     "Outcome": ("tracker_bridge.workflows.changes", "Outcome"),
     "Change": ("tracker_bridge.workflows.changes", "Change"),
@@ -133,6 +142,11 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "NoTrackerError": ("tracker_bridge.errors", "NoTrackerError"),
     "FinalisationError": ("tracker_bridge.errors", "FinalisationError"),
     "Interrupted": ("tracker_bridge.errors", "Interrupted"),
+    "JournalError": ("tracker_bridge.errors", "JournalError"),
+    "LeaseLost": ("tracker_bridge.errors", "LeaseLost"),
+    "DeliveryDeferred": ("tracker_bridge.errors", "DeliveryDeferred"),
+    "DeliveryRefused": ("tracker_bridge.errors", "DeliveryRefused"),
+    "EntryBusy": ("tracker_bridge.errors", "EntryBusy"),
 }
 
 __all__ = [
@@ -148,8 +162,11 @@ __all__ = [
     "CredentialsRejected",
     "DefectReport",
     "DelegateResult",
+    "DeliveryDeferred",
+    "DeliveryRefused",
     "Draft",
     "Elsewhere",
+    "EntryBusy",
     "EvidenceFile",
     "EvidenceRef",
     "FinalisationError",
@@ -157,7 +174,10 @@ __all__ = [
     "Fingerprint",
     "IncompleteScan",
     "Interrupted",
+    "JournalEntry",
+    "JournalError",
     "Kind",
+    "LeaseLost",
     "ListFilter",
     "ListRow",
     "LocalStoreError",
@@ -167,6 +187,7 @@ __all__ = [
     "ObserveResult",
     "Outcome",
     "RemoteLink",
+    "Replayed",
     "Rule",
     "Settings",
     "Severity",
