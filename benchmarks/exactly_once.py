@@ -6,9 +6,12 @@ Three scenarios, each with its own working directory, real processes throughout:
    moment (a barrier) on the embedded tracker. Counted: defects (must equal ROUNDS),
    observations, and the median time of one observe. The baseline is the code path before the
    journal (look the defect up, then create it: two steps, no lock), run the same way.
-2. kill: KILLS runs of ``bridge observe`` killed with SIGKILL at a random moment, and KILLS killed
-   right after the observation's create (the parent watches the tracker's rows; the child's
-   evidence upload is slowed so the kill lands before it), each followed by the same command.
+2. kill: KILLS runs of ``bridge observe`` killed with SIGKILL at random: half at a moment uniform
+   over a whole run (from outside), half at a moment uniform over the delivery (the process kills
+   itself -9 within the median time from the journal holding the sighting to it being done), and
+   KILLS killed right after the observation's create (the parent watches the tracker's rows; the
+   child's evidence upload is slowed so the kill lands before it), each followed by the same
+   command. How far each got when killed is counted from the journal's step records.
 3. outage: DOWN observes while the tracker (a fake Jira on 127.0.0.1) answers 503 to everything,
    then ``bridge replay`` killed 3 times midway (after a quarter, half and three quarters of the
    creates), then replay to the end.
@@ -30,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -45,7 +49,10 @@ from support.sightings import (  # noqa: E402
     finish,
     kill9,
     observe_args,
+    progress,
     spawn,
+    wait_for_entry,
+    wait_for_row,
     wait_for_ticket,
 )
 from tracker_bridge.domain.conventions import Conventions, format_title, normalize  # noqa: E402
@@ -151,7 +158,26 @@ def kills(count: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     workdir = Path(tempfile.mkdtemp(prefix="bridge-kill-"))
     messages = brand_new_messages(5, seed + 1)
-    events, reruns_failed, killed_before_put = [], 0, 0
+    events, reruns_failed, at_kill = [], 0, Counter[str]()
+    # how long delivery takes once the journal holds a sighting: random kills land within it
+    spans, lifetimes = [], []
+    for n, message in enumerate(messages):
+        log = workdir / f"ref{n}.log"
+        log.write_text("reference run\n" * 50)
+        begun = time.perf_counter()
+        proc = spawn(workdir, observe_args(message, "ref", f"ref-{n}", log))
+        wait_for_entry(workdir, f"ref-{n}", proc)
+        kept = time.perf_counter()
+        wait_for_row(
+            workdir / ".bridge" / "journal.db",
+            "SELECT COUNT(*) FROM entries WHERE id = ? AND state = 'done'",
+            entry_id(f"ref-{n}"),
+            proc,
+        )
+        spans.append(time.perf_counter() - kept)
+        finish(proc)
+        lifetimes.append(time.perf_counter() - begun)
+    span, lifetime = statistics.median(spans), statistics.median(lifetimes)
     started = time.perf_counter()
     for n in range(2 * count):
         after_create = n >= count
@@ -165,12 +191,14 @@ def kills(count: int, seed: int) -> dict[str, Any]:
             if not wait_for_ticket(workdir / ".bridge" / "bridge.db", event, proc):
                 code, out, err = finish(proc)
                 raise SystemExit(f"{event}: no observation appeared (exit {code}): {err}{out}")
-        else:
+        elif n % 2:  # anywhere in the run, from outside (often before the journal holds it)
             proc = spawn(workdir, args)
-            time.sleep(rng.uniform(0.0, 1.2))
+            time.sleep(rng.uniform(0.0, lifetime))
+        else:  # somewhere in the delivery: the process kills itself -9 after the put
+            proc = spawn(workdir, args, KILL_AFTER_PUT=str(span), KILL_SEED=f"{seed}-{n}")
+            proc.wait(timeout=120)
         kill9(proc)
-        with closing(SqliteJournal(workdir / ".bridge" / "journal.db")) as journal:
-            killed_before_put += journal.get(entry_id(event)) is None
+        at_kill[progress(workdir, event)] += 1
         code, _, err = finish(spawn(workdir, args))
         if code != 0:
             reruns_failed += 1
@@ -180,7 +208,9 @@ def kills(count: int, seed: int) -> dict[str, Any]:
         "runs": 2 * count,
         "killed_at_random": count,
         "killed_after_observation_create": count,
-        "killed_before_the_journal_held_it": killed_before_put,
+        "run_s": round(lifetime, 3),
+        "delivery_span_s": round(span, 3),
+        "state_at_kill": dict(sorted(at_kill.items())),
         "reruns_failed": reruns_failed,
         **found.to_json(),
         "seconds": round(time.perf_counter() - started, 1),

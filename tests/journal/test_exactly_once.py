@@ -72,8 +72,12 @@ def test_kill_9_at_random_points_then_the_same_command(tmp_path: Path) -> None:
         args = observe_args(
             "Out of memory in worker", f"w-{i}", event, evidence_file(tmp_path, "m")
         )
-        proc = spawn(tmp_path, args)
-        time.sleep(rng.uniform(0.0, 1.0))
+        if i == 0:  # anywhere in the run, from outside
+            proc = spawn(tmp_path, args)
+            time.sleep(rng.uniform(0.0, 1.0))
+        else:  # within the delivery: the process kills itself -9 after the journal holds it
+            proc = spawn(tmp_path, args, KILL_AFTER_PUT="0.05", KILL_SEED=str(i))
+            proc.wait(timeout=120)
         kill9(proc)
         code, _, err = finish(spawn(tmp_path, args))
         assert code == 0, err

@@ -98,28 +98,58 @@ def race(
     return procs
 
 
-def wait_for_ticket(
-    db: Path, event_id: str, proc: subprocess.Popen[str] | None = None, timeout: float = 180
+def wait_for_row(
+    db: Path, sql: str, key: str, proc: subprocess.Popen[str] | None = None, timeout: float = 180
 ) -> bool:
-    """Poll the embedded tracker (read-only) until a ticket carries ``event_id``'s marker;
-    False after ``timeout`` or once ``proc`` has ended without it."""
+    """Poll a database (read-only) until ``sql`` with ``key`` counts a row; False after
+    ``timeout`` or once ``proc`` has ended without it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ended = proc is not None and proc.poll() is not None
         if db.exists():
             try:
                 with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
-                    row = conn.execute(
-                        "SELECT COUNT(*) FROM tickets WHERE event_id = ?", (event_id,)
-                    ).fetchone()[0]
-                if row:
-                    return True
+                    if conn.execute(sql, (key,)).fetchone()[0]:
+                        return True
             except sqlite3.OperationalError:
                 pass  # the writer is creating the schema
         if ended:
             return False
         time.sleep(0.003)
     return False
+
+
+def wait_for_entry(workdir: Path, event_id: str, proc: subprocess.Popen[str]) -> bool:
+    """Until the journal holds the event (its put committed)."""
+    return wait_for_row(
+        workdir / ".bridge" / "journal.db",
+        "SELECT COUNT(*) FROM entries WHERE id = ?",
+        entry_id(event_id),
+        proc,
+    )
+
+
+def progress(workdir: Path, event_id: str) -> str:
+    """How far an event got: not kept, kept, or the last step the journal recorded, or done."""
+    with closing(SqliteJournal(workdir / ".bridge" / "journal.db")) as journal:
+        entry = journal.get(entry_id(event_id))
+    if entry is None:
+        return "not kept yet"
+    if entry.state is State.DONE:
+        return "done"
+    for step in ("index", "attach", "observation", "defect", "evidence"):
+        if any(s == step or s.startswith(f"{step}:") for s in entry.steps):
+            return f"after {step}"
+    return "kept, nothing sent"
+
+
+def wait_for_ticket(
+    db: Path, event_id: str, proc: subprocess.Popen[str] | None = None, timeout: float = 180
+) -> bool:
+    """Until a ticket of the embedded tracker carries ``event_id``'s marker."""
+    return wait_for_row(
+        db, "SELECT COUNT(*) FROM tickets WHERE event_id = ?", event_id, proc, timeout
+    )
 
 
 @dataclass
