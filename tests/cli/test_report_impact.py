@@ -166,10 +166,29 @@ def test_local_replace_attachment_swaps_by_name_and_drops_the_old_bytes() -> Non
 
 
 def test_a_kept_observation_keeps_its_duration(tmp_path: Path) -> None:
-    from tracker_bridge.workflows import spool
+    from contextlib import closing
+
+    from tracker_bridge.domain.conventions import Conventions
+    from tracker_bridge.errors import DeliveryDeferred, TrackerUnavailable
+    from tracker_bridge.journal.sqlite import SqliteJournal
+    from tracker_bridge.trackers.local import LocalTracker
+    from tracker_bridge.workflows import observe
     from tracker_bridge.workflows.observe import Request
 
-    kept = spool.keep(tmp_path, Request("Disk full", "db-1", duration=timedelta(minutes=95)))
-    assert spool.load(kept).duration == timedelta(minutes=95)
-    kept = spool.keep(tmp_path, Request("Disk full", "db-2"))
-    assert spool.load(kept).duration is None
+    class Down(LocalTracker):
+        def capabilities(self):  # type: ignore[no-untyped-def]
+            raise TrackerUnavailable("connection refused")
+
+    with closing(SqliteJournal(tmp_path / "journal.db")) as journal:
+        for instance, lasted in (("db-1", timedelta(minutes=95)), ("db-2", None)):
+            with pytest.raises(DeliveryDeferred):
+                observe.run(
+                    Down(":memory:"),
+                    Conventions(),
+                    Request("Disk full", instance, duration=lasted),
+                    journal=journal,
+                )
+        up = LocalTracker(":memory:")
+        sent = [observe.resume(up, Conventions(), journal, e.id) for e in journal.entries()]
+        durations = [up.get(r.observation or "").duration for r in sent]
+    assert durations == [timedelta(minutes=95), None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from contextlib import closing
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from tracker_bridge.domain.alignment import common, containment, resource_state,
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.fingerprint import fingerprint
 from tracker_bridge.domain.matching import Matcher
+from tracker_bridge.journal.sqlite import SqliteJournal
 from tracker_bridge.trackers.local import LocalTracker
 from tracker_bridge.workflows import observe
 
@@ -113,7 +115,9 @@ def tracker() -> LocalTracker:
 
 
 def record(tracker: LocalTracker, message: str) -> observe.Result:
-    return observe.run(tracker, Conventions(), observe.Request(message=message, instance="node-1"))
+    with closing(SqliteJournal(":memory:")) as journal:
+        request = observe.Request(message=message, instance="node-1")
+        return observe.run(tracker, Conventions(), request, journal=journal)
 
 
 def test_observe_titles_a_stack_trace_by_its_exception_line(tracker: LocalTracker) -> None:
