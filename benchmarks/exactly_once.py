@@ -29,6 +29,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -140,6 +141,7 @@ def race(mode: str, rounds: int, seed: int) -> dict[str, Any]:
     with closing(LocalTracker(workdir / ".bridge" / "bridge.db")) as tracker:
         defects = sum(1 for _ in tracker.defects())
         observations = sum(1 for t in tracker.scan("Handle") if t.kind is Kind.OBSERVATION)
+    shutil.rmtree(workdir, ignore_errors=True)
     return {
         "mode": mode,
         "rounds": rounds,
@@ -204,6 +206,7 @@ def kills(count: int, seed: int) -> dict[str, Any]:
             reruns_failed += 1
             print(f"  {event}: re-run exit {code}: {err.strip()[-200:]}", file=sys.stderr)
     found = audit(workdir, events)
+    shutil.rmtree(workdir, ignore_errors=True)
     return {
         "runs": 2 * count,
         "killed_at_random": count,
@@ -260,6 +263,7 @@ def outage(count: int, seed: int) -> dict[str, Any]:
                 proc.communicate()
         code, _, err = finish(_spawn_env(workdir, ["replay"], env))
         result = _audit_jira(site, workdir, events)
+    shutil.rmtree(workdir, ignore_errors=True)
     return {
         "observes_while_down": count,
         "kept_exit_3": kept,
