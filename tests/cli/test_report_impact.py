@@ -176,7 +176,7 @@ def test_a_kept_observation_keeps_its_duration(tmp_path: Path) -> None:
     from tracker_bridge.workflows.observe import Request
 
     class Down(LocalTracker):
-        def capabilities(self):  # type: ignore[no-untyped-def]
+        def defects(self):  # type: ignore[no-untyped-def]
             raise TrackerUnavailable("connection refused")
 
     with closing(SqliteJournal(tmp_path / "journal.db")) as journal:

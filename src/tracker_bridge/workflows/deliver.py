@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -268,7 +268,8 @@ def _already(tracker: Tracker, entry: Entry) -> Delivered:
     decision = Decision.load(entry.steps["defect"])
     key = json.loads(entry.steps["observation"])["key"]
     observation = tracker.get(key)
-    wanted = set(json.loads(entry.steps.get("evidence", "[]")))
+    stored = stored_as(entry.steps)
+    wanted = {stored.get(sha, sha) for sha in json.loads(entry.steps.get("evidence", "[]"))}
     return Delivered(
         entry=entry,
         decision=decision,
@@ -304,6 +305,10 @@ class _Delivery:
         )
         self.wrote = False
         """Whether this attempt changed anything on the tracker."""
+        self.looked_up = False
+        """Whether this attempt already found no observation under the event's marker."""
+        self.made: Ticket | None = None
+        """The observation as this attempt created it."""
         self.esc = escaper(markup_of(tracker))
         """Data written into descriptions and comments is escaped for the tracker's markup."""
 
@@ -332,7 +337,8 @@ class _Delivery:
             self.record("index", "done")
         back = self.read_back(observation, files)
         finished = self.journal.finish(self.entry.id, self.owner)
-        wanted = {f.sha256 for f in files}
+        stored = stored_as(self.steps)
+        wanted = {stored.get(f.sha256, f.sha256) for f in files}
         return Delivered(
             entry=finished,
             decision=decision,
@@ -398,11 +404,13 @@ class _Delivery:
         if not self.retried:
             return None
         made = self.tracker.find_by_event(self.entry.event_id)
+        self.looked_up = made is None  # the observation step need not ask again
         if made is not None and made.parent:
             return Decision(defect=made.parent, created=False, matched_by=self._by(made.parent))
-        fresh = self.tracker.find_by_event(f"{self.entry.event_id}/defect")
-        if fresh is not None:
-            return Decision(defect=fresh.key, created=True, matched_by="new")
+        if self.entry.attempts > 1:  # only an attempt of this entry can have made its defect
+            fresh = self.tracker.find_by_event(f"{self.entry.event_id}/defect")
+            if fresh is not None:
+                return Decision(defect=fresh.key, created=True, matched_by="new")
         return None
 
     def _by(self, key: str) -> str:
@@ -511,7 +519,8 @@ class _Delivery:
             return str(json.loads(self.steps["observation"])["key"]), False
         s = self.sighting
         # a create whose answer was lost is found by its marker, never sent blindly again
-        made = self.tracker.find_by_event(self.entry.event_id) if self.retried else None
+        ask = self.retried and not self.looked_up
+        made = self.tracker.find_by_event(self.entry.event_id) if ask else None
         fresh = made is None
         if made is None:
             self.wrote = True
@@ -532,6 +541,7 @@ class _Delivery:
                     evidence=tuple(f.ref() for f in files),
                 )
             )
+            self.made = made
         self.record("observation", json.dumps({"key": made.key, "url": made.url}))
         return made.key, fresh
 
@@ -540,22 +550,30 @@ class _Delivery:
             return
         # an observation made by this attempt holds nothing yet; else ask what it holds
         held = set() if fresh else {ref.sha256 for ref in self.tracker.get(key).evidence}
-        missing = [f for f in files if f.sha256 not in held]
+        stored = stored_as(self.steps)
+        missing = [f for f in files if stored.get(f.sha256, f.sha256) not in held]
         if missing:
-            self.tracker.attach(key, [f.load(self._load) for f in missing])
+            refs = self.tracker.attach(key, [f.load(self._load) for f in missing])
             self.wrote = True
+            # a tracker may store a file otherwise than sent (compressed after a 413): its
+            # answer says how, and the read back looks for that
+            for f, ref in zip(missing, refs, strict=False):
+                self.record(f"attach:{f.sha256}", json.dumps([ref.name, ref.sha256]))
         for f in files:
             if f"attach:{f.sha256}" not in self.steps:
-                self.record(f"attach:{f.sha256}", f.name)
+                self.record(f"attach:{f.sha256}", json.dumps([f.name, f.sha256]))
 
     # -- step 6: read back -----------------------------------------------------------------------
 
     def read_back(self, key: str, files: Sequence[_Evidence]) -> Ticket:
         # by key, not by a marker search: a search may lag the write (Jira Cloud), and a
         # tracker may answer a marker lookup from what it remembers creating
+        if not files and self.made is not None:
+            return self.made  # nothing to attach: the create's answer is the tracker's word
         back = self.tracker.get(key)
         held = {ref.sha256 for ref in back.evidence}
-        missing = [f.name for f in files if f.sha256 not in held]
+        stored = stored_as(self.steps)
+        missing = [f.name for f in files if stored.get(f.sha256, f.sha256) not in held]
         problems = []
         if back.event_id and back.event_id != self.entry.event_id:
             problems.append(f"{key} carries the marker of event {back.event_id!r}")
@@ -595,6 +613,16 @@ class _Evidence:
 
     def load(self, read: Callable[[Item], EvidenceFile]) -> EvidenceFile:
         return self.packed if self.packed is not None else read(self.item)
+
+
+def stored_as(steps: Mapping[str, str]) -> dict[str, str]:
+    """The hash the tracker stored each sent file under (``attach:<sha>`` records)."""
+    out = {}
+    for step, value in steps.items():
+        if step.startswith("attach:"):
+            _, stored = json.loads(value)
+            out[step.removeprefix("attach:")] = str(stored)
+    return out
 
 
 def _has_index(defect: Ticket) -> bool:

@@ -125,7 +125,7 @@ def run(
     conventions: Conventions,
     request: Request,
     *,
-    journal: Journal | None,
+    journal: Journal | None = None,
     threshold: float | None = None,
     binding: Binding | None = None,
     unredacted: bool = False,
@@ -133,7 +133,8 @@ def run(
 ) -> Result:
     """Keep the sighting in ``journal``, then deliver it; see the module docstring.
 
-    A ``dry_run`` needs no journal (pass None): it decides with reads only. ``binding`` names
+    Without a journal, one in memory serves this call (nothing survives a crash: ``Bridge`` and
+    the CLI always pass the durable one); a ``dry_run`` keeps nothing anywhere. ``binding`` names
     the tracker the entry is for (default: ``tracker.name``); an event already kept for another
     tracker is refused.
     When the tracker is unavailable or refuses, the entry stays in the journal and the error
@@ -156,10 +157,9 @@ def run(
         duration=request.duration,
     )
     if journal is None:
-        raise UsageError(
-            "observe needs a journal to keep the sighting in before sending it.",
-            hint="Pass journal=... (Bridge.observe does), or dry_run=True.",
-        )
+        from tracker_bridge.journal.memory import MemoryJournal
+
+        journal = MemoryJournal()
     binding = binding or Binding("library", tracker.name, "")
     entry, created = journal.put(
         NewEntry(
