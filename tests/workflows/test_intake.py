@@ -433,11 +433,12 @@ def test_progress_is_quiet_in_ci_in_pipes_and_with_json(monkeypatch: pytest.Monk
         advance(10 * 1024 * 1024)
 
 
-def test_spooled_observation_keeps_its_staged_evidence(tmp_path: Path) -> None:
+def test_a_kept_observation_keeps_its_staged_evidence(tmp_path: Path) -> None:
     from tracker_bridge.domain.conventions import Conventions
-    from tracker_bridge.errors import TrackerUnavailable
+    from tracker_bridge.errors import DeliveryDeferred, TrackerUnavailable
+    from tracker_bridge.journal.sqlite import SqliteJournal
     from tracker_bridge.trackers.local import LocalTracker
-    from tracker_bridge.workflows import observe, spool
+    from tracker_bridge.workflows import observe
 
     class Down(LocalTracker):
         def defects(self) -> Iterator[Any]:
@@ -445,19 +446,20 @@ def test_spooled_observation_keeps_its_staged_evidence(tmp_path: Path) -> None:
 
     path = tmp_path / "app.log"
     path.write_bytes(_log(1000))
-    spool_dir = tmp_path / "spool"
+    journal = SqliteJournal(tmp_path / ".bridge" / "journal.db")
     with Staging(tmp_path / "stage") as staging:
         [item] = flow.stage(intake.inspect([path]), staging, limits=Limits())
         request = observe.Request(
             message="Disk full", instance="db-1", event_id="alert-9", evidence=(item,)
         )
-        with pytest.raises(TrackerUnavailable, match="kept in"):
-            observe.run(Down(":memory:"), Conventions(), request, spool_dir=spool_dir)
-    [kept] = spool.pending(spool_dir)
-    [again] = spool.load(kept).evidence
+        with pytest.raises(DeliveryDeferred, match="kept in the journal"):
+            observe.run(Down(":memory:"), Conventions(), request, journal=journal)
+    # the staging directory is gone; the journal streamed its own private copy
+    [kept] = journal.entries()
+    again = journal.evidence_file(kept, kept.evidence[0])
     assert again.path is not None and again.data == redact_bytes(path.read_bytes()).data
     up = LocalTracker(":memory:")
-    result = observe.run(up, Conventions(), spool.load(kept))
+    result = observe.resume(up, Conventions(), journal, kept.id)
     assert [r.sha256 for r in result.evidence] == [item.sha256]
-    spool.discard(kept)
-    assert list(spool_dir.iterdir()) == []
+    assert not again.path.exists() and journal.depth() == 0
+    journal.close()
