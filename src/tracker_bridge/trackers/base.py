@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from tracker_bridge.domain.markup import Markup
@@ -234,4 +235,16 @@ class AtomicDefects(Protocol):
     def find_or_create_defect(self, fingerprint: str, new: NewTicket) -> tuple[Ticket, bool]:
         """The defect carrying ``fingerprint`` (or ``new.event_id``'s marker), else ``new`` made
         now; and whether it was made by this event (now or by an earlier attempt)."""
+        ...
+
+
+@runtime_checkable
+class EndsSightings(Protocol):
+    """A tracker that stores when an observation's sighting ended (``Ticket.resolved_at``).
+
+    Trackers without it get the end as a comment on the observation (``workflows.ended``).
+    """
+
+    def set_resolved_at(self, key: str, when: datetime) -> None:
+        """Record that the sighting of observation ``key`` ended at ``when``; idempotent."""
         ...

@@ -199,16 +199,7 @@ def deliver(
     except TrackerRefused as exc:
         raise _refuse(journal, entry, owner, exc.message, exc.status) from exc
     except TrackerError as exc:
-        kept = journal.fail(
-            entry.id, owner, exc.message, refused=False, status=exc.status, retry_in=_backoff(entry)
-        )
-        raise DeliveryDeferred(
-            f"{exc.message} The sighting is NOT recorded on {tracker.name} yet; it is kept "
-            f"in the journal as entry {kept.id[:12]}.",
-            entry_id=kept.id,
-            status=exc.status,
-            hint="Run `bridge replay` when the tracker is back (it will not duplicate).",
-        ) from exc
+        raise defer(journal, tracker, entry, owner, exc) from exc
     except JournalError:
         journal.release(entry.id, owner)
         raise
@@ -249,6 +240,32 @@ def _refuse(
         status=status,
         hint=_refused_hint(kept.id),
     )
+
+
+def defer(
+    journal: Journal, tracker: Tracker, entry: Entry, owner: str, exc: TrackerError
+) -> DeliveryDeferred:
+    """Put ``entry`` back as pending, due when the tracker asked (``Retry-After``) or after a
+    growing backoff, and say so."""
+    wait = exc.retry_after if exc.retry_after is not None else _backoff(entry)
+    kept = journal.fail(
+        entry.id, owner, exc.message, refused=False, status=exc.status, retry_in=wait
+    )
+    return DeliveryDeferred(
+        f"{exc.message} The sighting is NOT recorded on {tracker.name} yet; it is kept "
+        f"in the journal as entry {kept.id[:12]}.",
+        entry_id=kept.id,
+        status=exc.status,
+        retry_after=exc.retry_after,
+        hint="Run `bridge replay` when the tracker is back (it will not duplicate).",
+    )
+
+
+def refuse(
+    journal: Journal, entry: Entry, owner: str, reason: str, status: int | None
+) -> DeliveryRefused:
+    """Keep ``entry`` as failed with the tracker's answer, and say how to retry or drop it."""
+    return _refuse(journal, entry, owner, reason, status)
 
 
 def _refused_hint(entry_id: str) -> str:
