@@ -75,8 +75,8 @@ class TokenBucket:
                 return self._paused_until - now
             self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
             self._last = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
+            if self._tokens >= 1.0 - 1e-9:  # float sums of waits land just under 1
+                self._tokens = max(self._tokens - 1.0, 0.0)
                 return 0.0
             return (1.0 - self._tokens) / self.rate
 
