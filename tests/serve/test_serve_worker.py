@@ -116,11 +116,12 @@ def test_fire_repeat_resolve_refire_one_observation_per_firing_period(svc: Servi
     assert svc.drain() == 1
     ended = svc.tracker.get(first.key)
     assert ended.resolved_at == datetime(2026, 11, 30, 3, 20, tzinfo=UTC)
-    assert ended.impact_duration == 20 * 60
+    assert ended.duration == timedelta(minutes=20)
     assert not ended.is_done  # close_on_resolve is off by default
     shown = tree_json(svc.tracker.tree(defect.key))
     assert shown["observations"][0]["resolved_at"] == "2026-11-30T03:20:00+00:00"
-    assert shown["observations"][0]["impact_seconds"] == 1200
+    assert shown["observations"][0]["duration"] is not None
+    assert tree_json(svc.tracker.tree(first.key))["duration_minutes"] == 20
 
     svc.alert("firing", T2)  # fires again after it resolved: a new sighting
     assert svc.drain() == 1
