@@ -265,3 +265,34 @@ def test_stop_while_waiting_for_the_budget_releases_the_entry(tmp_path: Path) ->
     assert entry.state is State.PENDING and entry.lease_owner is None
     assert svc.observations() == []
     svc.close()
+
+
+class Counting(LocalTracker):
+    """A local tracker that counts marker lookups and creates."""
+
+    lookups = 0
+
+    def find_by_event(self, event_id: str) -> Any:
+        self.lookups += 1
+        return super().find_by_event(event_id)
+
+
+def test_a_first_attempt_costs_no_marker_lookup_a_retry_after_a_crash_does(
+    tmp_path: Path,
+) -> None:
+    svc = Service(tmp_path)
+    svc.tracker = Counting(tmp_path / "counting.db")
+    svc.worker = Worker(
+        svc.tracker, svc.journal, svc.settings.conventions_value(), BINDING, rate=1000.0
+    )
+    svc.alert("firing", T0)
+    assert svc.drain() == 1
+    assert svc.tracker.lookups == 0  # alerts reach the tracker only through the journal
+    svc.alert("firing", T2)
+    [entry] = svc.journal.entries()
+    svc.journal.claim(entry.id, "elsewhere/1/1")  # a worker that died holding it
+    svc.journal.release(entry.id, "elsewhere/1/1")
+    assert svc.drain() == 1
+    assert svc.tracker.lookups >= 1  # tried before: what it may have made is looked up first
+    assert len(svc.observations()) == 2
+    svc.close()

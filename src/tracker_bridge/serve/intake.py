@@ -66,6 +66,9 @@ class JournalIntake:
                     new_defect=False,
                 ).payload(),
                 "source": alert.source,
+                # alerts reach the tracker only through the journal: a first attempt needs no
+                # marker lookups (a retry after a crash still does them)
+                "journal_only": True,
                 "links": [{"url": link.url, "title": link.title} for link in alert.links],
             },
             evidence=(alert_evidence(alert, now),),

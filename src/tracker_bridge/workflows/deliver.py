@@ -413,8 +413,12 @@ class _Delivery:
     def retried(self) -> bool:
         """Whether an earlier attempt may have written to the tracker: this entry was tried
         before, or its event id was given (a run without this journal may have sent it). A
-        first attempt at a generated id costs no lookup."""
-        return self.entry.attempts > 1 or not self.entry.event_id.startswith("auto-")
+        first attempt at a generated id, or at an event that only ever reaches the tracker
+        through the journal (``journal_only``: alerts of ``bridge serve``), costs no lookup."""
+        first_sender = self.entry.event_id.startswith("auto-") or bool(
+            self.entry.payload.get("journal_only")
+        )
+        return self.entry.attempts > 1 or not first_sender
 
     def _recovered(self) -> Decision | None:
         """What an attempt that died before recording its decision had already made."""
