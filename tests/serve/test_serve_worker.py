@@ -38,7 +38,7 @@ class Service:
 
     def __init__(self, tmp_path: Path, **serve: Any) -> None:
         self.settings = Settings(serve=ServeSettings(token=SecretStr(TOKEN), **serve))
-        self.journal = SqliteJournal(tmp_path / "journal.db")
+        self.journal = SqliteJournal(tmp_path / "journal.db", inline_evidence=True)
         self.tracker = LocalTracker(tmp_path / "tracker.db")
         self.metrics = ServeMetrics()
         self.client = TestClient(

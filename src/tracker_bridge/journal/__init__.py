@@ -46,9 +46,12 @@ __all__ = [
 _GITHUB_API = "https://api.github.com"
 
 
-def open_journal(settings: Settings) -> Journal:
+def open_journal(settings: Settings, *, inline_evidence: bool = False) -> Journal:
     """The journal the configuration names: PostgreSQL when ``[queue] url`` is set (shared by
-    replicas), else the embedded SQLite one. The driver is imported only now."""
+    replicas), else the embedded SQLite one. The driver is imported only now.
+
+    ``inline_evidence`` (``bridge serve``): small evidence is kept in the database rather than
+    in files of its own (PostgreSQL always does)."""
     if settings.queue.url is not None:
         from tracker_bridge.journal.postgres import PostgresJournal
 
@@ -57,7 +60,9 @@ def open_journal(settings: Settings) -> Journal:
         )
     from tracker_bridge.journal.sqlite import SqliteJournal
 
-    return SqliteJournal(settings.queue.path, lease=settings.queue.lease_seconds)
+    return SqliteJournal(
+        settings.queue.path, lease=settings.queue.lease_seconds, inline_evidence=inline_evidence
+    )
 
 
 def binding(settings: Settings) -> Binding:

@@ -123,16 +123,16 @@ class PostgresJournal:
         return result
 
     def put_many(self, news: Sequence[NewEntry]) -> list[tuple[Entry, bool]]:
+        unique = list({new.id: new for new in reversed(news)}.values())[::-1]  # first wins
         inserted: set[str] = set()
         with self._tx() as cur:
-            for new in news:
-                if new.id in inserted:
-                    continue
-                cur.execute(
-                    "INSERT INTO bridge_entries (id, op, event_id, tracker_kind, tracker_url,"
-                    " tracker_scope, payload, evidence, unredacted, state, next_attempt_at,"
-                    f" evidence_kept, created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-                    f" %s, %s, {_NOW}, %s, {_NOW}, {_NOW}) ON CONFLICT (id) DO NOTHING",
+            # pipelined: one round trip for the batch, however many alerts it holds
+            cur.executemany(
+                "INSERT INTO bridge_entries (id, op, event_id, tracker_kind, tracker_url,"
+                " tracker_scope, payload, evidence, unredacted, state, next_attempt_at,"
+                f" evidence_kept, created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+                f" %s, %s, {_NOW}, %s, {_NOW}, {_NOW}) ON CONFLICT (id) DO NOTHING RETURNING id",
+                [
                     (
                         new.id,
                         new.op,
@@ -145,23 +145,41 @@ class PostgresJournal:
                         new.unredacted,
                         State.PENDING.value,
                         bool(new.evidence),
-                    ),
-                )
-                if cur.rowcount != 1:
-                    continue  # kept before (or by another replica meanwhile): the first wins
-                inserted.add(new.id)
-                for item in new.evidence:
-                    cur.execute(
-                        "INSERT INTO bridge_evidence VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                        (new.id, item.sha256, item.data),
                     )
+                    for new in unique
+                ],
+                returning=True,
+            )
+            while True:  # kept before (or by another replica meanwhile): no row returned
+                inserted.update(row["id"] for row in cur.fetchall())
+                if not cur.nextset():
+                    break
+            blobs = [
+                (new.id, item.sha256, item.data)
+                for new in unique
+                if new.id in inserted
+                for item in new.evidence
+            ]
+            if blobs:
+                cur.executemany(
+                    "INSERT INTO bridge_evidence VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", blobs
+                )
+            kept = self._many(cur, [new.id for new in unique])
         out = []
         for new in news:
-            entry = self.get(new.id)
-            assert entry is not None
-            out.append((entry, new.id in inserted))
-            inserted.discard(new.id)
+            out.append((kept[new.id], new.id in inserted))
+            inserted.discard(new.id)  # the same event twice in one call: kept once
         return out
+
+    def _many(self, cur: psycopg.Cursor[dict[str, Any]], ids: list[str]) -> dict[str, Entry]:
+        """Entries by id, with two queries whatever their number."""
+        cur.execute("SELECT * FROM bridge_entries WHERE id = ANY(%s)", (ids,))
+        rows = cur.fetchall()
+        cur.execute("SELECT * FROM bridge_steps WHERE entry_id = ANY(%s)", (ids,))
+        steps: dict[str, dict[str, str]] = {}
+        for r in cur.fetchall():
+            steps.setdefault(r["entry_id"], {})[r["step"]] = r["value"]
+        return {r["id"]: _entry_of(r, steps.get(r["id"], {})) for r in rows}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -435,27 +453,30 @@ class PostgresJournal:
 
     def _entry(self, cur: psycopg.Cursor[dict[str, Any]], row: dict[str, Any]) -> Entry:
         cur.execute("SELECT step, value FROM bridge_steps WHERE entry_id = %s", (row["id"],))
-        steps = {r["step"]: r["value"] for r in cur.fetchall()}
-        return Entry(
-            id=row["id"],
-            op=row["op"],
-            event_id=row["event_id"],
-            binding=Binding(row["tracker_kind"], row["tracker_url"], row["tracker_scope"]),
-            payload=json.loads(row["payload"]),
-            evidence=tuple(_item(raw) for raw in json.loads(row["evidence"])),
-            unredacted=bool(row["unredacted"]),
-            state=State(row["state"]),
-            created=_when(row["created"]),
-            updated=_when(row["updated"]),
-            attempts=row["attempts"],
-            reason=row["reason"],
-            status=row["status"],
-            next_attempt_at=_when(row["next_attempt_at"]),
-            steps=steps,
-            lease_owner=row["lease_owner"],
-            lease_until=_when(row["lease_until"]) if row["lease_until"] is not None else None,
-            evidence_kept=bool(row["evidence_kept"]),
-        )
+        return _entry_of(row, {r["step"]: r["value"] for r in cur.fetchall()})
+
+
+def _entry_of(row: dict[str, Any], steps: dict[str, str]) -> Entry:
+    return Entry(
+        id=row["id"],
+        op=row["op"],
+        event_id=row["event_id"],
+        binding=Binding(row["tracker_kind"], row["tracker_url"], row["tracker_scope"]),
+        payload=json.loads(row["payload"]),
+        evidence=tuple(_item(raw) for raw in json.loads(row["evidence"])),
+        unredacted=bool(row["unredacted"]),
+        state=State(row["state"]),
+        created=_when(row["created"]),
+        updated=_when(row["updated"]),
+        attempts=row["attempts"],
+        reason=row["reason"],
+        status=row["status"],
+        next_attempt_at=_when(row["next_attempt_at"]),
+        steps=steps,
+        lease_owner=row["lease_owner"],
+        lease_until=_when(row["lease_until"]) if row["lease_until"] is not None else None,
+        evidence_kept=bool(row["evidence_kept"]),
+    )
 
 
 def _public(url: str) -> str:

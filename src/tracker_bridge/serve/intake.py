@@ -14,6 +14,7 @@ itself, and a late firing from an HA peer after the resolve is still the same fi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -30,6 +31,17 @@ REUSED_IDS = frozenset({"generic"})
 EVIDENCE_NAME = "alert.json"
 
 
+class _Pending:
+    """One ``accept`` call waiting for a commit that includes its alerts."""
+
+    __slots__ = ("alerts", "done", "error")
+
+    def __init__(self, alerts: Sequence[Alert]) -> None:
+        self.alerts = alerts
+        self.done = False
+        self.error: JournalError | None = None
+
+
 class JournalIntake:
     """``accept``/``ready``/``depth`` for the HTTP app, on a ``Journal``."""
 
@@ -37,17 +49,44 @@ class JournalIntake:
         self.journal = journal
         self.binding = binding
         self.close_on_resolve = close_on_resolve
+        self._commit_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._pending: list[_Pending] = []
 
     def accept(self, alerts: Sequence[Alert]) -> None:
-        """Keep ``alerts`` in the journal, synced, all or none; ``JournalUnavailable`` if not."""
+        """Keep ``alerts`` in the journal, synced, all or none; ``JournalUnavailable`` if not.
+
+        Group commit: requests arriving while a commit is under way are kept together by the
+        next one (one transaction, one sync); a failed commit fails every request in it.
+        """
+        mine = _Pending(alerts)
+        with self._queue_lock:
+            self._pending.append(mine)
+        with self._commit_lock:
+            if not mine.done:
+                with self._queue_lock:
+                    batch, self._pending = self._pending, []
+                self._commit(batch)
+        if mine.error is not None:
+            raise JournalUnavailable(
+                f"the journal at {self.journal.location} cannot take alerts: {mine.error.message}",
+                hint="Senders retry on 503; check disk space and permissions (or the database).",
+            ) from mine.error
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        error: JournalError | None = None
         try:
-            news = [new for alert in alerts for new in self.entries(alert)]
+            # entries are made here, under the commit lock, so that generations (see the
+            # module docstring) see every earlier alert of the same id
+            news = [new for p in batch for alert in p.alerts for new in self.entries(alert)]
             self.journal.put_many(news)
         except JournalError as exc:
-            raise JournalUnavailable(
-                f"the journal at {self.journal.location} cannot take alerts: {exc.message}",
-                hint="Senders retry on 503; check disk space and permissions (or the database).",
-            ) from exc
+            error = exc
+        except Exception as exc:  # never a 202 for a request whose commit did not happen
+            error = JournalError(f"keeping the alerts failed: {exc!r}")
+        for pending in batch:
+            pending.error = error
+            pending.done = True
 
     def entries(self, alert: Alert) -> list[NewEntry]:
         now = datetime.now(UTC).replace(microsecond=0)

@@ -88,11 +88,12 @@ def run(settings: Settings, *, insecure_no_auth: bool = False) -> None:
 
     from tracker_bridge import trackers
     from tracker_bridge.bridge import Bridge
+    from tracker_bridge.journal import open_journal
     from tracker_bridge.serve.logs import log_config
     from tracker_bridge.serve.worker import Worker
 
     bridge = Bridge(settings)
-    journal = bridge.journal
+    journal = open_journal(settings, inline_evidence=True)
     binding = bridge.binding
     probe_tracker = trackers.build(settings.tracker, settings.conventions_value())
     metrics_intake = JournalIntake(journal, binding, close_on_resolve=False)
@@ -148,3 +149,4 @@ def run(settings: Settings, *, insecure_no_auth: bool = False) -> None:
             log.warning("worker still busy at exit; its lease is taken over after a restart")
         probe_tracker.close()
         bridge.close()
+        journal.close()
