@@ -4,7 +4,7 @@ then kill -9 of the service every few seconds while the storm arrives.
     python benchmarks/serve_storm.py storm [--alerts 10000] [--instances 300] [--defects 3]
                                            [--rate 20]
     python benchmarks/serve_storm.py kill  [--alerts 2000] [--instances 60] [--defects 3]
-                                           [--every 3]
+                                           [--every 2] [--batch 5]
 
 storm: ``--defects`` alerts (distinct messages), each firing on every one of ``--instances``
 instances, are sent as ``--alerts`` Alertmanager notifications in payloads of up to 50: every
@@ -16,7 +16,8 @@ what a bridge that made one observation per notification would write (one ticket
 received). The audit: observations == distinct firings, defects == ``--defects``, no event id
 twice, nothing left in the journal.
 
-kill: a real `bridge serve` (worker on, budget 200/s) takes the storm from 4 senders that retry
+kill: a real `bridge serve` (worker on, budget 200/s) takes the storm, in payloads of ``--batch``
+alerts, from 4 senders that retry
 each payload until it is answered 202, as Alertmanager does; the service is killed with SIGKILL
 every ``--every`` seconds and started again on the same port and files. Then it drains. The
 audit: every firing appears exactly once on the tracker (0 lost, 0 duplicated), whatever the
@@ -229,7 +230,7 @@ def start(workdir: Path, port: int, rate: float) -> subprocess.Popen[bytes]:
 def run_kill(args: argparse.Namespace) -> None:
     sent = storm(args.alerts, args.instances, args.defects)
     firings = {a["fingerprint"] for a in sent}
-    bodies = payloads(sent)
+    bodies = payloads(sent, args.batch)
     port = free_port()
     url = f"http://127.0.0.1:{port}/alerts/alertmanager"
     with tempfile.TemporaryDirectory() as tmp:
@@ -314,7 +315,8 @@ def main() -> None:
     k.add_argument("--alerts", type=int, default=2_000)
     k.add_argument("--instances", type=int, default=60)
     k.add_argument("--defects", type=int, default=3)
-    k.add_argument("--every", type=float, default=3.0)
+    k.add_argument("--every", type=float, default=2.0)
+    k.add_argument("--batch", type=int, default=5, help="alerts per payload")
     args = parser.parse_args()
     if args.mode == "storm":
         run_storm(args)
