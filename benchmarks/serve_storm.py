@@ -16,10 +16,11 @@ what a bridge that made one observation per notification would write (one ticket
 received). The audit: observations == distinct firings, defects == ``--defects``, no event id
 twice, nothing left in the journal.
 
-kill: a real `bridge serve` (worker on, budget 200/s) takes the storm, in payloads of ``--batch``
+kill: a real `bridge serve` (worker on, budget ``--rate`` 100/s) takes the storm, in payloads of ``--batch``
 alerts, from 4 senders that retry
 each payload until it is answered 202, as Alertmanager does; the service is killed with SIGKILL
-every ``--every`` seconds and started again on the same port and files. Then it drains. The
+every ``--every`` seconds and started again on the same port and files, while the alerts arrive
+and then on while the worker delivers them, until the journal is empty. The
 audit: every firing appears exactly once on the tracker (0 lost, 0 duplicated), whatever the
 kills interrupted.
 """
@@ -235,7 +236,7 @@ def run_kill(args: argparse.Namespace) -> None:
     url = f"http://127.0.0.1:{port}/alerts/alertmanager"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        proc = start(work, port, 200)
+        proc = start(work, port, args.rate)
         queue = list(enumerate(bodies))
         lock = threading.Lock()
         retries = [0]
@@ -262,35 +263,48 @@ def run_kill(args: argparse.Namespace) -> None:
         for t in threads:
             t.start()
         kills = 0
-        while any(t.is_alive() for t in threads):
+        journal = work / ".bridge/journal.db"
+
+        def waiting() -> int:
+            db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=30)
+            try:
+                row = db.execute("SELECT count(*) FROM entries WHERE state != 'done'").fetchone()
+                return int(row[0])
+            except sqlite3.OperationalError:
+                return 1  # not created yet
+            finally:
+                db.close()
+
+        # kill while alerts arrive, then on while the worker delivers them
+        mid_delivery = 0
+        while any(t.is_alive() for t in threads) or waiting():
             time.sleep(args.every)
+            sending = any(t.is_alive() for t in threads)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
-            proc = start(work, port, 200)
+            mid_delivery += 0 if sending else 1
+            proc = start(work, port, args.rate)
         for t in threads:
             t.join()
         send_s = time.perf_counter() - started
-        db_journal = SqliteJournal(work / ".bridge/journal.db")
-        deadline = time.monotonic() + 600
-        while db_journal.depth() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        left = db_journal.depth()
-        db_journal.close()
+        left = waiting()
         proc.terminate()
         proc.wait(30)
         observations, unique, defects = audit(work / ".bridge/bridge.db")
         events = set()
         db = sqlite3.connect(work / ".bridge/bridge.db")
-        for (extra_event,) in db.execute("SELECT event_id FROM tickets WHERE kind = 'observation'"):
-            events.add(extra_event.split("-")[1])
+        for (event_id,) in db.execute("SELECT event_id FROM tickets WHERE kind = 'observation'"):
+            events.add(event_id.split("-")[1])
         db.close()
     lost = len(firings - events)
     duplicated = observations - unique
     print(
         f"kill -9 every {args.every:g}s during a storm of {args.alerts:,} alerts "
         f"({len(firings):,} distinct firings, {args.defects} defects), 4 senders retrying "
-        f"until 202: {kills} kills, {retries[0]} retried posts, sent in {send_s:.1f}s"
+        f"until 202, budget {args.rate:g} requests/s: {kills} kills ({mid_delivery} after the "
+        f"last alert was accepted, while delivering), {retries[0]} retried posts, all sent and "
+        f"delivered in {send_s:.1f}s"
     )
     print(
         f"audit: {observations:,} observations, {lost} lost, {duplicated} duplicated, "
@@ -317,6 +331,7 @@ def main() -> None:
     k.add_argument("--defects", type=int, default=3)
     k.add_argument("--every", type=float, default=2.0)
     k.add_argument("--batch", type=int, default=5, help="alerts per payload")
+    k.add_argument("--rate", type=float, default=100.0)
     args = parser.parse_args()
     if args.mode == "storm":
         run_storm(args)
