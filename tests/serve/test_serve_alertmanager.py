@@ -377,6 +377,7 @@ def test_sigterm_finishes_accepts_in_flight(tmp_path: Path) -> None:
     # uvicorn re-raises the signal once it has shut down, so the exit is "terminated by SIGTERM"
     assert b.proc.wait(timeout=30) in (0, -signal.SIGTERM), read_log(b.log)
     assert "Application shutdown complete" in read_log(b.log)
+    assert '"msg": "worker stopped"' in read_log(b.log)  # before the process ended
     assert failures == []
     stored = {event_id for _, event_id in b.rows()}
     assert set(accepted) <= stored

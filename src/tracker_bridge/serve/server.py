@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -125,7 +127,16 @@ def run(settings: Settings, *, insecure_no_auth: bool = False) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGTERM once it has shut down, so the worker stops inside."""
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            if not await asyncio.to_thread(drain.stop, GRACEFUL_SHUTDOWN_SECONDS):
+                log.warning("worker still busy at exit; its entry is taken over after a restart")
+
+    server = Server(config)
     log.info(
         "bridge serve starting",
         extra={
@@ -145,8 +156,7 @@ def run(settings: Settings, *, insecure_no_auth: bool = False) -> None:
     try:
         server.run()
     finally:
-        if not drain.stop(GRACEFUL_SHUTDOWN_SECONDS):
-            log.warning("worker still busy at exit; its lease is taken over after a restart")
+        drain.stop(GRACEFUL_SHUTDOWN_SECONDS)  # already stopped, unless startup failed
         probe_tracker.close()
         bridge.close()
         journal.close()
