@@ -45,6 +45,8 @@ def test_small_evidence_is_kept_in_the_database_and_deleted_once_delivered(
     reader = SqliteJournal(tmp_path / "journal.db")  # bridge replay reads it too
     assert reader.read_evidence(small, small.evidence[0]) == b'{"labels": {}}'
     assert reader.read_evidence(large, large.evidence[0]) == big
+    assert reader.evidence_file(small, small.evidence[0]).data == b'{"labels": {}}'
+    assert reader.evidence_file(large, large.evidence[0]).data == big
     journal.claim(small.id, "w")
     assert journal.finish(small.id, "w").state is State.DONE
     assert blobs(tmp_path / "journal.db") == 0

@@ -67,6 +67,7 @@ def test_put_is_durable_idempotent_and_keeps_evidence(pg_url: str) -> None:
     kept = other.get(entry.id)
     assert kept is not None
     assert other.read_evidence(kept, kept.evidence[0]) == b"disk full at 03:00\n"
+    assert other.evidence_file(kept, kept.evidence[0]).data == b"disk full at 03:00\n"
     assert other.depth() == 1
     other.close()
 

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from tracker_bridge.domain.tickets import EvidenceFile
 from tracker_bridge.errors import JournalError, LeaseLost
 from tracker_bridge.journal.base import (
     LEASE_SECONDS,
@@ -214,6 +215,9 @@ class PostgresJournal:
                 hint=f"Drop the entry with `bridge queue drop {entry.id[:12]}` and observe again.",
             )
         return bytes(row["data"])
+
+    def evidence_file(self, entry: Entry, item: Item) -> EvidenceFile:
+        return item.file(self.read_evidence(entry, item))
 
     # -- delivering ------------------------------------------------------------------------
 

@@ -250,19 +250,27 @@ class SqliteJournal:
 
     def evidence_file(self, entry: Entry, item: Item) -> EvidenceFile:
         path = self._evidence_dir / entry.id / item.sha256
+        inline = self._inline_bytes(entry, item)
+        if inline is not None:
+            return item.file(inline)
         if not path.is_file():
             self.read_evidence(entry, item)  # raises, saying what to do
         return item.file(path=path)
 
-    def read_evidence(self, entry: Entry, item: Item) -> bytes:
-        path = self._evidence_dir / entry.id / item.sha256
+    def _inline_bytes(self, entry: Entry, item: Item) -> bytes | None:
+        """The evidence kept in the database (``inline_evidence``), or None: it is a file."""
         with self._lock:
             row = self._db.execute(
                 "SELECT data FROM inline_evidence WHERE entry_id = ? AND sha256 = ?",
                 (entry.id, item.sha256),
             ).fetchone()
-        if row is not None:
-            return bytes(row[0])
+        return bytes(row[0]) if row is not None else None
+
+    def read_evidence(self, entry: Entry, item: Item) -> bytes:
+        path = self._evidence_dir / entry.id / item.sha256
+        inline = self._inline_bytes(entry, item)
+        if inline is not None:
+            return inline
         try:
             return path.read_bytes()
         except OSError as exc:
@@ -546,7 +554,7 @@ class SqliteJournal:
 def _inline(new: NewEntry, limit: int) -> bool:
     """Whether an entry's evidence is small enough to keep in the database (never
     ``--no-redact`` evidence, which stays in files of its own)."""
-    size = sum(len(f.data) for f in new.evidence)
+    size = sum(f.size for f in new.evidence)
     return bool(new.evidence) and not new.unredacted and size <= limit
 
 
