@@ -11,8 +11,10 @@ The steps of an ``observe`` entry, in order (the journal records each one as it 
 4. ``attach``: every evidence file the observation does not hold yet (by SHA-256, read back).
 5. ``comment`` (``on_recurrence = "comment"``) and ``index`` (a defect that has an evidence index
    gets it refreshed).
-6. Read back: the observation, by key, must carry the marker and every evidence hash. Only then
-   is the entry finished, and its evidence files deleted from the journal.
+6. Read back: the observation must carry the marker and every evidence hash. When this attempt
+   made the observation and uploaded every file, the tracker's answers to those writes are the
+   read back; otherwise the observation is read by key. Only then is the entry finished, and its
+   evidence files deleted from the journal.
 
 A worker that dies anywhere leaves its steps recorded; whoever claims the entry next (a re-run of
 ``observe`` with the same event id, ``bridge replay``, another process) carries on from there.
@@ -325,6 +327,8 @@ class _Delivery:
         self.looked_up = False
         """Whether this attempt already found no observation under the event's marker."""
         self.made: Ticket | None = None
+        self.confirmed: list[EvidenceRef] = []
+        """Evidence the tracker's own answers to this attempt's uploads say it stored."""
         """The observation as this attempt created it."""
         self.esc = escaper(markup_of(tracker))
         """Data written into descriptions and comments is escaped for the tracker's markup."""
@@ -576,6 +580,7 @@ class _Delivery:
         if missing:
             refs = self.tracker.attach(key, [f.load(self._load) for f in missing])
             self.wrote = True
+            self.confirmed.extend(refs)
             # a tracker may store a file otherwise than sent (compressed after a 413): its
             # answer says how, and the read back looks for that
             for f, ref in zip(missing, refs, strict=False):
@@ -589,8 +594,16 @@ class _Delivery:
     def read_back(self, key: str, files: Sequence[_Evidence]) -> Ticket:
         # by key, not by a marker search: a search may lag the write (Jira Cloud), and a
         # tracker may answer a marker lookup from what it remembers creating
-        if not files and self.made is not None:
-            return self.made  # nothing to attach: the create's answer is the tracker's word
+        if self.made is not None:
+            # The tracker's answers to this attempt's writes are its word on what it holds: the
+            # create's answer carries the marker, the upload's lists every stored file (the
+            # backends check that list). A GET is needed only when a step was done by an earlier
+            # attempt or its answer was lost, and it would cost one more request per sighting
+            # (issue 13 keeps a known-defect observe with evidence at four on GitHub).
+            confirmed = {ref.sha256: ref for ref in self.confirmed}
+            stored = stored_as(self.steps)
+            if all(stored.get(f.sha256, f.sha256) in confirmed for f in files):
+                return replace(self.made, evidence=(*self.made.evidence, *confirmed.values()))
         back = self.tracker.get(key)
         held = {ref.sha256 for ref in back.evidence}
         stored = stored_as(self.steps)

@@ -84,7 +84,7 @@ def _observe(tracker: JiraTracker, conventions: Conventions, message: str, files
         )
 
 
-def test_observing_a_known_defect_costs_five_requests(
+def test_observing_a_known_defect_costs_three_requests(
     fake: FakeJira, conventions: Conventions
 ) -> None:
     _observe(make_tracker(fake, conventions), conventions, "No space left on device", 0)
@@ -95,9 +95,9 @@ def test_observing_a_known_defect_costs_five_requests(
     result = _observe(tracker, conventions, "No space left on device", 3)
     assert result.matched_by == "fingerprint"
     # find the defect, create the observation already linked (provenance index included),
-    # upload all files in one multipart request, read the observation back (done only when
-    # the tracker holds every file: the issue and its remote links)
-    assert len(fake.requests) == 5, fake.requests
+    # upload all files in one multipart request; the create's and the upload's answers say the
+    # tracker holds the marker and every file, so nothing is read back
+    assert len(fake.requests) == 3, fake.requests
     assert fake.count("POST", "/attachments") == 1 and fake.count("PUT") == 0
     assert len(fake.attachment_bytes(result.observation or "")) == 3
     stored = tracker.get(result.observation or "").evidence
@@ -113,8 +113,8 @@ def test_a_new_defect_adds_one_request(fake: FakeJira, conventions: Conventions)
     assert result.defect_created
     # one page of defects (exact and similar), under the fingerprint lock the lookup that
     # another process may have created it since, create the defect, the observation, one
-    # upload, the read back (two requests)
-    assert len(fake.requests) == 7, fake.requests
+    # upload (its answer lists every file: nothing is read back)
+    assert len(fake.requests) == 5, fake.requests
     assert fake.count("POST", "/attachments") == 1
 
 
