@@ -157,3 +157,26 @@ def test_a_rejected_github_token_is_exit_2(
         line = refused(capsys, "show", "#1")
     assert "rejected the token" in line and "BRIDGE_TRACKER__TOKEN" in line
     assert "not-the-token" not in line
+
+
+# -- usage ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["observe", "x", "-i", "h", "--frobnicate"], "No such option '--frobnicate'"),
+        (["move", "--to", "OPS-1"], "Missing argument 'OBSERVATION...'"),
+        (["list", "--since", "yesterday"], "'yesterday' is not a date"),
+        (["report", "--output", "."], "'.' is a directory"),
+        (["observe", "x", "-i", "h", "--capture-timeout", "-1"], "--capture-timeout"),
+        (["nonsense"], "No such command 'nonsense'"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_help(
+    capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    line = refused(capsys, *args)
+    assert needle in line
+    assert line.endswith("--help` for examples.")
+    assert not Path(".bridge").exists()

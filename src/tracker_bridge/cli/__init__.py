@@ -62,6 +62,9 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        click.echo(f"bridge: error: {_usage_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -85,3 +88,10 @@ def main() -> None:
             where = "traceback:\n" + traceback.format_exc()
         click.echo(f"bridge: internal error; {where}. Please report it.", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """Click's usage error as one line, like every other error, pointing at the examples."""
+    message = " ".join(exc.format_message().split())
+    command = exc.ctx.command_path if exc.ctx is not None else "bridge"
+    return f"{message.rstrip('.')}. See `{command} --help` for examples."
