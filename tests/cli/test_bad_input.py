@@ -180,3 +180,18 @@ def test_a_usage_error_is_one_line_naming_the_help(
     assert needle in line
     assert line.endswith("--help` for examples.")
     assert not Path(".bridge").exists()
+
+
+def test_an_argument_that_is_not_utf8_is_exit_2_and_records_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # how Python hands over argv bytes that are not UTF-8 (surrogateescape)
+    latin1 = b"caf\xe9 full".decode("utf-8", "surrogateescape")
+    line = refused(capsys, "observe", "Brand new defect", "-i", latin1, "-a", "wiped")
+    assert "argument 4" in line and "byte 0xe9 at position 3" in line and "iconv" in line
+    assert not Path(".bridge").exists()
+    observed(capsys)
+    for args in (["resolve", "OPS-2", "--note", latin1], ["reopen", "OPS-1", "--note", latin1]):
+        assert "is not UTF-8 text" in refused(capsys, *args)
+    code, out, _ = run(capsys, "show", "OPS-2", "--json")
+    assert code == 0 and json.loads(out)["status"] == "open"

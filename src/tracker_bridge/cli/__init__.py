@@ -58,6 +58,7 @@ def main() -> None:
     from tracker_bridge.errors import BridgeError
 
     try:
+        _refuse_undecodable(sys.argv[1:])
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
@@ -95,3 +96,24 @@ def _usage_line(exc: click.UsageError) -> str:
     message = " ".join(exc.format_message().split())
     command = exc.ctx.command_path if exc.ctx is not None else "bridge"
     return f"{message.rstrip('.')}. See `{command} --help` for examples."
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """Refuse an argument whose bytes are not UTF-8 before anything runs.
+
+    Python keeps such bytes as lone surrogates, which no tracker can store: the write would fail
+    half-way (or, over HTTP, send garbage). Stdin is decoded leniently instead; argv is refused.
+    """
+    from tracker_bridge.errors import UsageError
+
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            shown = arg.encode("utf-8", "surrogateescape")[:60].decode("utf-8", "replace")
+            raise UsageError(
+                f"argument {position} ({shown!r}) is not UTF-8 text: byte "
+                f"0x{ord(arg[exc.start]) & 0xFF:02x} at position {exc.start}.",
+                hint="Convert it (iconv -f latin1 -t utf-8), rename the file, or pipe the text "
+                "in (MESSAGE - or --evidence -), which is read leniently; nothing was recorded.",
+            ) from None
