@@ -195,3 +195,9 @@ def test_an_argument_that_is_not_utf8_is_exit_2_and_records_nothing(
         assert "is not UTF-8 text" in refused(capsys, *args)
     code, out, _ = run(capsys, "show", "OPS-2", "--json")
     assert code == 0 and json.loads(out)["status"] == "open"
+
+
+def test_a_duration_too_big_for_a_timedelta_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    line = refused(capsys, "observe", "x", "-i", "h", "--duration", "99999999999999999999d")
+    assert "--duration" in line and "longer than a year" in line
+    assert not Path(".bridge").exists()
