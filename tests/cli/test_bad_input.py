@@ -201,3 +201,42 @@ def test_a_duration_too_big_for_a_timedelta_is_exit_2(capsys: pytest.CaptureFixt
     line = refused(capsys, "observe", "x", "-i", "h", "--duration", "99999999999999999999d")
     assert "--duration" in line and "longer than a year" in line
     assert not Path(".bridge").exists()
+
+
+# -- evidence paths -------------------------------------------------------------------------
+
+
+def test_an_empty_evidence_path_is_exit_2_not_the_whole_directory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    observed(capsys)
+    line = refused(capsys, "observe", "x", "-i", "h", "--evidence", "")
+    assert "empty path is not evidence" in line
+    assert "empty path is not evidence" in refused(capsys, "evidence", "add", "OPS-2", "")
+    code, out, _ = run(capsys, "show", "OPS-2", "--json")
+    assert code == 0 and json.loads(out)["evidence"] == []
+
+
+def test_a_directory_holding_the_bridge_state_is_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    observed(capsys)
+    for where in (".", str(Path.cwd())):
+        line = refused(capsys, "evidence", "add", "OPS-2", where)
+        assert "holds the bridge's own state" in line
+    Path("logs").mkdir()
+    Path("logs/app.log").write_text("boom\n")
+    code, out, err = run(capsys, "evidence", "add", "OPS-2", "logs")
+    assert code == 0 and "logs/app.log" in out, err
+
+
+def test_a_fifo_as_evidence_is_exit_2_instead_of_blocking(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    os.mkfifo("pipe")
+    line = refused(capsys, "observe", "x", "-i", "h", "--evidence", "pipe")
+    assert "not a regular file" in line and "--evidence -" in line
+    assert not Path(".bridge").exists()
+    assert "not a regular file" in refused(capsys, "observe", "x", "-i", "h", "-e", "/dev/zero")

@@ -6,6 +6,7 @@ Only click is imported at module level; see ``tracker_bridge.cli`` for why.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,6 +53,39 @@ def allow_unscanned_option(f: F) -> F:
         help="Store content that cannot be scanned for secrets (compressed, encrypted, images) "
         'for this call; [evidence] unscanned = "allow" does it always. `bridge check` flags it.',
     )(f)
+
+
+class EvidencePath(click.Path):
+    """A file or directory to attach: ``-`` is stdin; refused before anything is recorded when
+    it is empty (which would mean the current directory), a FIFO or device (reading it would
+    block or never end), or a directory holding the bridge's own ``.bridge/`` state."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path is not evidence; name a file or directory", param, ctx)
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        if str(path) == "-" or not path.exists():
+            return path  # stdin, or missing: the workflow says what to do about that
+        if path.is_dir():
+            state = Path(".bridge").resolve()
+            if state.is_dir() and state.is_relative_to(path.resolve()):
+                self.fail(
+                    f"directory {str(path)!r} holds the bridge's own state ({state}); name the "
+                    "files or a subdirectory to attach instead",
+                    param,
+                    ctx,
+                )
+        elif not path.is_file():
+            self.fail(
+                f"{str(path)!r} is not a regular file (a FIFO, socket or device would block or "
+                "never end); copy what you need into a file, or pipe it in with --evidence -",
+                param,
+                ctx,
+            )
+        return path
 
 
 def open_bridge(config_path: Path | None) -> Bridge:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker_bridge.cli.base import (
+    EvidencePath,
     allow_unscanned_option,
     cli,
     config_option,
@@ -70,7 +71,7 @@ def cat(key: str, name: str, config_path: Path | None, as_json: bool) -> None:
 
 @evidence.command("add")
 @click.argument("key")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=EvidencePath())
 @click.option("--sensitive", is_flag=True, help="Mark it sensitive: never copied to other teams.")
 @click.option("--no-redact", is_flag=True, help="Upload unscrubbed (logged; not advised).")
 @click.option("--dry-run", is_flag=True, help="Say what would be added; add nothing.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker_bridge.cli.base import (
+    EvidencePath,
     allow_unscanned_option,
     cli,
     config_option,
@@ -24,7 +25,7 @@ from tracker_bridge.cli.base import (
     "-e",
     "evidence_paths",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=EvidencePath(),
     help="A file or directory to attach (repeatable); - reads it from stdin. Secrets are "
     "scrubbed before upload.",
 )
