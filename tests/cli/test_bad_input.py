@@ -240,3 +240,12 @@ def test_a_fifo_as_evidence_is_exit_2_instead_of_blocking(
     assert "not a regular file" in line and "--evidence -" in line
     assert not Path(".bridge").exists()
     assert "not a regular file" in refused(capsys, "observe", "x", "-i", "h", "-e", "/dev/zero")
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "-inf"])
+def test_a_capture_timeout_that_is_not_a_number_of_seconds_is_exit_2(
+    capsys: pytest.CaptureFixture[str], seconds: str
+) -> None:
+    line = refused(capsys, "observe", "x", "-i", "h", "-c", "true", "--capture-timeout", seconds)
+    assert "--capture-timeout" in line
+    assert not Path(".bridge").exists()

@@ -17,6 +17,17 @@ from tracker_bridge.cli.base import (
 )
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """``nan`` and ``inf`` pass a range check but mean "never stop": refuse them."""
+    import math
+
+    if not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not a number of seconds, e.g. 30 or 120.", ctx=ctx, param=param
+        )
+    return value
+
+
 @cli.command()
 @click.argument("message")
 @click.option("--instance", "-i", required=True, help="Where it happened: host, pod, replica.")
@@ -41,6 +52,7 @@ from tracker_bridge.cli.base import (
 @click.option(
     "--capture-timeout",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=120.0,
     show_default=True,
     metavar="SECONDS",
