@@ -249,3 +249,19 @@ def test_a_capture_timeout_that_is_not_a_number_of_seconds_is_exit_2(
     line = refused(capsys, "observe", "x", "-i", "h", "-c", "true", "--capture-timeout", seconds)
     assert "--capture-timeout" in line
     assert not Path(".bridge").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--output", ""],
+        ["report", "--format", "html", "--output", "missing/.."],
+        ["postmortem", "OPS-1", "--output", ""],
+        ["check", "--output", ""],
+    ],
+)
+def test_an_output_that_names_no_file_is_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    observed(capsys)
+    assert "names no file" in refused(capsys, *args)

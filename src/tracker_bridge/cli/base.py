@@ -127,6 +127,7 @@ def write_output(path: Path, text: str | bytes, what: str = "the report") -> Non
     of it; a path that cannot be written is bad input (exit 2), not an internal error."""
     from tracker_bridge.errors import UsageError
 
+    _require_file_name(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
@@ -144,8 +145,21 @@ def require_output_dir(path: Path | None) -> None:
     """Refuse an --output in a missing directory before any work is done (exit 2)."""
     from tracker_bridge.errors import UsageError
 
+    if path is not None:
+        _require_file_name(path)
     if path is not None and not path.parent.is_dir():
         raise UsageError(
             f"cannot write to {path}: the directory {path.parent} does not exist.",
             hint=f"Create it first (mkdir -p {path.parent}) or choose another --output.",
+        )
+
+
+def _require_file_name(path: Path) -> None:
+    """An empty --output (or one ending in ..) names no file: click reads "" as the directory."""
+    from tracker_bridge.errors import UsageError
+
+    if path.name in ("", ".", ".."):
+        raise UsageError(
+            f"--output {str(path)!r} names no file.",
+            hint="Give a file name, e.g. --output report.html.",
         )
