@@ -320,3 +320,21 @@ def test_ctrl_c_while_recording_says_what_to_do(
     code, out, err = run(capsys, "observe", "Disk full", "-i", "h", "--event-id", "alert-7")
     assert code == 130 and out == ""
     assert "kept in the journal if it got that far" in err and "bridge replay" in err
+
+
+def test_ctrl_c_in_a_writing_command_says_what_stays_and_how_to_finish(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker_bridge.bridge import Bridge
+
+    made = observe(capsys, "Disk full", "h")
+
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Bridge, "resolve", interrupted)
+    code, out, err = run(capsys, "resolve", made["observation"])
+    assert code == 130 and out == ""
+    line = err.strip()
+    assert line.startswith("bridge: error: interrupted (Ctrl-C)") and "\n" not in line
+    assert "Run it again to finish" in line and "bridge check" in line

@@ -53,6 +53,13 @@ __all__ = [
 ]
 
 
+INTERRUPTED = (
+    "interrupted (Ctrl-C): the command stopped where it was, and what it had already written "
+    "stays written. Run it again to finish (commands that write are idempotent: done work is not "
+    "repeated), or `bridge check` to see anything left incomplete."
+)
+
+
 def main() -> None:
     """Entry point: the one place errors become exit statuses."""
     from tracker_bridge.errors import BridgeError
@@ -61,7 +68,7 @@ def main() -> None:
         _refuse_undecodable(sys.argv[1:])
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo(f"bridge: error: {INTERRUPTED}", err=True)
         sys.exit(130)
     except click.UsageError as exc:
         click.echo(f"bridge: error: {_usage_line(exc)}", err=True)
@@ -75,7 +82,7 @@ def main() -> None:
         click.echo(f"bridge: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo(f"bridge: error: {INTERRUPTED}", err=True)
         sys.exit(130)
     except Exception:  # the boundary for bugs: keep the traceback, not on the user's screen
         import traceback
