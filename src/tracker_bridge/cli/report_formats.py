@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 
+from tracker_bridge.domain.markup import escape
 from tracker_bridge.workflows.report import DefectReport
 
 FORMATS = ("table", "json", "csv", "md", "html")
@@ -86,7 +87,10 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
     if fmt == "md":
         head = "| " + " | ".join(COLUMNS) + " |"
         rule = "| " + " | ".join("---" for _ in COLUMNS) + " |"
-        body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows(reports)]
+        body = [
+            "| " + " | ".join(_md(c, data=i in _FREE_TEXT) for i, c in enumerate(row)) + " |"
+            for row in rows(reports)
+        ]
         return "\n".join([head, rule, *body])
     if fmt == "html":
         from tracker_bridge.cli import report_html  # matplotlib loads only for this format
@@ -118,7 +122,14 @@ def _table(reports: Sequence[DefectReport]) -> str:
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
+_FREE_TEXT = frozenset({COLUMNS.index("instances"), COLUMNS.index("title")})
+"""Cells that hold data from the wild (messages, instance names), not values the bridge made."""
+
+
+def _md(text: str, *, data: bool = False) -> str:
+    # a message's <img onerror>, ![pixel](url) or @team must stay text wherever the page renders
+    if data:
+        return escape(text, "github-markdown")
     return " ".join(text.split()).replace("|", "\\|")
 
 
