@@ -19,5 +19,7 @@ def test_markdown_report_cells_from_messages_stay_text(
     assert row.count(" | ") == 14  # the pipe in the message did not add a column
     for raw in ("<img", "<b>", "![px]", "[go](", "@ops", " #1"):
         assert raw not in row, raw
-    assert "&lt;img src\\=x onerror\\=alert\\(1\\)&gt;" in row and "&lt;b&gt;web\\-1&lt;/b&gt;" in row
+    assert (
+        "&lt;img src\\=x onerror\\=alert\\(1\\)&gt;" in row and "&lt;b&gt;web\\-1&lt;/b&gt;" in row
+    )
     assert "| 2026-" in row  # the bridge's own values are not escaped
