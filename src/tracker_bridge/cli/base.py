@@ -57,8 +57,8 @@ def allow_unscanned_option(f: F) -> F:
 
 class EvidencePath(click.Path):
     """A file or directory to attach: ``-`` is stdin; refused before anything is recorded when
-    it is empty (which would mean the current directory), a FIFO or device (reading it would
-    block or never end), or a directory holding the bridge's own ``.bridge/`` state."""
+    it is empty (which would mean the current directory) or a directory holding the bridge's own
+    ``.bridge/`` state. FIFOs and devices are refused by ``workflows.intake``."""
 
     def __init__(self) -> None:
         super().__init__(path_type=Path)
@@ -78,13 +78,6 @@ class EvidencePath(click.Path):
                     param,
                     ctx,
                 )
-        elif not path.is_file():
-            self.fail(
-                f"{str(path)!r} is not a regular file (a FIFO, socket or device would block or "
-                "never end); copy what you need into a file, or pipe it in with --evidence -",
-                param,
-                ctx,
-            )
         return path
 
 
