@@ -265,3 +265,15 @@ def test_an_output_that_names_no_file_is_exit_2(
 ) -> None:
     observed(capsys)
     assert "names no file" in refused(capsys, *args)
+
+
+def test_evidence_from_dot_is_named_after_the_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_text("boom\n")
+    monkeypatch.chdir(logs)
+    code, out, err = run(capsys, "observe", "x", "-i", "h", "-e", ".", "--dry-run", "--json")
+    assert code == 0, err
+    assert [e["name"] for e in json.loads(out)["evidence"]] == ["logs/app.log"]

@@ -78,6 +78,9 @@ class EvidencePath(click.Path):
                     param,
                     ctx,
                 )
+            if path.name in ("", ".."):
+                # evidence names start with the directory's name, and '.' has none ('/app.log')
+                return path.resolve()
         return path
 
 
