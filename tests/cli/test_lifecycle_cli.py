@@ -261,18 +261,30 @@ def test_ctrl_c_during_capture_says_nothing_was_recorded(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     marker = tmp_path / "survived"
-    timer = threading.Timer(0.7, lambda: os.kill(os.getpid(), signal.SIGINT))
+    started = tmp_path / "started"
+
+    def interrupt_once_the_capture_runs() -> None:
+        # a fixed delay raced the command's start on a loaded machine: wait for the capture itself
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # an earlier test in the same process may have left another SIGINT handler installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Thread(target=interrupt_once_the_capture_runs, daemon=True)
     timer.start()
     try:
         code, _out, err = run(
             capsys, "observe", "backup hung", "-i", "db-1",
             "--capture", "echo quick",
-            "--capture", f"sleep 2 && touch {marker}",
+            "--capture", f"touch {started} && sleep 2 && touch {marker}",
         )  # fmt: skip
     finally:
-        timer.cancel()
+        timer.join(timeout=35)
+        signal.signal(signal.SIGINT, previous)
     assert code == 130
-    assert "interrupted during --capture `sleep 2" in err
+    assert "interrupted during --capture `touch" in err
     assert "Nothing was recorded" in err and "`echo quick`" in err
     assert not Path(".bridge/bridge.db").exists()
     time.sleep(2.5)
