@@ -74,6 +74,27 @@ def rows(reports: Sequence[DefectReport], *, spark: bool = True) -> list[list[st
     return out
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: an error message such as ``=HYPERLINK(...)`` or
+    ``@SUM(...)`` would otherwise run as a formula when the report is opened (OWASP's CSV
+    injection advice: prefix a quote). Numbers, negative ones included, stay numbers."""
+    text = str(value)
+    if text.startswith(_FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def render(reports: Sequence[DefectReport], fmt: str) -> str:
     """The report in ``fmt`` (one of ``FORMATS``); ``table`` is plain aligned text."""
     if fmt == "json":
@@ -82,7 +103,7 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(rows(reports, spark=False))
+        writer.writerows([_cell(c) for c in row] for row in rows(reports, spark=False))
         return buffer.getvalue().rstrip("\n")
     if fmt == "md":
         head = "| " + " | ".join(COLUMNS) + " |"
