@@ -67,6 +67,12 @@ def test_a_time_past_year_9999_in_utc_is_exit_2(capsys: pytest.CaptureFixture[st
     assert not Path(".bridge/bridge.db").exists()
 
 
+def test_a_time_in_the_future_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    line = refused(capsys, "observe", "x", "-i", "h", "--at", "2999-01-01T00:00:00Z")
+    assert "--at 2999-01-01T00:00:00+00:00 is in the future" in line
+    assert not Path(".bridge/bridge.db").exists()
+
+
 # -- configuration --------------------------------------------------------------------------
 
 
