@@ -283,3 +283,13 @@ def test_evidence_from_dot_is_named_after_the_directory(
     code, out, err = run(capsys, "observe", "x", "-i", "h", "-e", ".", "--dry-run", "--json")
     assert code == 0, err
     assert [e["name"] for e in json.loads(out)["evidence"]] == ["logs/app.log"]
+
+
+def test_an_error_shows_what_the_user_gave_without_obeying_or_flooding(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, "observe", "x", "-i", "h")[0] == 0  # a tracker here: `show` looks it up
+    line = refused(capsys, "show", "OPS-\u202e1\x1b[31m")
+    assert "\u202e" not in line and "\x1b" not in line and "\\x202e" in line
+    line = refused(capsys, "show", "K" * 100_000)
+    assert len(line) < 2000 and "characters cut" in line

@@ -60,6 +60,22 @@ INTERRUPTED = (
 )
 
 
+SAID_LIMIT = 1000
+"""Characters of an error message shown; the rest of a 100 kB key or message is cut."""
+
+
+def _said(text: str) -> str:
+    """An error message fit for a terminal: what came from the user (keys, messages, paths) is
+    shown, not obeyed (escape sequences, bidi overrides), and an enormous one is cut."""
+    from tracker_bridge.cli.render import visible
+
+    text = visible(text)
+    if len(text) <= SAID_LIMIT:
+        return text
+    cut = len(text) - SAID_LIMIT
+    return f"{text[: SAID_LIMIT * 2 // 3]} …[{cut} characters cut]… {text[-SAID_LIMIT // 3 :]}"
+
+
 def main() -> None:
     """Entry point: the one place errors become exit statuses."""
     from tracker_bridge.errors import BridgeError
@@ -79,7 +95,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except BridgeError as exc:
-        click.echo(f"bridge: error: {exc}", err=True)
+        click.echo(f"bridge: error: {_said(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo(f"bridge: error: {INTERRUPTED}", err=True)
