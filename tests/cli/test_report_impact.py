@@ -198,7 +198,7 @@ def test_a_kept_observation_keeps_its_duration(tmp_path: Path) -> None:
 def test_postmortem_and_report_give_the_same_expected_impact(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for days, span in ((40, "17m"), (30, "23m"), (21, "19m"), (9, "31m"), (2, "26m")):
+    for days, span in ((40, "5h"), (30, "7h"), (21, "6h"), (9, "9h"), (2, "8h")):
         made = _observe(capsys, days, "--duration", span)
     code, out, err = run(capsys, "report", "--json")
     assert code == 0, err
