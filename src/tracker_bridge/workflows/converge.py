@@ -5,8 +5,10 @@ among the processes of one machine (the journal's lock), but nothing spans machi
 trackers' searches lag their writes: two machines can each create a defect for the same
 fingerprint. Whoever next sees several folds them into one:
 
-- the **oldest** is kept: ordered by ``created``, then by the number in the key (a site may give
-  every issue the same timestamp; numbers only grow);
+- the **oldest open** one is kept: ordered by ``created``, then by the number in the key (a site
+  may give every issue the same timestamp; numbers only grow). Done defects are left alone: a
+  done defect and the one its recurrence opened (``on_recurrence = "new-defect"``) share their
+  fingerprint on purpose;
 - every other one is merged into it the way ``bridge merge`` does (observations and remediations
   moved under it, fingerprints carried over, delegate links copied, closed as a duplicate with the
   tracker's duplicate link), with a comment saying why;
@@ -75,16 +77,22 @@ def converge(tracker: Tracker, fingerprint: str, found: Sequence[Ticket]) -> Con
     None when ``found`` holds no defect. Each write is idempotent: a fold interrupted anywhere
     is finished by the next call that sees what is left of it.
     """
-    live = oldest_first(d for d in found if d.duplicate_of is None)
-    stale = oldest_first(d for d in found if d.duplicate_of is not None)
-    if live:
-        kept = live[0]
+    unique = {d.key: d for d in found}.values()
+    live = oldest_first(d for d in unique if d.duplicate_of is None)
+    twins = [d for d in live if not d.is_done]
+    stale = oldest_first(d for d in unique if d.duplicate_of is not None)
+    if twins:
+        kept = twins[0]
+    elif live:
+        kept = live[-1]
     elif stale:
         # everything found was folded already but still carries the marker: keep its survivor
         kept = tracker.get(str(stale[0].duplicate_of))
     else:
         return None
-    others = [d.key for d in (*live[1:], *stale) if d.key != kept.key]
+    # only open defects are twins: a done defect and the new one its recurrence opened
+    # (on_recurrence = "new-defect") carry the same fingerprint on purpose
+    others = [d.key for d in (*twins[1:], *stale) if d.key != kept.key]
     if not others:
         return Converged(kept)
     outcome = merge.plan(tracker, others, kept.key)
