@@ -491,6 +491,7 @@ class _Delivery:
                 found,
             )
         if s.new_defect:
+            self.sending("defect")
             made = self.tracker.create(self._new_defect())
             return Decision(defect=made.key, created=True, matched_by="new")
         # two machines may each have made this fingerprint's defect: only there look for twins
@@ -543,6 +544,7 @@ class _Delivery:
         if policy == "reopen":
             return replace(decision, recurrence="reopened")
         if policy == "new-defect":
+            self.sending("defect")
             fresh = self.tracker.create(self._new_defect(related=defect.key))
             return replace(
                 decision, defect=fresh.key, created=True, recurrence="new-defect", indexed=False
