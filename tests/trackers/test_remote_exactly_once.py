@@ -18,10 +18,9 @@ from support.contract import evidence, new_defect, new_observation
 from support.trackers import make_tracker
 from tracker_bridge.domain.conventions import Conventions
 from tracker_bridge.domain.tickets import Kind
-from tracker_bridge.errors import TrackerUnavailable
+from tracker_bridge.errors import TrackerUnavailable, WriteInDoubt
 from tracker_bridge.trackers.base import MarkedDefects, Tracker
 from tracker_bridge.trackers.github import GitHubTracker
-from tracker_bridge.trackers.retry import WriteInDoubt
 from tracker_bridge.workflows.converge import converge, key_number, marked, oldest_first
 
 FP = "0123456789abcdef"

@@ -25,7 +25,7 @@ import requests
 import tenacity
 import urllib3
 
-from tracker_bridge.errors import TrackerUnavailable
+from tracker_bridge.errors import TrackerUnavailable, WriteInDoubt
 
 T = TypeVar("T")
 
@@ -52,11 +52,6 @@ class Retryable(Exception):
         self.wait = wait
         self.status = status
         self.unanswered = unanswered
-
-
-class WriteInDoubt(TrackerUnavailable):
-    """A write got no answer and, polled past the tracker's search delay, was not found: it is
-    not sent again (it may still land); whoever keeps the request replays it later."""
 
 
 UNANSWERED_STATUSES = frozenset({500, 502, 504})

@@ -45,6 +45,7 @@ from tracker_bridge.errors import (
     TrackerRefused,
     TrackerUnavailable,
     UsageError,
+    WriteInDoubt,
 )
 from tracker_bridge.journal.base import Entry, Item, Journal, State, current_owner
 from tracker_bridge.trackers.base import AtomicDefects, Tracker, markup_of
@@ -207,9 +208,13 @@ def deliver(
         kept = journal.fail(
             entry.id, owner, exc.message, refused=False, status=exc.status, retry_in=_backoff(entry)
         )
+        fate = (
+            f"Whether it reached {tracker.name} is not known yet"
+            if isinstance(exc, WriteInDoubt)
+            else f"The sighting is NOT recorded on {tracker.name} yet"
+        )
         raise DeliveryDeferred(
-            f"{exc.message} The sighting is NOT recorded on {tracker.name} yet; it is kept "
-            f"in the journal as entry {kept.id[:12]}.",
+            f"{exc.message} {fate}; it is kept in the journal as entry {kept.id[:12]}.",
             entry_id=kept.id,
             status=exc.status,
             hint="Run `bridge replay` when the tracker is back (it will not duplicate).",
