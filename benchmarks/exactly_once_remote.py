@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -140,6 +141,7 @@ def remote_race(
         found = remote.audit(fake, [here] if mode == "journal" else [], events)
     finally:
         fake.stop()
+        shutil.rmtree(base, ignore_errors=True)
     result = found.to_json()
     if mode != "journal":
         result.pop("undelivered")  # no journal on that path
@@ -223,6 +225,7 @@ def faulty(count: int, seed: int, lag: float = 0.5) -> dict[str, Any]:
     finally:
         os.chdir(cwd)
         fake.stop()
+        shutil.rmtree(base, ignore_errors=True)
     return {
         "observes": count,
         "faults": dict(by_fault),
