@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from tracker_bridge.domain.tickets import Ticket
+from tracker_bridge.domain.tickets import Kind, Ticket
 from tracker_bridge.trackers.base import MarkedDefects, Tracker
 from tracker_bridge.workflows import merge
 from tracker_bridge.workflows.changes import Change, carry_out
@@ -65,10 +65,14 @@ def oldest_first(tickets: Iterable[Ticket]) -> list[Ticket]:
 
 
 def marked(tracker: Tracker, fingerprint: str) -> list[Ticket]:
-    """Every defect carrying ``fingerprint`` as the tracker's search sees it now."""
-    if isinstance(tracker, MarkedDefects):
-        return tracker.marked_defects(fingerprint)
-    return [d for d in tracker.defects() if fingerprint in d.fingerprints]
+    """Every defect carrying ``fingerprint`` as the tracker's search sees it now (checked: a
+    site may ignore the label clauses of a search and answer with other tickets)."""
+    found = (
+        tracker.marked_defects(fingerprint)
+        if isinstance(tracker, MarkedDefects)
+        else tracker.defects()
+    )
+    return [d for d in found if d.kind is Kind.DEFECT and fingerprint in d.fingerprints]
 
 
 def converge(tracker: Tracker, fingerprint: str, found: Sequence[Ticket]) -> Converged | None:
@@ -77,7 +81,9 @@ def converge(tracker: Tracker, fingerprint: str, found: Sequence[Ticket]) -> Con
     None when ``found`` holds no defect. Each write is idempotent: a fold interrupted anywhere
     is finished by the next call that sees what is left of it.
     """
-    unique = {d.key: d for d in found}.values()
+    unique = {
+        d.key: d for d in found if d.kind is Kind.DEFECT and fingerprint in d.fingerprints
+    }.values()
     live = oldest_first(d for d in unique if d.duplicate_of is None)
     twins = [d for d in live if not d.is_done]
     stale = oldest_first(d for d in unique if d.duplicate_of is not None)

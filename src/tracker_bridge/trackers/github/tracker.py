@@ -255,8 +255,10 @@ class GitHubTracker:
         }
         found = []
         for issue in self._issues.list(params, pages=1):
-            self._issues.remember(issue)
-            found.append(self._map.ticket(issue))
+            ticket = self._map.ticket(issue)
+            if ticket.kind is Kind.DEFECT and fingerprint in ticket.fingerprints:
+                self._issues.remember(issue)
+                found.append(ticket)
         return found
 
     def defects(self) -> Iterator[Ticket]:

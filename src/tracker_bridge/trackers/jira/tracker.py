@@ -303,7 +303,12 @@ class JiraTracker:
         found = self._search(
             f"{query} ORDER BY created ASC", what="looking up a fingerprint", remember=True
         )
-        return list(itertools.islice(found, PAGE_SIZE))
+        # checked: a site may ignore the label clauses and answer with other tickets
+        return [
+            t
+            for t in itertools.islice(found, PAGE_SIZE)
+            if t.kind is Kind.DEFECT and fingerprint in t.fingerprints
+        ]
 
     def defects(self) -> Iterator[Ticket]:
         """Every defect in the project, 100 per request; nothing is kept per defect."""
