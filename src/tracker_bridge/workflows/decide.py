@@ -94,8 +94,8 @@ def decide(
         exact = [d for d in known.values() if _carries(d, (key,))]
         if exact:
             best = min(exact, key=lambda d: d.is_done)
-            found = _exact(best, message, threshold, read=len(known))
-            return replace(found, also=tuple(d for d in exact if d.key != best.key))
+            answer = _exact(best, message, threshold, read=len(known))
+            return replace(answer, also=tuple(d for d in exact if d.key != best.key))
     if len(known) == PAGE:
         for key in keys:
             found = tracker.find_by_fingerprint(key)
