@@ -16,6 +16,11 @@ Three scenarios, each with its own working directory, real processes throughout:
    then ``bridge replay`` killed 3 times midway (after a quarter, half and three quarters of the
    creates), then replay to the end.
 
+4. On Jira and GitHub (``exactly_once_remote.py``): the race with WORKERS processes against each
+   fake (searches lagging writes), beside the code path before; FAULTY observes against the fake
+   Jira, each meeting a fault (lost create answer, create landing after the timeout, 429 with
+   Retry-After, 503 burst, reset mid-upload, lost upload answer), then replay.
+
 Every scenario ends with an audit: one observation per event, holding every evidence hash its
 journal entry kept, and the entry done.
 
@@ -324,7 +329,15 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--down", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["race", "kill", "outage"])
+    parser.add_argument("--faulty", type=int, default=200, help="faulty observes on Jira")
+    parser.add_argument("--quick", action="store_true", help="Jira/GitHub: 5 rounds, 28 faulty")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["race", "kill", "outage", "jira", "github", "faulty"],
+        help="jira, github, faulty: the remote scenarios (benchmarks/exactly_once_remote.py)",
+    )
     opts = parser.parse_args()
     if "race" not in opts.skip:
         for mode in ("before-journal", "journal"):
@@ -333,6 +346,9 @@ def main() -> None:
         print("kill -9", kills(opts.kills, opts.seed), flush=True)
     if "outage" not in opts.skip:
         print("outage ", outage(opts.down, opts.seed), flush=True)
+    import exactly_once_remote  # racing on Jira and GitHub, and observes through faults
+
+    exactly_once_remote.run(opts.rounds, opts.faulty, opts.seed, quick=opts.quick, skip=opts.skip)
 
 
 if __name__ == "__main__":

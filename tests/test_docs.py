@@ -61,3 +61,17 @@ def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> N
     Path("bridge.toml").write_text('[teams.platform]\nproject = "PLAT"\n')
     exec(compile(example, "README.md", "exec"), {})
     assert capsys.readouterr().out == "OPS-1 OPS-2 new\n"
+
+
+def test_every_command_help_teaches_by_example() -> None:
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    for name, command in _commands(cli).items():
+        if isinstance(command, click.Group):
+            continue
+        result = runner.invoke(cli, [*name.split(), "--help"])
+        assert result.exit_code == 0, name
+        text = result.output.split("\nOptions:")[0]
+        assert re.search(r"\bExamples?:\n", text), f"bridge {name} --help has no Examples"
+        assert f"bridge {name}" in text.split("Example")[1], name

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 
+FUTURE_SLACK = timedelta(days=1)
+"""How far ahead of this machine's clock an ``--at`` may be."""
+
 
 class Bridge:
     """The operations of tracker-bridge on the configured tracker.
@@ -627,11 +630,21 @@ class Bridge:
         if at is None:
             return None
         if isinstance(at, datetime):
-            return as_utc(at)
-        try:
-            return parse_moment(at)
-        except UsageError as exc:
-            raise UsageError(f"--at {exc.message}", hint=exc.hint) from None
+            when = as_utc(at)
+        else:
+            try:
+                when = parse_moment(at)
+            except UsageError as exc:
+                raise UsageError(f"--at {exc.message}", hint=exc.hint) from None
+        # a sighting is in the past; a day of slack covers clocks and time zones gone wrong,
+        # beyond that it is a typo that would put "last seen" years ahead in every report
+        if when > utcnow() + FUTURE_SLACK:
+            raise UsageError(
+                f"--at {when.isoformat()} is in the future; a sighting is recorded when it happened.",
+                hint="Give the time it was seen (ISO 8601, e.g. 2026-11-21T12:01:48+00:00), or "
+                "leave --at out for now.",
+            )
+        return when
 
     @property
     def _state_dir(self) -> Path:

@@ -20,6 +20,7 @@ next. The CLI maps each branch to an exit status in one place (``cli.main``)::
     ├── Interrupted                  exit 130: Ctrl-C, with what was and was not recorded
     └── TrackerError                 exit 3: the tracker is unreachable or refused after retries
         ├── TrackerUnavailable       connection failures, 5xx, rate limits past the retry budget
+        │   ├── WriteInDoubt         a write without an answer, not found past the search lag
         │   └── DeliveryDeferred     ... and the sighting is kept in the journal for replay
         │       └── EntryBusy        another live worker is delivering that entry right now
         ├── TrackerRefused           the tracker answered but will not do it (permission, validation)
@@ -146,6 +147,12 @@ class TrackerError(BridgeError):
 
 class TrackerUnavailable(TrackerError):
     """Connection failures, timeouts, 5xx or rate limits that outlasted the retry budget."""
+
+
+class WriteInDoubt(TrackerUnavailable):
+    """A write got no answer and, looked for past the tracker's search delay, was not found: it
+    was not sent again (it may still land); whoever keeps the request replays it later, looking
+    for it first."""
 
 
 class TrackerRefused(TrackerError):

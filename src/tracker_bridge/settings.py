@@ -33,6 +33,10 @@ from tracker_bridge.errors import ConfigError
 Severity = Literal["error", "warning", "info", "off"]
 
 
+SEARCH_LAG = {"jira": 10.0, "github": 5.0}
+"""Default seconds a tracker's searches may lag its writes, by kind."""
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,6 +69,28 @@ class TrackerSettings(_Section):
     evidence_branch: str = "bridge-evidence"
     issue_types: bool = True
     """GitHub: use the owner's issue types where it has them."""
+    search_lag: float | None = Field(default=None, ge=0)
+    """How long a write may take to show in the tracker's searches (seconds, or "10s", "500ms",
+    "1m"): a create that got no answer is looked for that long before it counts as not made.
+    Default: 10 s on Jira (Cloud's search lags writes by seconds), 5 s on GitHub, 0 otherwise."""
+
+    @field_validator("search_lag", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        for unit, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0)):
+            number = text.removesuffix(unit).strip()
+            if text.endswith(unit) and number.replace(".", "", 1).isdigit():
+                return float(number) * factor
+        raise ValueError(f'{value!r} is not a duration: write seconds, or e.g. "10s", "500ms"')
+
+    def lag(self) -> float:
+        """``search_lag``, or this kind's default."""
+        if self.search_lag is not None:
+            return self.search_lag
+        return SEARCH_LAG.get(self.kind, 0.0)
 
     def secret(self) -> str | None:
         """The token from the environment or the secrets file, never from bridge.toml."""

@@ -67,6 +67,12 @@ def test_a_time_past_year_9999_in_utc_is_exit_2(capsys: pytest.CaptureFixture[st
     assert not Path(".bridge/bridge.db").exists()
 
 
+def test_a_time_in_the_future_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    line = refused(capsys, "observe", "x", "-i", "h", "--at", "2999-01-01T00:00:00Z")
+    assert "--at 2999-01-01T00:00:00+00:00 is in the future" in line
+    assert not Path(".bridge/bridge.db").exists()
+
+
 # -- configuration --------------------------------------------------------------------------
 
 
@@ -157,3 +163,133 @@ def test_a_rejected_github_token_is_exit_2(
         line = refused(capsys, "show", "#1")
     assert "rejected the token" in line and "BRIDGE_TRACKER__TOKEN" in line
     assert "not-the-token" not in line
+
+
+# -- usage ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["observe", "x", "-i", "h", "--frobnicate"], "No such option '--frobnicate'"),
+        (["move", "--to", "OPS-1"], "Missing argument 'OBSERVATION...'"),
+        (["list", "--since", "yesterday"], "'yesterday' is not a date"),
+        (["report", "--output", "."], "'.' is a directory"),
+        (["observe", "x", "-i", "h", "--capture-timeout", "-1"], "--capture-timeout"),
+        (["nonsense"], "No such command 'nonsense'"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_help(
+    capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    line = refused(capsys, *args)
+    assert needle in line
+    assert line.endswith("--help` for examples.")
+    assert not Path(".bridge").exists()
+
+
+def test_an_argument_that_is_not_utf8_is_exit_2_and_records_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # how Python hands over argv bytes that are not UTF-8 (surrogateescape)
+    latin1 = b"caf\xe9 full".decode("utf-8", "surrogateescape")
+    line = refused(capsys, "observe", "Brand new defect", "-i", latin1, "-a", "wiped")
+    assert "argument 4" in line and "byte 0xe9 at position 3" in line and "iconv" in line
+    assert not Path(".bridge").exists()
+    observed(capsys)
+    for args in (["resolve", "OPS-2", "--note", latin1], ["reopen", "OPS-1", "--note", latin1]):
+        assert "is not UTF-8 text" in refused(capsys, *args)
+    code, out, _ = run(capsys, "show", "OPS-2", "--json")
+    assert code == 0 and json.loads(out)["status"] == "open"
+
+
+def test_a_duration_too_big_for_a_timedelta_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    line = refused(capsys, "observe", "x", "-i", "h", "--duration", "99999999999999999999d")
+    assert "--duration" in line and "longer than a year" in line
+    assert not Path(".bridge").exists()
+
+
+# -- evidence paths -------------------------------------------------------------------------
+
+
+def test_an_empty_evidence_path_is_exit_2_not_the_whole_directory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    observed(capsys)
+    line = refused(capsys, "observe", "x", "-i", "h", "--evidence", "")
+    assert "empty path is not evidence" in line
+    assert "empty path is not evidence" in refused(capsys, "evidence", "add", "OPS-2", "")
+    code, out, _ = run(capsys, "show", "OPS-2", "--json")
+    assert code == 0 and json.loads(out)["evidence"] == []
+
+
+def test_a_directory_holding_the_bridge_state_is_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    observed(capsys)
+    for where in (".", str(Path.cwd())):
+        line = refused(capsys, "evidence", "add", "OPS-2", where)
+        assert "holds the bridge's own state" in line
+    Path("logs").mkdir()
+    Path("logs/app.log").write_text("boom\n")
+    code, out, err = run(capsys, "evidence", "add", "OPS-2", "logs")
+    assert code == 0 and "logs/app.log" in out, err
+
+
+def test_a_fifo_as_evidence_is_exit_2_instead_of_blocking(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    os.mkfifo("pipe")
+    line = refused(capsys, "observe", "x", "-i", "h", "--evidence", "pipe")
+    assert "only regular files" in line
+    assert not Path(".bridge").exists()
+    assert "only regular files" in refused(capsys, "observe", "x", "-i", "h", "-e", "/dev/zero")
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "-inf"])
+def test_a_capture_timeout_that_is_not_a_number_of_seconds_is_exit_2(
+    capsys: pytest.CaptureFixture[str], seconds: str
+) -> None:
+    line = refused(capsys, "observe", "x", "-i", "h", "-c", "true", "--capture-timeout", seconds)
+    assert "--capture-timeout" in line
+    assert not Path(".bridge").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--output", ""],
+        ["report", "--format", "html", "--output", "missing/.."],
+        ["postmortem", "OPS-1", "--output", ""],
+        ["check", "--output", ""],
+    ],
+)
+def test_an_output_that_names_no_file_is_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    observed(capsys)
+    assert "names no file" in refused(capsys, *args)
+
+
+def test_evidence_from_dot_is_named_after_the_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_text("boom\n")
+    monkeypatch.chdir(logs)
+    code, out, err = run(capsys, "observe", "x", "-i", "h", "-e", ".", "--dry-run", "--json")
+    assert code == 0, err
+    assert [e["name"] for e in json.loads(out)["evidence"]] == ["logs/app.log"]
+
+
+def test_an_error_shows_what_the_user_gave_without_obeying_or_flooding(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, "observe", "x", "-i", "h")[0] == 0  # a tracker here: `show` looks it up
+    line = refused(capsys, "show", "OPS-\u202e1\x1b[31m")
+    assert "\u202e" not in line and "\x1b" not in line and "\\x202e" in line
+    line = refused(capsys, "show", "K" * 100_000)
+    assert len(line) < 2000 and "characters cut" in line

@@ -261,18 +261,30 @@ def test_ctrl_c_during_capture_says_nothing_was_recorded(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     marker = tmp_path / "survived"
-    timer = threading.Timer(0.7, lambda: os.kill(os.getpid(), signal.SIGINT))
+    started = tmp_path / "started"
+
+    def interrupt_once_the_capture_runs() -> None:
+        # a fixed delay raced the command's start on a loaded machine: wait for the capture itself
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # an earlier test in the same process may have left another SIGINT handler installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Thread(target=interrupt_once_the_capture_runs, daemon=True)
     timer.start()
     try:
         code, _out, err = run(
             capsys, "observe", "backup hung", "-i", "db-1",
             "--capture", "echo quick",
-            "--capture", f"sleep 2 && touch {marker}",
+            "--capture", f"touch {started} && sleep 2 && touch {marker}",
         )  # fmt: skip
     finally:
-        timer.cancel()
+        timer.join(timeout=35)
+        signal.signal(signal.SIGINT, previous)
     assert code == 130
-    assert "interrupted during --capture `sleep 2" in err
+    assert "interrupted during --capture `touch" in err
     assert "Nothing was recorded" in err and "`echo quick`" in err
     assert not Path(".bridge/bridge.db").exists()
     time.sleep(2.5)
@@ -320,3 +332,21 @@ def test_ctrl_c_while_recording_says_what_to_do(
     code, out, err = run(capsys, "observe", "Disk full", "-i", "h", "--event-id", "alert-7")
     assert code == 130 and out == ""
     assert "kept in the journal if it got that far" in err and "bridge replay" in err
+
+
+def test_ctrl_c_in_a_writing_command_says_what_stays_and_how_to_finish(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker_bridge.bridge import Bridge
+
+    made = observe(capsys, "Disk full", "h")
+
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Bridge, "resolve", interrupted)
+    code, out, err = run(capsys, "resolve", made["observation"])
+    assert code == 130 and out == ""
+    line = err.strip()
+    assert line.startswith("bridge: error: interrupted (Ctrl-C)") and "\n" not in line
+    assert "Run it again to finish" in line and "bridge check" in line

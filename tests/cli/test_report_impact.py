@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -192,3 +193,19 @@ def test_a_kept_observation_keeps_its_duration(tmp_path: Path) -> None:
         sent = [observe.resume(up, Conventions(), journal, e.id) for e in journal.entries()]
         durations = [up.get(r.observation or "").duration for r in sent]
     assert durations == [timedelta(minutes=95), None]
+
+
+def test_postmortem_and_report_give_the_same_expected_impact(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for days, span in ((40, "5h"), (30, "7h"), (21, "6h"), (9, "9h"), (2, "8h")):
+        made = _observe(capsys, days, "--duration", span)
+    code, out, err = run(capsys, "report", "--json")
+    assert code == 0, err
+    [row] = json.loads(out)
+    code, out, err = run(capsys, "postmortem", str(made["defect"]))
+    assert code == 0, err
+    said = re.search(r"the next 30 days would cost about (\d+) minutes\.", out)
+    assert said, out
+    # one figure, rounded to whole minutes (it was the rounded forecast times the median)
+    assert abs(int(said.group(1)) - row["expected_impact_minutes_next_30_days"]) <= 0.5

@@ -109,6 +109,8 @@ class FakeIssue:
     """Number of the parent issue (same repository in this fake)."""
     children: list[int] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    visible_at: float = 0.0
+    """``time.monotonic()`` from which label listings show it (``search_lag`` after create)."""
 
 
 @dataclass
@@ -203,6 +205,8 @@ class FakeGitHub(FakeServer):
         for other in self.profile.repositories:
             self.add_repository(other)
         self.graphql = GraphQL(self)
+        self.tick = timedelta(seconds=1)
+        """How far the clock moves per change; ``timedelta(0)``: every issue has one timestamp."""
 
     @property
     def full_name(self) -> str:
@@ -451,7 +455,7 @@ class FakeGitHub(FakeServer):
     # -- state -------------------------------------------------------------------------------
 
     def _tick(self) -> datetime:
-        self._clock += timedelta(seconds=1)
+        self._clock += self.tick
         return self._clock
 
     def _issue(self, number: str) -> FakeIssue:
@@ -465,6 +469,7 @@ class FakeGitHub(FakeServer):
         now = self._tick()
         number = next(self._numbers)
         issue = FakeIssue(next(self._ids), number, title, body, [], type_name, now, now)
+        issue.visible_at = time.monotonic() + self.search_lag
         self._add_labels(issue, labels)
         self.issues[number] = issue
         return issue
@@ -749,8 +754,11 @@ class FakeGitHub(FakeServer):
         wanted = [x.strip().lower() for x in request.args.get("labels", "").split(",") if x.strip()]
         since = request.args.get("since")
         found = []
+        now = time.monotonic()
         for issue in self.issues.values():
             if state not in ("all", issue.state):
+                continue
+            if wanted and issue.visible_at > now:  # label filters lag behind writes
                 continue
             names = {x.lower() for x in issue.labels}
             if any(w not in names for w in wanted):

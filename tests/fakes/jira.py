@@ -36,6 +36,7 @@ import hashlib
 import itertools
 import json
 import re
+import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -235,6 +236,8 @@ class FakeIssue:
     remote_links: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     """Fields set on create beyond those modelled above (components, custom fields, ...)."""
+    visible_at: float = 0.0
+    """``time.monotonic()`` from which searches find it (``search_lag`` after its create)."""
 
 
 @dataclass
@@ -325,6 +328,8 @@ class FakeJira(FakeServer):
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self.transitions = self.profile.transitions
+        self.tick = timedelta(seconds=1)
+        """How far the clock moves per change; ``timedelta(0)``: every issue has one timestamp."""
 
     # -- test controls ---------------------------------------------------------------------
 
@@ -708,7 +713,7 @@ class FakeJira(FakeServer):
         return self._link_index.get(key, [])
 
     def _tick(self) -> datetime:
-        self._clock += timedelta(seconds=1)
+        self._clock += self.tick
         return self._clock
 
     def _new_issue(
@@ -728,6 +733,7 @@ class FakeJira(FakeServer):
             description=None,
             created=now,
             updated=now,
+            visible_at=time.monotonic() + self.search_lag,
         )
         self.issues[issue.key] = issue
         self._by_id[issue.id] = issue
@@ -1249,7 +1255,12 @@ class FakeJira(FakeServer):
             )
         try:
             check_values(query.where, _Row(self, None))
-            found = [i for i in self.issues.values() if query.where.matches(_Row(self, i))]
+            now = time.monotonic()  # the index has not seen issues younger than search_lag
+            found = [
+                i
+                for i in self.issues.values()
+                if i.visible_at <= now and query.where.matches(_Row(self, i))
+            ]
         except JqlError as exc:
             raise ApiError(400, str(exc)) from None
         for name, descending in reversed(query.order):

@@ -6,7 +6,10 @@
 ``SpecValidator``; problems land in ``violations``, ``validate = False`` turns the checks off)
 and injects faults per request: a fixed ``latency``, ``fail(status, retry_after=...)`` answers
 without touching state, ``drop_after_commit()`` stores the write and then closes the connection
-without a response, ``drop_before()`` closes it before anything happens.
+without a response, ``drop_before()`` closes it before anything happens, ``reset_mid_upload()``
+reads part of the body and resets the connection, ``land_late(delay)`` holds the request past the
+client's timeout and only then commits it (the client has given up: the write lands unseen).
+``search_lag`` (seconds) is for the fakes' searches: a new issue stays out of them that long.
 
 A fake subclasses it and supplies ``_authenticate``, ``_route`` (called under the lock, with the
 path after ``url_prefix``), ``_error_body`` and ``_answer`` (usually ``_respond`` plus the spec
@@ -15,8 +18,10 @@ checks, in whatever order that API's fake wants them).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -33,17 +38,23 @@ from fakes.openapi import SpecValidator
 class Fault:
     """One injected failure, applied to the next ``times`` requests that match."""
 
-    kind: Literal["status", "drop_before", "drop_after"]
+    kind: Literal["status", "drop_before", "drop_after", "reset", "late"]
     method: str | None = None
     path_contains: str | None = None
     times: int = 1
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "Service unavailable"
+    delay: float = 0.0
+    """``late``: seconds the request is held before it is committed."""
+    path_end: str | None = None
+    """Only paths ending so (``/issue`` is the create, not ``/issue/OPS-1/comment``)."""
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_contains is None or self.path_contains in path
+        return (
+            (self.method is None or self.method == method)
+            and (self.path_contains is None or self.path_contains in path)
+            and (self.path_end is None or path.rstrip("/").endswith(self.path_end))
         )
 
 
@@ -56,6 +67,18 @@ class HttpError(Exception):
 
 class _Dropped(Exception):
     """Close the connection without an answer."""
+
+
+def _reset(request: Request) -> None:
+    """Read half of the body, then close with SO_LINGER 0: the client's upload is reset."""
+    length = request.content_length or 0
+    if length:
+        request.stream.read(max(1, length // 2))  # b"" when a spec check read it already
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -83,6 +106,10 @@ class FakeServer:
         self.requests: list[tuple[str, str]] = []
         self.violations: list[str] = []
         self.validate = True
+        self.search_lag = 0.0
+        """Seconds a new issue stays invisible to searches (GET by key finds it at once)."""
+        self.late_commits = 0
+        """Writes ``land_late`` committed after holding them (the client had given up)."""
         self._lock = threading.RLock()
         self._server: BaseWSGIServer | None = None
 
@@ -142,6 +169,25 @@ class FakeServer:
         """Close the connection on the next matching request before doing anything."""
         self.faults.append(Fault("drop_before", method, path, times))
 
+    def reset_mid_upload(
+        self, *, times: int = 1, method: str | None = "POST", path: str | None = None
+    ) -> None:
+        """Read part of the next matching request's body, then reset the connection (RST)."""
+        self.faults.append(Fault("reset", method, path, times))
+
+    def land_late(
+        self,
+        delay: float,
+        *,
+        times: int = 1,
+        method: str | None = "POST",
+        path: str | None = None,
+        path_end: str | None = None,
+    ) -> None:
+        """Hold the next matching write ``delay`` seconds (past the client's timeout), then
+        commit it: the client saw no answer, the tracker holds the write."""
+        self.faults.append(Fault("late", method, path, times, delay=delay, path_end=path_end))
+
     def count(self, method: str | None = None, contains: str = "") -> int:
         """Requests received so far, optionally only those matching method and path part."""
         return sum(1 for m, p in self.requests if (method is None or m == method) and contains in p)
@@ -165,6 +211,16 @@ class FakeServer:
         try:
             if fault is not None and fault.kind == "drop_before":
                 raise _Dropped
+            if fault is not None and fault.kind == "reset":
+                _reset(request)
+                return Response(b"", 500)(environ, start_response)
+            if fault is not None and fault.kind == "late":
+                request.get_data(cache=True)  # the whole request arrived before the wait
+                time.sleep(fault.delay)
+                response = self._answer(request)
+                with self._lock:
+                    self.late_commits += 1
+                raise _Dropped
             if fault is not None and fault.kind == "status":
                 return self._fault_response(request, fault)(environ, start_response)
             response = self._answer(request)
@@ -173,7 +229,8 @@ class FakeServer:
         except _Dropped:
             sock = environ.get("werkzeug.socket")
             if isinstance(sock, socket.socket):
-                sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):  # the client may have gone already
+                    sock.shutdown(socket.SHUT_RDWR)
             return Response(b"", 500)(environ, start_response)
         return response(environ, start_response)
 

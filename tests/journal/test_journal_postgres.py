@@ -229,3 +229,13 @@ def test_an_unreachable_database_says_what_to_do(postgres: Any) -> None:
     with pytest.raises(JournalError, match="BRIDGE_QUEUE__URL") as caught:
         PostgresJournal("postgresql://bridge:s3cret@127.0.0.1:1/none", connect_timeout=2)
     assert "s3cret" not in str(caught.value)
+
+
+def test_the_defect_made_for_a_fingerprint_is_shared_by_replicas(pg_url: str) -> None:
+    one, two = PostgresJournal(pg_url), PostgresJournal(pg_url)
+    assert two.defect_made("fp-1") is None
+    with one.defect_lock("fp-1"):
+        one.remember_defect("fp-1", "OPS-7")
+    assert two.defect_made("fp-1") == "OPS-7"
+    one.close()
+    two.close()

@@ -187,9 +187,9 @@ def test_trackers_without_atomic_creation_use_the_fingerprint_lock(journal: Jour
                 raise AttributeError(name)
             return getattr(self.inner, name)
 
-        def find_by_fingerprint(self, fingerprint: str) -> Ticket | None:
+        def marked_defects(self, fingerprint: str) -> list[Ticket]:
             self.lookups += 1
-            return self.inner.find_by_fingerprint(fingerprint)
+            return [d for d in self.inner.defects() if fingerprint in d.fingerprints]
 
     tracker = Remote()
     assert not isinstance(tracker, AtomicDefects)

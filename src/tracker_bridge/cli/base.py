@@ -6,6 +6,7 @@ Only click is imported at module level; see ``tracker_bridge.cli`` for why.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,6 +55,35 @@ def allow_unscanned_option(f: F) -> F:
     )(f)
 
 
+class EvidencePath(click.Path):
+    """A file or directory to attach: ``-`` is stdin; refused before anything is recorded when
+    it is empty (which would mean the current directory) or a directory holding the bridge's own
+    ``.bridge/`` state. FIFOs and devices are refused by ``workflows.intake``."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path is not evidence; name a file or directory", param, ctx)
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        if str(path) == "-" or not path.exists():
+            return path  # stdin, or missing: the workflow says what to do about that
+        if path.is_dir():
+            state = Path(".bridge").resolve()
+            if state.is_dir() and state.is_relative_to(path.resolve()):
+                self.fail(
+                    f"directory {str(path)!r} holds the bridge's own state ({state}); name the "
+                    "files or a subdirectory to attach instead",
+                    param,
+                    ctx,
+                )
+            if path.name in ("", ".."):
+                # evidence names start with the directory's name, and '.' has none ('/app.log')
+                return path.resolve()
+        return path
+
+
 def open_bridge(config_path: Path | None) -> Bridge:
     """The ``Bridge`` every command is one call of (use it in a with-block)."""
     from tracker_bridge.bridge import Bridge
@@ -93,6 +123,7 @@ def write_output(path: Path, text: str | bytes, what: str = "the report") -> Non
     of it; a path that cannot be written is bad input (exit 2), not an internal error."""
     from tracker_bridge.errors import UsageError
 
+    _require_file_name(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
@@ -110,8 +141,21 @@ def require_output_dir(path: Path | None) -> None:
     """Refuse an --output in a missing directory before any work is done (exit 2)."""
     from tracker_bridge.errors import UsageError
 
+    if path is not None:
+        _require_file_name(path)
     if path is not None and not path.parent.is_dir():
         raise UsageError(
             f"cannot write to {path}: the directory {path.parent} does not exist.",
             hint=f"Create it first (mkdir -p {path.parent}) or choose another --output.",
+        )
+
+
+def _require_file_name(path: Path) -> None:
+    """An empty --output (or one ending in ..) names no file: click reads "" as the directory."""
+    from tracker_bridge.errors import UsageError
+
+    if path.name in ("", ".", ".."):
+        raise UsageError(
+            f"--output {str(path)!r} names no file.",
+            hint="Give a file name, e.g. --output report.html.",
         )

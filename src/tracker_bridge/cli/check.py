@@ -78,6 +78,14 @@ def check(
     \b
     Exit status: 0 no error-level finding, 1 error-level findings, 2 bad usage or
     configuration, 3 the tracker could not be read completely (no report is written then).
+
+    \b
+    Examples:
+      bridge check                                   # findings as text, worst first
+      bridge check --rule observation-without-evidence --format json
+      bridge check --format junit --output check.xml --write sarif=check.sarif   # in CI
+      bridge check --fix --dry-run                   # the safe fixes it would make
+      bridge check --list-rules
     """
     from tracker_bridge.cli import check_formats as formats
     from tracker_bridge.cli import render

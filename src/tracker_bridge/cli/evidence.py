@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker_bridge.cli.base import (
+    EvidencePath,
     allow_unscanned_option,
     cli,
     config_option,
@@ -70,7 +71,7 @@ def cat(key: str, name: str, config_path: Path | None, as_json: bool) -> None:
 
 @evidence.command("add")
 @click.argument("key")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=EvidencePath())
 @click.option("--sensitive", is_flag=True, help="Mark it sensitive: never copied to other teams.")
 @click.option("--no-redact", is_flag=True, help="Upload unscrubbed (logged; not advised).")
 @click.option("--dry-run", is_flag=True, help="Say what would be added; add nothing.")
@@ -90,6 +91,12 @@ def add(
     """Attach files or directories to ticket KEY, scrubbed and size-checked.
 
     Adding content the ticket already holds is a no-op (by content hash); a changed file is added.
+
+    \b
+    Examples:
+      bridge evidence add OPS-7 app.log dmesg.txt
+      bridge evidence add OPS-7 screenshots/ --sensitive   # every file below it, never copied out
+      bridge evidence add OPS-7 app.log --dry-run
     """
     from tracker_bridge.cli import render
 
@@ -125,6 +132,11 @@ def sync(defect: str, target_key: str | None, config_path: Path | None, as_json:
     The index names each observation's files with hashes, sizes, provenance and links, without
     copying the files. With --to KEY the files are copied into that ticket once, skipping what it
     already holds; sensitive evidence is only referenced when KEY belongs to another team.
+
+    \b
+    Examples:
+      bridge evidence sync OPS-1                # evidence-index.md on the defect
+      bridge evidence sync OPS-1 --to PLAT-42   # copy the files into the delegated ticket
     """
     from tracker_bridge.cli import render
 

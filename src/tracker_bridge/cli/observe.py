@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker_bridge.cli.base import (
+    EvidencePath,
     allow_unscanned_option,
     cli,
     config_option,
@@ -14,6 +15,17 @@ from tracker_bridge.cli.base import (
     json_option,
     open_bridge,
 )
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """``nan`` and ``inf`` pass a range check but mean "never stop": refuse them."""
+    import math
+
+    if not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not a number of seconds, e.g. 30 or 120.", ctx=ctx, param=param
+        )
+    return value
 
 
 @cli.command()
@@ -24,7 +36,7 @@ from tracker_bridge.cli.base import (
     "-e",
     "evidence_paths",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=EvidencePath(),
     help="A file or directory to attach (repeatable); - reads it from stdin. Secrets are "
     "scrubbed before upload.",
 )
@@ -40,6 +52,7 @@ from tracker_bridge.cli.base import (
 @click.option(
     "--capture-timeout",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=120.0,
     show_default=True,
     metavar="SECONDS",

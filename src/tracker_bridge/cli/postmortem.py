@@ -46,6 +46,11 @@ def postmortem(
     Summary, impact, a timeline of sightings, actions and remediations, the evidence, and the
     questions a washup must answer: what would have told us earlier, and how do we stop similar
     defects elsewhere. Override the template with a postmortem.md.j2 in templates_dir.
+
+    \b
+    Examples:
+      bridge postmortem OPS-1 > washup.md
+      bridge postmortem OPS-1 --output washup.md --var earlier="the disk alert fired at 95%"
     """
     pairs = parse_vars(variables)
     require_output_dir(output)

@@ -23,6 +23,12 @@ def replay(
     interrupt: nothing reaches the tracker twice. Entries kept for another tracker are refused
     (run replay with that tracker's configuration). Refused entries are tried again too: run
     replay once the cause (a token, a permission) is fixed.
+
+    \b
+    Examples:
+      bridge replay --list          # what waits, and why
+      bridge replay                 # send it all; safe to interrupt and repeat
+      bridge replay 3f1c9a0b7d22    # one entry (the ID bridge replay --list shows)
     """
     from tracker_bridge.cli import render
 
@@ -76,7 +82,12 @@ def queue(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def queue_retry(entry_id: str, config_path: Path | None, as_json: bool) -> None:
-    """Make entry ID pending and due now (after fixing what the tracker refused)."""
+    """Make entry ID pending and due now (after fixing what the tracker refused).
+
+    \b
+    Example:
+      bridge queue retry 3f1c9a0b7d22 && bridge replay
+    """
     with open_bridge(config_path) as bridge:
         entry = bridge.queue_retry(entry_id)
     if as_json:
@@ -93,7 +104,12 @@ def queue_retry(entry_id: str, config_path: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def queue_drop(entry_id: str, config_path: Path | None, as_json: bool) -> None:
-    """Forget entry ID and delete its evidence files (what reached the tracker stays there)."""
+    """Forget entry ID and delete its evidence files (what reached the tracker stays there).
+
+    \b
+    Example:
+      bridge queue drop 3f1c9a0b7d22
+    """
     with open_bridge(config_path) as bridge:
         entry = bridge.queue_drop(entry_id)
     if as_json:

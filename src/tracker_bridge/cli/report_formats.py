@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 
+from tracker_bridge.domain.markup import escape
 from tracker_bridge.workflows.report import DefectReport
 
 FORMATS = ("table", "json", "csv", "md", "html")
@@ -73,6 +74,27 @@ def rows(reports: Sequence[DefectReport], *, spark: bool = True) -> list[list[st
     return out
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: an error message such as ``=HYPERLINK(...)`` or
+    ``@SUM(...)`` would otherwise run as a formula when the report is opened (OWASP's CSV
+    injection advice: prefix a quote). Numbers, negative ones included, stay numbers."""
+    text = str(value)
+    if text.startswith(_FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def render(reports: Sequence[DefectReport], fmt: str) -> str:
     """The report in ``fmt`` (one of ``FORMATS``); ``table`` is plain aligned text."""
     if fmt == "json":
@@ -81,12 +103,15 @@ def render(reports: Sequence[DefectReport], fmt: str) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(rows(reports, spark=False))
+        writer.writerows([_cell(c) for c in row] for row in rows(reports, spark=False))
         return buffer.getvalue().rstrip("\n")
     if fmt == "md":
         head = "| " + " | ".join(COLUMNS) + " |"
         rule = "| " + " | ".join("---" for _ in COLUMNS) + " |"
-        body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows(reports)]
+        body = [
+            "| " + " | ".join(_md(c, data=i in _FREE_TEXT) for i, c in enumerate(row)) + " |"
+            for row in rows(reports)
+        ]
         return "\n".join([head, rule, *body])
     if fmt == "html":
         from tracker_bridge.cli import report_html  # matplotlib loads only for this format
@@ -118,7 +143,14 @@ def _table(reports: Sequence[DefectReport]) -> str:
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
+_FREE_TEXT = frozenset({COLUMNS.index("instances"), COLUMNS.index("title")})
+"""Cells that hold data from the wild (messages, instance names), not values the bridge made."""
+
+
+def _md(text: str, *, data: bool = False) -> str:
+    # a message's <img onerror>, ![pixel](url) or @team must stay text wherever the page renders
+    if data:
+        return escape(text, "github-markdown")
     return " ".join(text.split()).replace("|", "\\|")
 
 

@@ -25,16 +25,19 @@ def parse(text: str) -> timedelta:
             f"{text!r} is not a duration.",
             hint="Give whole numbers with units d, h, m, s in that order: 20m, 1h30m, 45s.",
         )
+    # a number past a year's worth of seconds is refused before timedelta (which overflows)
+    # or int() (which refuses past 4300 digits) sees it
+    cap = int(LONGEST.total_seconds()) + 1
     seconds = sum(
-        int(value) * size
+        min(int(value) if len(value.lstrip("0")) <= 12 else cap, cap) * size
         for value, (_, size) in zip(match.groups(), _UNITS, strict=True)
         if value is not None
     )
-    span = timedelta(seconds=seconds)
-    if span <= timedelta(0):
+    if seconds <= 0:
         raise UsageError(
             f"{text!r} is no time at all.", hint="Give how long the effect lasted, e.g. 20m."
         )
+    span = timedelta(seconds=min(seconds, cap))
     if span > LONGEST:
         raise UsageError(
             f"{text!r} is longer than a year.",

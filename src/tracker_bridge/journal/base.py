@@ -313,6 +313,15 @@ class Journal(Protocol):
         """
         ...
 
+    def defect_made(self, fingerprint: str) -> str | None:
+        """The defect a worker of this journal created for ``fingerprint`` (read it under
+        ``defect_lock``): a tracker whose search lags its writes may not show it yet."""
+        ...
+
+    def remember_defect(self, fingerprint: str, key: str) -> None:
+        """Record that ``key`` was created for ``fingerprint`` (under ``defect_lock``)."""
+        ...
+
     def close(self) -> None:
         """Release the database and files."""
         ...

@@ -41,6 +41,7 @@ class MemoryJournal:
         self._entries: dict[str, Entry] = {}
         self._bytes: dict[str, dict[str, bytes]] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._made: dict[str, str] = {}
 
     def put(self, new: NewEntry) -> tuple[Entry, bool]:
         [result] = self.put_many([new])
@@ -220,6 +221,14 @@ class MemoryJournal:
             lock = self._locks.setdefault(fingerprint, threading.Lock())
         with lock:
             yield
+
+    def defect_made(self, fingerprint: str) -> str | None:
+        with self._lock:
+            return self._made.get(fingerprint)
+
+    def remember_defect(self, fingerprint: str, key: str) -> None:
+        with self._lock:
+            self._made[fingerprint] = key
 
     def close(self) -> None:
         with self._lock:

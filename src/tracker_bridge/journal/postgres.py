@@ -13,7 +13,9 @@ The same ``Journal`` as the embedded one, for processes on many machines:
   ``[queue] lease_seconds`` (at once when the dead holder was a process of this machine); then
   any replica carries the entry on from its last recorded step.
 - **One defect per fingerprint across replicas**: ``defect_lock`` is a PostgreSQL advisory lock
-  held on a connection of its own; the server releases it if its holder's connection dies.
+  held on a connection of its own; the server releases it if its holder's connection dies. The
+  defect made under it is remembered in ``bridge_defects`` (``defect_made``), so a replica whose
+  tracker search lags finds the defect another replica created a moment ago.
 
 Times (due, leases) are the database server's clock, so replicas with skewed clocks agree.
 psycopg is imported only here (import-linter contract).
@@ -76,6 +78,11 @@ CREATE TABLE IF NOT EXISTS bridge_steps (
     value TEXT NOT NULL,
     at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (entry_id, step)
+);
+CREATE TABLE IF NOT EXISTS bridge_defects (
+    fingerprint TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE IF NOT EXISTS bridge_evidence (
     entry_id TEXT NOT NULL,
@@ -362,6 +369,22 @@ class PostgresJournal:
             yield
         finally:
             conn.close()  # closing the session drops its advisory locks
+
+    def defect_made(self, fingerprint: str) -> str | None:
+        """The defect any replica created for ``fingerprint``: shared, so a replica whose
+        tracker search lags still finds the one another replica made a moment ago."""
+        with self._tx() as cur:
+            cur.execute("SELECT key FROM bridge_defects WHERE fingerprint = %s", (fingerprint,))
+            row = cur.fetchone()
+        return str(row["key"]) if row else None
+
+    def remember_defect(self, fingerprint: str, key: str) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                f"INSERT INTO bridge_defects VALUES (%s, %s, {_NOW}) ON CONFLICT (fingerprint)"
+                " DO UPDATE SET key = excluded.key, at = excluded.at",
+                (fingerprint, key),
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -128,7 +128,7 @@ class SqliteJournal:
                 target, timeout=60, isolation_level=None, check_same_thread=False
             )
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _wal(self._db)
             self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(
@@ -410,10 +410,28 @@ class SqliteJournal:
         with self._lock:
             return str(self._require(prefix)["id"])
 
+    def defect_made(self, fingerprint: str) -> str | None:
+        path = self._lock_path(fingerprint).with_suffix(".defect")
+        try:
+            return path.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._broken(exc) from exc
+
+    def remember_defect(self, fingerprint: str, key: str) -> None:
+        try:
+            write_synced(self._lock_path(fingerprint).with_suffix(".defect"), key.encode("utf-8"))
+        except OSError as exc:
+            raise self._broken(exc) from exc
+
+    def _lock_path(self, fingerprint: str) -> Path:
+        name = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:32]
+        return self._locks_dir / f"{name}.lock"
+
     @contextmanager
     def defect_lock(self, fingerprint: str) -> Iterator[None]:
-        name = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:32]
-        path = self._locks_dir / f"{name}.lock"
+        path = self._lock_path(fingerprint)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
@@ -586,3 +604,17 @@ def _item(raw: dict[str, Any]) -> Item:
 
 def _when(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+def _wal(db: sqlite3.Connection, patience: float = 60.0) -> None:
+    """Switch to WAL. Processes opening a brand-new journal at once can get "database is
+    locked" here at once, whatever the busy timeout: try again until ``patience`` runs out."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

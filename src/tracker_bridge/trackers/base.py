@@ -26,6 +26,10 @@ class Capabilities:
     """Largest evidence file in bytes, or None when the tracker sets no limit."""
     title_limit: int = 255
     label_limit: int = 255
+    search_lag: float = 0.0
+    """Seconds a write may take to show in the marker searches (0: at once)."""
+    write_timeout: float = 0.0
+    """Seconds a request may run before the client gives up (a write may land until then)."""
 
 
 UNVERIFIED = "unverified: "
@@ -235,6 +239,19 @@ class AtomicDefects(Protocol):
     def find_or_create_defect(self, fingerprint: str, new: NewTicket) -> tuple[Ticket, bool]:
         """The defect carrying ``fingerprint`` (or ``new.event_id``'s marker), else ``new`` made
         now; and whether it was made by this event (now or by an earlier attempt)."""
+        ...
+
+
+@runtime_checkable
+class MarkedDefects(Protocol):
+    """A tracker that lists every defect carrying a fingerprint marker in one request.
+
+    Jira and GitHub, where two machines racing for a brand-new fingerprint can still make two
+    defects: whoever sees several next folds them into the oldest (``workflows.converge``).
+    """
+
+    def marked_defects(self, fingerprint: str) -> list[Ticket]:
+        """Every defect (open or done) labelled with ``fingerprint``, as the search sees them."""
         ...
 
 

@@ -24,6 +24,7 @@ def of_defect(tree: Tree, variables: dict[str, str], now: datetime | None = None
     stats = summarise(tree.observations)
     seen = sorted(tree.observations, key=lambda o: (o.observed_at or o.created, o.key))
     f = forecast([o.observed_at or o.created for o in seen], now)
+    spans = [durations.minutes(o.duration) for o in seen if o.duration is not None]
     return {
         "defect": {
             "key": d.key,
@@ -54,6 +55,10 @@ def of_defect(tree: Tree, variables: dict[str, str], now: datetime | None = None
             "overdue": f.overdue,
             "overdue_since": when(f.overdue_since),
             "next_expected": when(f.next_expected),
+            # from the unrounded figures, as `report --json` gives it
+            "expected_impact_minutes": round(f.expected * statistics.median(spans))
+            if spans
+            else None,
         }
         if f
         else None,

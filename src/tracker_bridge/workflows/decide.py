@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tracker_bridge.domain import explain as render
@@ -45,6 +45,9 @@ class Decision:
     """Why each candidate scored what it did; filled only when asked (``explain``)."""
     titles: tuple[tuple[str, str], ...] = ()
     """The candidates' defect titles, when asked (``explain``)."""
+    also: tuple[Ticket, ...] = ()
+    """Other defects read that carry the key ``defect`` was found by: twins two machines made
+    at once (``workflows.converge`` folds them), or a done defect beside its recurrence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,8 @@ def decide(
         exact = [d for d in known.values() if _carries(d, (key,))]
         if exact:
             best = min(exact, key=lambda d: d.is_done)
-            return _exact(best, message, threshold, read=len(known))
+            answer = _exact(best, message, threshold, read=len(known))
+            return replace(answer, also=tuple(d for d in exact if d.key != best.key))
     if len(known) == PAGE:
         for key in keys:
             found = tracker.find_by_fingerprint(key)

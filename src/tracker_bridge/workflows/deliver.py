@@ -42,16 +42,22 @@ from tracker_bridge.errors import (
     EntryBusy,
     JournalError,
     LeaseLost,
+    NotFoundError,
     TrackerError,
     TrackerRefused,
     TrackerUnavailable,
     UsageError,
+    WriteInDoubt,
 )
 from tracker_bridge.journal.base import Entry, Item, Journal, State, current_owner
 from tracker_bridge.trackers.base import AtomicDefects, Tracker, markup_of
+from tracker_bridge.workflows import converge
 from tracker_bridge.workflows.decide import decide
 from tracker_bridge.workflows.evidence import fit
 from tracker_bridge.workflows.sync import INDEX_NAME, roll_up
+
+MAX_SETTLE = 600.0
+"""At most this many seconds are waited for a create in doubt to land or be past landing."""
 
 WAIT_FOR_OTHER = 60.0
 """Seconds to wait for another live worker delivering the same entry before leaving it to it."""
@@ -195,7 +201,7 @@ def deliver(
             hint=_refused_hint(entry.id),
         )
     try:
-        delivered = _Delivery(tracker, journal, conventions, entry, owner, threshold).run()
+        delivered = _Delivery(tracker, journal, conventions, entry, owner, threshold, sleep).run()
     except LeaseLost:
         raise
     except TrackerRefused as exc:
@@ -253,9 +259,13 @@ def defer(
     kept = journal.fail(
         entry.id, owner, exc.message, refused=False, status=exc.status, retry_in=wait
     )
+    fate = (
+        f"Whether it reached {tracker.name} is not known yet"
+        if isinstance(exc, WriteInDoubt)
+        else f"The sighting is NOT recorded on {tracker.name} yet"
+    )
     return DeliveryDeferred(
-        f"{exc.message} The sighting is NOT recorded on {tracker.name} yet; it is kept "
-        f"in the journal as entry {kept.id[:12]}.",
+        f"{exc.message} {fate}; it is kept in the journal as entry {kept.id[:12]}.",
         entry_id=kept.id,
         status=exc.status,
         retry_after=exc.retry_after,
@@ -309,8 +319,10 @@ class _Delivery:
         entry: Entry,
         owner: str,
         threshold: float | None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.tracker = tracker
+        self.sleep = sleep
         self.journal = journal
         self.conventions = conventions
         self.entry = entry
@@ -337,8 +349,53 @@ class _Delivery:
         self.journal.record(self.entry.id, self.owner, step, value)
         self.steps[step] = value
 
+    def sending(self, what: str) -> None:
+        """Record that a create of ``what`` is about to be sent (its answer may never come)."""
+        self.record(f"sent:{what}", repr(time.time()))
+
+    def settle_in_doubt(self) -> None:
+        """Wait until a create an earlier attempt sent without learning its fate has either
+        landed and become searchable, or can no longer land (the request's timeout plus the
+        tracker's search lag have passed since it was sent): only then is its marker looked up,
+        so that it is never sent twice."""
+        doubted = [
+            float(value)
+            for step, value in self.steps.items()
+            if step.startswith("sent:") and step.removeprefix("sent:") not in self.steps
+        ]
+        if not doubted:
+            return
+        caps = self.tracker.capabilities()
+        wait = max(doubted) + caps.write_timeout + caps.search_lag - time.time()
+        if wait > 0:
+            self.sleep(min(wait, MAX_SETTLE))
+
+    def late_fold(self, decision: Decision, back: Ticket) -> tuple[Decision, Ticket]:
+        """A defect this entry created may have been folded into an older twin (made at once
+        on another machine) while this entry was being delivered: follow it there."""
+        if not decision.created or isinstance(self.tracker, AtomicDefects):
+            return decision, back
+        defect = self.tracker.get(decision.defect)
+        if defect.duplicate_of is None or back.parent == defect.duplicate_of:
+            return decision, back
+        self.tracker.set_parent(back.key, defect.duplicate_of)
+        moved = replace(
+            decision,
+            defect=defect.duplicate_of,
+            created=False,
+            matched_by="fingerprint",
+            notes=(
+                *decision.notes,
+                f"{decision.defect} was folded into {defect.duplicate_of} (two defects made at "
+                f"once for one fingerprint): {back.key} moved under {defect.duplicate_of}",
+            ),
+        )
+        self.record("defect", moved.dump())
+        return moved, self.tracker.get(back.key)
+
     def run(self) -> Delivered:
         resumed = bool(self.steps)
+        self.settle_in_doubt()
         files = self.fitted()  # first: evidence the tracker cannot take is refused before any write
         decision = self.defect()
         if decision.recurrence == "reopened" and "reopen" not in self.steps:
@@ -357,6 +414,7 @@ class _Delivery:
                 self.wrote = True
             self.record("index", "done")
         back = self.read_back(observation, files)
+        decision, back = self.late_fold(decision, back)
         finished = self.journal.finish(self.entry.id, self.owner)
         stored = stored_as(self.steps)
         wanted = {stored.get(f.sha256, f.sha256) for f in files}
@@ -463,21 +521,36 @@ class _Delivery:
                 found,
             )
         if s.new_defect:
+            self.sending("defect")
             made = self.tracker.create(self._new_defect())
             return Decision(defect=made.key, created=True, matched_by="new")
+        # two machines may each have made this fingerprint's defect: only there look for twins
+        twins: list[Ticket] | None = None if isinstance(self.tracker, AtomicDefects) else []
         known, matched_by, candidates, close = choose_defect(
-            self.tracker, s.message, self.fp, self.threshold
+            self.tracker, s.message, self.fp, self.threshold, twins=twins
         )
         if known is None:
-            made, created = ensure_defect(self.tracker, self.journal, self.fp, self._new_defect())
+            made, created, folded = ensure_defect(
+                self.tracker,
+                self.journal,
+                self.fp,
+                self._new_defect(),
+                sending=lambda: self.sending("defect"),
+            )
             return Decision(
                 defect=made.key,
                 created=created,
                 matched_by="new" if created else "fingerprint",
                 candidates=candidates,
                 close_call=close,
+                notes=folded,
             )
         notes: list[str] = []
+        if twins and self.fp.key in known.fingerprints:
+            converged = converge.converge(self.tracker, self.fp.key, [known, *twins])
+            if converged is not None:
+                known = converged.kept
+                notes += converged.notes
         # every line of the event, so each one alone reaches this defect next time
         for key in event_keys(s.message):
             if key not in known.fingerprints:
@@ -501,6 +574,7 @@ class _Delivery:
         if policy == "reopen":
             return replace(decision, recurrence="reopened")
         if policy == "new-defect":
+            self.sending("defect")
             fresh = self.tracker.create(self._new_defect(related=defect.key))
             return replace(
                 decision, defect=fresh.key, created=True, recurrence="new-defect", indexed=False
@@ -549,6 +623,7 @@ class _Delivery:
         fresh = made is None
         if made is None:
             self.wrote = True
+            self.sending("observation")
             made = self.tracker.create(
                 NewTicket(
                     kind=Kind.OBSERVATION,
@@ -664,27 +739,74 @@ def _has_index(defect: Ticket) -> bool:
 
 
 def ensure_defect(
-    tracker: Tracker, journal: Journal, fp: Fingerprint, new: NewTicket
-) -> tuple[Ticket, bool]:
-    """The defect of a fingerprint nobody matched yet, created once however many workers race."""
+    tracker: Tracker,
+    journal: Journal,
+    fp: Fingerprint,
+    new: NewTicket,
+    *,
+    sending: Callable[[], None] = lambda: None,
+) -> tuple[Ticket, bool, tuple[str, ...]]:
+    """The defect of a fingerprint nobody matched yet, created once however many workers race;
+    whether this call made it; and notes on duplicates folded on the way.
+
+    Trackers that can find-or-create in one transaction do. Elsewhere (Jira, GitHub) the
+    journal's lock serialises the workers of one machine, and the defect a worker made is
+    remembered beside the lock: the tracker's search may not show it yet (it lags writes), a
+    read by key does. Defects made at once on other machines are folded into the oldest.
+    ``sending`` is told just before a create is sent.
+    """
     if isinstance(tracker, AtomicDefects):
-        return tracker.find_or_create_defect(fp.key, new)
+        made, created = tracker.find_or_create_defect(fp.key, new)
+        return made, created, ()
     with journal.defect_lock(fp.key):
-        # Seam for Jira and GitHub: a fingerprint marker looked up past the search lag, and
-        # duplicates made by two machines converged, belong in their find_or_create_defect.
-        found = tracker.find_by_fingerprint(fp.key)
-        if found is not None:
-            return found, False
-        return tracker.create(new), True
+        found = {d.key: d for d in converge.marked(tracker, fp.key)}
+        mine = _made_here(tracker, journal, fp.key)
+        if mine is not None:
+            found.setdefault(mine.key, mine)
+        folded = converge.converge(tracker, fp.key, list(found.values()))
+        if folded is not None:
+            return folded.kept, False, folded.notes
+        sending()
+        made = tracker.create(new)
+        journal.remember_defect(fp.key, made.key)
+        return made, True, ()
+
+
+def _made_here(tracker: Tracker, journal: Journal, fingerprint: str) -> Ticket | None:
+    """The defect a worker of this machine made for ``fingerprint``, read by key, while it
+    still carries the fingerprint (``move`` and ``merge`` take it away); its survivor if it
+    was folded since."""
+    key = journal.defect_made(fingerprint)
+    if key is None:
+        return None
+    try:
+        made = tracker.get(key)
+        if made.duplicate_of is not None:
+            made = tracker.get(made.duplicate_of)
+    except NotFoundError:
+        return None
+    return made if fingerprint in made.fingerprints else None
 
 
 def choose_defect(
-    tracker: Tracker, message: str, fp: Fingerprint, threshold: float | None
+    tracker: Tracker,
+    message: str,
+    fp: Fingerprint,
+    threshold: float | None,
+    *,
+    twins: list[Ticket] | None = None,
 ) -> tuple[Ticket | None, str, tuple[Candidate, ...], bool]:
     """The known defect a message belongs to (by fingerprint, else similarity), or None: the
-    decision ``workflows.decide`` takes, read-only."""
+    decision ``workflows.decide`` takes, read-only.
+
+    ``twins`` (when given) receives the other defects read that carry the same fingerprint
+    (``workflows.converge`` tells twins made at once from a recurrence): the page is read
+    anyway, so noticing them costs nothing.
+    """
     decision = decide(tracker, message, threshold)
     match = decision.match
+    if twins is not None:
+        twins += decision.also
     if decision.defect is None:
         return None, "new", match.candidates, match.close
     by = "fingerprint" if match.matched_by == "fingerprint" else "similar"

@@ -478,3 +478,23 @@ def test_large_text_is_committed_with_its_head_shown_without_reading_it_whole(
     body = fake.issues[1].comments[-1]["body"]
     assert "**Clipped:** the first 8,000 characters of 1.9 MiB are shown" in body
     assert "00000000 disk usage" in body
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["-a", "x" * 100_000], ["-a", "wiped", "--impact", "y" * 100_000]],
+    ids=["long-action", "long-impact"],
+)
+def test_a_huge_action_or_impact_is_clipped_and_the_evidence_still_fits(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, extra: list[str]
+) -> None:
+    with FakeGitHub() as hub:
+        monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", TOKEN)
+        Path("bridge.toml").write_text(
+            f'[tracker]\nkind = "github"\nurl = "{hub.url}"\nrepository = "{hub.full_name}"\n'
+        )
+        Path("df.txt").write_text("Filesystem Size Used\n")
+        code, out, err = run(capsys, "observe", "Disk full", "-i", "h", "-e", "df.txt", *extra)
+        assert code == 0, err
+        code, out, err = run(capsys, "list", "--kind", "all", "--json")
+        assert code == 0 and len(json.loads(out)) == 2, out

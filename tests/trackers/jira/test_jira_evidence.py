@@ -197,3 +197,28 @@ def test_file_backed_evidence_is_streamed_and_a_retry_sends_it_whole(
     assert site.count("POST", "/attachments") == 2
     assert ref.size == len(data) and ref.sha256 == item.sha256
     assert make_tracker(site, CONV).fetch_evidence(defect, ref) == data
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["Disk full", "-i", "h", "-a", "x" * 40_000],
+        ["a" * 100_000, "-i", "h", "-a", "wiped"],
+        ["Disk full", "-i", "h", "-a", "wiped", "--impact", "y" * 100_000],
+    ],
+    ids=["long-action", "long-message", "long-impact"],
+)
+def test_a_long_message_action_or_impact_leaves_room_for_the_evidence(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    with FakeJira("cloud") as site:
+        monkeypatch.setenv("BRIDGE_TRACKER__TOKEN", TOKEN)
+        Path("bridge.toml").write_text(
+            f'[tracker]\nkind = "jira"\nurl = "{site.url}"\nproject = "OPS"\nemail = "{EMAIL}"\n'
+        )
+        Path("df.txt").write_text("Filesystem Size Used\n")
+        code, out, err = run(capsys, "observe", *args, "-e", "df.txt", "-e", "df.txt", "--json")
+        assert code == 0, err
+        shown = json.loads(run(capsys, "show", json.loads(out)["observation"], "--json")[1])
+        assert [e["name"] for e in shown["evidence"]] == ["df.txt"]
+        assert site.violations == []

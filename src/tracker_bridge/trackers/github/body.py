@@ -191,9 +191,16 @@ def render_issue(block: dict[str, Any], description: str, parent_ref: str = "") 
         parts.extend(split)
         overflow["message"] = len(split)
         block["message"] = clip_units(message, INLINE_MESSAGE, "…")
+    _clip_fields(block)
     shown_description = description
     facts = _facts(block, message, parent_ref)
-    room = SAFE_LIMIT - units(facts) - units(dump_block({**block, "overflow": overflow}))
+    # the block may grow to BLOCK_ROOM as evidence is indexed later (index_room): leave it that
+    # room now, since a body that is full at creation refuses the first upload
+    room = (
+        SAFE_LIMIT
+        - units(facts)
+        - max(units(dump_block({**block, "overflow": overflow})), BLOCK_ROOM)
+    )
     if units(description) > room - 200:
         split = split_parts("description", description)
         parts.extend(split)
@@ -306,6 +313,17 @@ def ref_from_json(data: dict[str, Any]) -> EvidenceRef:
     )
 
 
+def _clip_fields(block: dict[str, Any]) -> None:
+    """As on Jira: a huge impact or action is clipped in ``block`` (as the facts show it) once the
+    block passes ``BLOCK_ROOM``, so the body, and the evidence index it will hold, still fit."""
+    if units(dump_block(block)) <= BLOCK_ROOM:
+        return
+    if block.get("impact"):
+        block["impact"] = clip_units(str(block["impact"]), 4_000, "…")
+    if block.get("actions"):
+        block["actions"] = [clip_units(str(a), 1_000, "…") for a in block["actions"][:50]]
+
+
 def index_room(block: dict[str, Any], refs: Sequence[EvidenceRef]) -> int:
     """How many of ``refs`` the evidence index of ``block`` can still take, the block kept within
     ``BLOCK_ROOM`` (so the body keeps room for the facts and the description)."""
@@ -314,6 +332,7 @@ def index_room(block: dict[str, Any], refs: Sequence[EvidenceRef]) -> int:
     if units(message) > BLOCK_ROOM // 2:  # as render_issue leaves it
         base["message"] = clip_units(message, INLINE_MESSAGE, "…")
         base["overflow"] = {**(base.get("overflow") or {}), "message": 1}
+    _clip_fields(base)
     size = units(dump_block(base)) + units(',"evidence":[]')
     frame = len(BLOCK_PREFIX) + len(BLOCK_SUFFIX)
     for count, ref in enumerate(refs):

@@ -28,7 +28,13 @@ import requests
 from github import Auth, Github, GithubException
 
 from tracker_bridge.errors import HTTP_STATUS_ERRORS, error_for_status
-from tracker_bridge.trackers.retry import Retryable, server_wait, with_retries
+from tracker_bridge.trackers.retry import (
+    UNANSWERED_STATUSES,
+    Retryable,
+    server_wait,
+    unanswered,
+    with_retries,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +56,14 @@ class GitHubClient:
         *,
         timeout: float,
         budget: float,
+        search_lag: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.round_trips = 0
+        self.search_lag = search_lag
+        """Seconds a new issue may take to show in label listings (a lost create is looked for
+        that long before it counts as not made)."""
         self._budget = budget
         self._sleep = sleep
         # retry=None and zero sleeps: our retries take over; PyGithub's would re-send POSTs
@@ -83,11 +93,14 @@ class GitHubClient:
         allow: Collection[int] = (),
         recover: Callable[[], Any] | None = None,
         body_file: Path | None = None,
+        searched: bool = False,
     ) -> Response:
         """One request through PyGithub's requester, retried per ``trackers.retry``.
 
         Statuses in ``allow`` come back as a response instead of an error. ``recover`` (for
-        non-idempotent writes) returns what an earlier attempt made, as response data, or None.
+        non-idempotent writes) returns what an earlier attempt made, as response data, or None;
+        ``searched``: it looks in a listing that lags writes, so after a write without an answer
+        it is polled for ``search_lag`` seconds before the write counts as not made.
         ``body_file`` is a file holding the JSON body, streamed from disk (large evidence).
         """
 
@@ -112,7 +125,7 @@ class GitHubClient:
                     return Response(exc.status, exc.headers or {}, exc.data)
                 raise translate(exc, what, self.base_url + url) from exc
             except requests.exceptions.RequestException as exc:
-                raise Retryable(f"{type(exc).__name__}: {exc}") from exc
+                raise Retryable(f"{type(exc).__name__}: {exc}", unanswered=unanswered(exc)) from exc
 
         def recovered() -> Response | None:
             found = recover() if recover is not None else None
@@ -123,6 +136,7 @@ class GitHubClient:
             what=what,
             budget=self._budget,
             recover=recovered if recover is not None else None,
+            settle=self.search_lag if searched else 0.0,
             sleep=self._sleep,
         )
 
@@ -162,7 +176,12 @@ def translate(exc: GithubException, what: str, url: str) -> Exception:
         )
     )
     if limited or status >= 500:
-        return Retryable(f"{what}: HTTP {status} {message}", server_wait(headers), status=status)
+        return Retryable(
+            f"{what}: HTTP {status} {message}",
+            server_wait(headers),
+            status=status,
+            unanswered=status in UNANSWERED_STATUSES,
+        )
     if status == 401:
         return error_for_status(status, f"{what}: GitHub rejected the token ({message}).", url=url)
     if status in (404, 410):

@@ -100,6 +100,7 @@ def build(settings: TrackerSettings, conventions: Conventions) -> GitHubTracker:
         conventions=conventions,
         timeout=conf.timeout,
         max_retry_wait=conf.max_retry_wait,
+        search_lag=conf.lag(),
         evidence_repository=conf.evidence_repository or conf.repository,
         evidence_branch=conf.evidence_branch,
         issue_types=conf.issue_types,
@@ -124,9 +125,11 @@ class GitHubTracker:
         evidence_repository: str = "",
         evidence_branch: str = "bridge-evidence",
         issue_types: bool = True,
+        search_lag: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.conventions = conventions or Conventions()
+        self._timeout = timeout
         self._map = IssueMapper(repository, self.conventions)
         for label in self._map.kind_labels().values():
             if len(label) > LABEL_LIMIT:
@@ -136,7 +139,12 @@ class GitHubTracker:
         self.repository = repository
         self.name = f"github:{repository}"
         self._client = GitHubClient(
-            base_url, token, timeout=timeout, budget=max_retry_wait, sleep=sleep
+            base_url,
+            token,
+            timeout=timeout,
+            budget=max_retry_wait,
+            search_lag=search_lag,
+            sleep=sleep,
         )
         self._issues = IssueStore(self._client, self._map)
         self._marks = Marks(
@@ -178,7 +186,11 @@ class GitHubTracker:
     def capabilities(self) -> Capabilities:
         """GitHub's limits: titles kept to 255 for portability, labels to 50, files to 100 MB."""
         return Capabilities(
-            upload_limit=UPLOAD_LIMIT, title_limit=TITLE_LIMIT, label_limit=LABEL_LIMIT
+            upload_limit=UPLOAD_LIMIT,
+            title_limit=TITLE_LIMIT,
+            label_limit=LABEL_LIMIT,
+            search_lag=self._client.search_lag,
+            write_timeout=self._timeout,
         )
 
     def get(self, key: str) -> Ticket:
@@ -230,6 +242,24 @@ class GitHubTracker:
                 self._issues.remember(first)
             self._by_fingerprint[fingerprint] = None if first is None else first["number"]
         return self._known(self._by_fingerprint[fingerprint])
+
+    def marked_defects(self, fingerprint: str) -> list[Ticket]:
+        """Every defect labelled with this fingerprint (closed ones too), oldest first: one
+        listing request, never cached (another machine may have made one since)."""
+        label = self._map.label(self.conventions.fingerprint_label(fingerprint))
+        params = {
+            "labels": f"{self.conventions.defect_label},{label}",
+            "state": "all",
+            "sort": "created",
+            "direction": "asc",
+        }
+        found = []
+        for issue in self._issues.list(params, pages=1):
+            ticket = self._map.ticket(issue)
+            if ticket.kind is Kind.DEFECT and fingerprint in ticket.fingerprints:
+                self._issues.remember(issue)
+                found.append(ticket)
+        return found
 
     def defects(self) -> Iterator[Ticket]:
         """Every defect, streamed 100 per page (and remembered for fingerprint lookups)."""
@@ -370,6 +400,7 @@ class GitHubTracker:
                 body=body,
                 allow=(422,) if issue_type else (),
                 recover=lambda: self._issues.find_marked(event_label),
+                searched=True,
             )
             if response.status == 200:
                 return response.data, issue_type

@@ -35,6 +35,9 @@ from tracker_bridge.domain.tickets import EvidenceFile, EvidenceRef, NewTicket, 
 
 DESCRIPTION_LIMIT = 32_767
 MESSAGE_FILE = "bridge-message.txt"
+INDEX_ROOM = 8_000
+"""Characters a new ticket's description leaves free for the evidence index its upload adds
+(about 25 files); a long message, action or impact is clipped to leave it, not the upload refused."""
 _RULE = "----\n_Recorded by tracker-bridge._"
 _BLOCK = "{noformat:title=tracker-bridge data, do not edit}\nbridge:"
 _END = "\n{noformat}"
@@ -193,7 +196,8 @@ def render(new: NewTicket, limit: int = DESCRIPTION_LIMIT) -> Rendered:
     block = _block(_data(new, new.message))
     own = new.description
     text = f"{own}\n{human}\n{block}" if own else f"{human}\n{block}"
-    if len(text) <= limit:
+    budget = max(limit - INDEX_ROOM, limit // 2)
+    if len(text) <= budget:
         return Rendered(text)
     short = NewTicket(
         kind=new.kind,
@@ -210,7 +214,7 @@ def render(new: NewTicket, limit: int = DESCRIPTION_LIMIT) -> Rendered:
     )
     human = _human(short, new.message)
     block = _block(_data(short, clip(new.message, 1_000), message_file=MESSAGE_FILE))
-    room = limit - len(human) - len(block) - 2
+    room = budget - len(human) - len(block) - 2
     own = clip(own, room) if own and room > 0 else ""
     text = f"{own}\n{human}\n{block}" if own else f"{human}\n{block}"
     return Rendered(text, overflow=new.message)

@@ -32,7 +32,13 @@ from tracker_bridge.errors import (
     TrackerRefused,
     error_for_status,
 )
-from tracker_bridge.trackers.retry import Retryable, server_wait, with_retries
+from tracker_bridge.trackers.retry import (
+    UNANSWERED_STATUSES,
+    Retryable,
+    server_wait,
+    unanswered,
+    with_retries,
+)
 
 T = TypeVar("T")
 
@@ -61,6 +67,7 @@ class JiraSession:
         token: str | None = None,
         timeout: float = 30.0,
         max_retry_wait: float = 120.0,
+        search_lag: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Check the credentials are complete; nothing is sent until the first request."""
@@ -80,6 +87,8 @@ class JiraSession:
         self.url = url.rstrip("/")
         self.host = urlsplit(url).hostname or ""
         self._budget = max_retry_wait
+        self.search_lag = search_lag
+        """Seconds a write may take to show in searches (a lost create is looked for that long)."""
         self._sleep = sleep
         self._cloud: bool | None = {"cloud": True, "datacenter": False}.get(deployment)
         if self._cloud is None and self.host.endswith(_CLOUD_HOSTS):
@@ -167,7 +176,10 @@ class JiraSession:
         except JIRAError as exc:
             raise self._failure(exc, what, not_found, permission) from _scrubbed(exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise Retryable(f"{what}: no answer from {self.url} ({type(exc).__name__})") from exc
+            raise Retryable(
+                f"{what}: no answer from {self.url} ({type(exc).__name__})",
+                unanswered=unanswered(exc),
+            ) from exc
         except requests.RequestException as exc:
             raise Retryable(f"{what}: {type(exc).__name__} talking to {self.url}") from exc
         finally:
@@ -196,7 +208,12 @@ class JiraSession:
         detail = _jira_messages(response)
         if status is None or status in (429, 503) or status >= 500:
             wait = server_wait(headers) if status in (429, 503) else None
-            return Retryable(f"{what}: Jira answered {status or 'nothing'}", wait, status=status)
+            return Retryable(
+                f"{what}: Jira answered {status or 'nothing'}",
+                wait,
+                status=status,
+                unanswered=status is None or status in UNANSWERED_STATUSES,
+            )
         if status == 401:
             return error_for_status(
                 status, f"Jira at {self.url} did not accept the credentials ({what}).", url=self.url
@@ -233,11 +250,23 @@ class JiraSession:
     # -- with retries ----------------------------------------------------------------------
 
     def call(
-        self, what: str, operation: Callable[[], T], recover: Callable[[], T | None] | None = None
+        self,
+        what: str,
+        operation: Callable[[], T],
+        recover: Callable[[], T | None] | None = None,
+        *,
+        searched: bool = False,
     ) -> T:
-        """``operation`` with retries; ``recover`` finds a write that landed before a re-send."""
+        """``operation`` with retries; ``recover`` finds a write that landed before a re-send.
+        ``searched``: ``recover`` is a search, so after a write without an answer it is polled
+        for ``search_lag`` seconds before the write counts as not made (and is not re-sent)."""
         return with_retries(
-            operation, what=what, budget=self._budget, recover=recover, sleep=self._sleep
+            operation,
+            what=what,
+            budget=self._budget,
+            recover=recover,
+            settle=self.search_lag if searched else 0.0,
+            sleep=self._sleep,
         )
 
     def get(self, api_path: str, what: str, **kw: Any) -> Any:

@@ -88,6 +88,7 @@ def build(settings: TrackerSettings, conventions: Conventions) -> JiraTracker:
         token=tracker.secret(),
         timeout=tracker.timeout,
         max_retry_wait=tracker.max_retry_wait,
+        search_lag=tracker.lag(),
     )
 
 
@@ -108,9 +109,14 @@ class JiraTracker:
         token: str | None = None,
         timeout: float = 30.0,
         max_retry_wait: float = 120.0,
+        search_lag: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """Connect lazily: nothing is sent until the first call."""
+        """Connect lazily: nothing is sent until the first call.
+
+        ``search_lag``: seconds a write may take to show in JQL searches (Jira Cloud: seconds);
+        a create that got no answer is looked for that long before it counts as not made.
+        """
         self._session = JiraSession(
             url=url,
             deployment=deployment,
@@ -118,8 +124,10 @@ class JiraTracker:
             token=token,
             timeout=timeout,
             max_retry_wait=max_retry_wait,
+            search_lag=search_lag,
             sleep=sleep,
         )
+        self._timeout = timeout
         self.url = self._session.url
         self.project = project
         self.conventions = conventions
@@ -156,8 +164,13 @@ class JiraTracker:
         return found
 
     def capabilities(self) -> Capabilities:
-        """Upload limit from ``/attachment/meta`` (asked once; None when the site hides it)."""
-        return self._setup.capabilities()
+        """Upload limit from ``/attachment/meta`` (asked once; None when the site hides it); how
+        soon a write is searchable."""
+        return replace(
+            self._setup.capabilities(),
+            search_lag=self._session.search_lag,
+            write_timeout=self._timeout,
+        )
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -278,6 +291,25 @@ class JiraTracker:
             (t for t in itertools.islice(found, FINGERPRINT_PAGE) if marker in t.labels), None
         )
 
+    def marked_defects(self, fingerprint: str) -> list[Ticket]:
+        """Every defect labelled with this fingerprint (closed ones too), oldest first: one
+        search request (a fingerprint carried by more than a page of defects is not looked at
+        past it)."""
+        conv = self.conventions
+        query = self._in_project(
+            jql.equals("labels", conv.defect_label),
+            jql.equals("labels", conv.fingerprint_label(fingerprint)),
+        )
+        found = self._search(
+            f"{query} ORDER BY created ASC", what="looking up a fingerprint", remember=True
+        )
+        # checked: a site may ignore the label clauses and answer with other tickets
+        return [
+            t
+            for t in itertools.islice(found, PAGE_SIZE)
+            if t.kind is Kind.DEFECT and fingerprint in t.fingerprints
+        ]
+
     def defects(self) -> Iterator[Ticket]:
         """Every defect in the project, 100 per request; nothing is kept per defect."""
         query = self._in_project(jql.equals("labels", self.conventions.defect_label))
@@ -377,7 +409,9 @@ class JiraTracker:
                 site=self.url,
             )
 
-        ticket = self._session.call(what, send, recover=lambda: self._find_event_fresh(event_id))
+        ticket = self._session.call(
+            what, send, recover=lambda: self._find_event_fresh(event_id), searched=True
+        )
         self._created[event_id] = ticket
         self._evidence.created(ticket.key, rendered.text)
         if rendered.overflow is not None:
