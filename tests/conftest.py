@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from support.postgres import Postgres, start_postgres, stop_postgres
 
 _LOOPBACK = ("127.", "::1", "localhost")
 _real_connect = socket.socket.connect
@@ -36,3 +39,17 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("BRIDGE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL for the whole session (skips, or fails in CI, when not installed)."""
+    pg = start_postgres()
+    yield pg
+    stop_postgres(pg)
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> str:
+    """A fresh empty database on the session's PostgreSQL."""
+    return postgres.database()

@@ -136,10 +136,13 @@ class TrackerError(BridgeError):
         hint: str | None = None,
         status: int | None = None,
         url: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.url = url
+        self.retry_after = retry_after
+        """Seconds the tracker asked to wait before the next request (``Retry-After``)."""
 
 
 class TrackerUnavailable(TrackerError):
@@ -206,9 +209,15 @@ class DeliveryDeferred(TrackerUnavailable):
     """The tracker is unavailable: the sighting is kept in the journal for ``bridge replay``."""
 
     def __init__(
-        self, message: str, *, entry_id: str, hint: str | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        entry_id: str,
+        hint: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, hint=hint, status=status)
+        super().__init__(message, hint=hint, status=status, retry_after=retry_after)
         self.entry_id = entry_id
 
 

@@ -235,8 +235,10 @@ class ServeSettings(_Section):
     """Bearer token the alert endpoints require (environment only: BRIDGE_SERVE__TOKEN)."""
     close_on_resolve: bool = False
     """Close an observation when its alert resolves (default: only record when it ended)."""
-    intake_path: Path = Path(".bridge/intake.db")
-    """SQLite file where accepted alerts are made durable before the 202."""
+    worker: bool = True
+    """Deliver accepted alerts to the tracker from this process (false: only accept them)."""
+    tracker_requests_per_second: float = Field(default=5.0, gt=0)
+    """The request budget of the worker against the tracker (a token bucket, bursts of 1 s)."""
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     mapping: dict[AlertSource, AlertMappingSettings] = Field(default_factory=dict)
     """Per source: ``[serve.mapping.alertmanager] message = "annotations.title"``."""
@@ -251,6 +253,9 @@ class QueueSettings(_Section):
 
     path: Path = Path(".bridge/journal.db")
     """The embedded journal's SQLite file; evidence waits beside it in ``journal/``."""
+    url: SecretStr | None = None
+    """A shared journal in PostgreSQL (``postgresql://user:pass@host/db``; environment
+    BRIDGE_QUEUE__URL) for several ``bridge serve`` replicas; unset: the embedded one."""
     lease_seconds: float = Field(default=300.0, gt=0)
     """How long a worker holds an entry without recording progress before another takes over."""
 

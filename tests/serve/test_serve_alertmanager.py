@@ -34,11 +34,12 @@ BRIDGE = (sys.executable, "-c", "from tracker_bridge.cli import main; main()")
 
 @dataclass
 class Bridge:
-    """A ``bridge serve`` process and what it stored."""
+    """A ``bridge serve`` process, its journal and the embedded tracker it delivers to."""
 
     port: int
     proc: subprocess.Popen[bytes]
-    intake: Path
+    journal: Path
+    tracker: Path
     log: Path
 
     @property
@@ -46,15 +47,24 @@ class Bridge:
         return f"http://127.0.0.1:{self.port}"
 
     def rows(self) -> list[tuple[str, str]]:
-        if not self.intake.exists():
-            return []
-        db = sqlite3.connect(f"file:{self.intake}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT status, event_id FROM intake ORDER BY seq").fetchall()
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            db.close()
+        """What the journal kept: (firing | resolved, event id), in order."""
+        found = _read(
+            self.journal, "SELECT op, event_id FROM entries ORDER BY created, op DESC, id"
+        )
+        return [("resolved" if op == "resolve" else "firing", event) for op, event in found]
+
+    def observations(self) -> list[tuple[str, str | None]]:
+        """The observations on the tracker: (event id, resolved_at)."""
+        return [
+            (event, json.loads(extra).get("resolved_at"))
+            for event, extra in _read(
+                self.tracker,
+                "SELECT event_id, extra FROM tickets WHERE kind = 'observation' ORDER BY seq",
+            )
+        ]
+
+    def defects(self) -> int:
+        return len(_read(self.tracker, "SELECT key FROM tickets WHERE kind = 'defect'"))
 
     def metric(self, name: str, **labels: str) -> float:
         text = httpx.get(f"{self.url}/metrics", timeout=5).text
@@ -75,14 +85,30 @@ class Alertmanagers:
             assert r.status_code == 200, r.text
 
 
+def _read(path: Path, sql: str) -> list[tuple[str, str]]:
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return [tuple(row) for row in db.execute(sql).fetchall()]  # type: ignore[misc]
+    except sqlite3.OperationalError:
+        return []  # not created yet
+    finally:
+        db.close()
+
+
 def start_bridge(
-    tmp_path: Path, *args: str, token: str | None = TOKEN, port: int | None = None
+    tmp_path: Path,
+    *args: str,
+    token: str | None = TOKEN,
+    port: int | None = None,
+    rate: float = 1000.0,
 ) -> Bridge:
     port = port or free_port()
-    intake = tmp_path / "intake.db"
     log = tmp_path / f"bridge-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
-    env["BRIDGE_SERVE__INTAKE_PATH"] = str(intake)
+    env["BRIDGE_TRACKER__KIND"] = "local"
+    env["BRIDGE_SERVE__TRACKER_REQUESTS_PER_SECOND"] = str(rate)
     if token:
         env["BRIDGE_SERVE__TOKEN"] = token
     with log.open("wb") as out:
@@ -93,7 +119,9 @@ def start_bridge(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    bridge = Bridge(port, proc, intake, log)
+    bridge = Bridge(
+        port, proc, tmp_path / ".bridge/journal.db", tmp_path / ".bridge/bridge.db", log
+    )
 
     def healthy() -> bool:
         if proc.poll() is not None:
@@ -246,6 +274,13 @@ def test_fire_repeat_ha_pair_resolve_refire(
     assert bridge.metric("bridge_alerts_rejected_total", source="alertmanager", reason="auth") == 0
     logs = [json.loads(line) for line in read_log(bridge.log).splitlines() if line.startswith("{")]
     assert any(entry.get("msg") == "alerts accepted" for entry in logs)
+    # the worker delivered: one observation per firing period, the first one ended
+    wait_for(lambda: len(bridge.observations()) == 2, 30, "two observations on the tracker")
+    wait_for(lambda: bridge.observations()[0][1], 30, "resolved_at on the first observation")
+    [(event_1, ended), (event_2, still)] = bridge.observations()
+    assert (event_1, event_2) == (first_id, rows[2][1])
+    assert ended is not None and still is None
+    assert bridge.defects() == 1
 
 
 def fingerprint(pair: Alertmanagers) -> str:
@@ -342,6 +377,7 @@ def test_sigterm_finishes_accepts_in_flight(tmp_path: Path) -> None:
     # uvicorn re-raises the signal once it has shut down, so the exit is "terminated by SIGTERM"
     assert b.proc.wait(timeout=30) in (0, -signal.SIGTERM), read_log(b.log)
     assert "Application shutdown complete" in read_log(b.log)
+    assert '"msg": "worker stopped"' in read_log(b.log)  # before the process ended
     assert failures == []
     stored = {event_id for _, event_id in b.rows()}
     assert set(accepted) <= stored
@@ -350,14 +386,15 @@ def test_sigterm_finishes_accepts_in_flight(tmp_path: Path) -> None:
 
 
 def test_kill_9_loses_no_accepted_alert(tmp_path: Path) -> None:
-    """SIGKILL mid-burst: every alert answered 202 is in the store after the crash."""
-    b = start_bridge(tmp_path)
+    """SIGKILL mid-burst, the worker mid-delivery: every alert answered 202 is kept, and after
+    a restart each reaches the tracker exactly once."""
+    b = start_bridge(tmp_path, rate=40)
     accepted: list[str] = []
     lock = threading.Lock()
 
     def sender(n: int) -> None:
         with httpx.Client(timeout=10) as client:
-            for i in range(500):
+            for i in range(40):
                 events = [
                     {"message": "m", "instance": f"i{n}", "event_id": f"k{n}-{i}-{k}"}
                     for k in range(5)
@@ -378,19 +415,21 @@ def test_kill_9_loses_no_accepted_alert(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     wait_for(lambda: len(accepted) >= 100, 30, "some accepts before the kill", every=0.01)
+    wait_for(lambda: len(b.observations()) >= 3, 30, "the worker to deliver some", every=0.01)
     b.proc.kill()
     b.proc.wait(timeout=10)
     for t in threads:
         t.join(timeout=30)
-    db = sqlite3.connect(b.intake)
+    entries = b.journal
+    db = sqlite3.connect(entries)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        stored = {row[0] for row in db.execute("SELECT event_id FROM intake")}
     finally:
         db.close()
+    stored = {event for _, event in b.rows()}
     assert set(accepted) <= stored
     # a restarted service takes alerts again on the same store
-    again = start_bridge(tmp_path)
+    again = start_bridge(tmp_path, rate=1000)
     try:
         r = httpx.post(
             f"{again.url}/alerts/generic",
@@ -400,6 +439,14 @@ def test_kill_9_loses_no_accepted_alert(tmp_path: Path) -> None:
         )
         assert r.status_code == 202
         assert ("firing", "after-restart") in again.rows()
+        wanted = stored | {"after-restart"}
+        wait_for(
+            lambda: len(again.observations()) >= len(wanted), 180, "the backlog to be delivered"
+        )
+        delivered = [event for event, _ in again.observations()]
+        assert len(delivered) == len(set(delivered)) == len(wanted)  # 0 duplicated
+        assert set(delivered) == wanted  # 0 lost
+        assert again.defects() == 1
     finally:
         stop(again.proc)
 

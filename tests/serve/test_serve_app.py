@@ -15,15 +15,17 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from tracker_bridge.errors import ConfigError, JournalUnavailable
+from tracker_bridge.journal.base import Binding
+from tracker_bridge.journal.sqlite import SqliteJournal
 from tracker_bridge.serve.alerts import Alert
 from tracker_bridge.serve.app import auth_token, create_app
 from tracker_bridge.serve.server import build_app
-from tracker_bridge.serve.store import SqliteIntakeStore
 from tracker_bridge.settings import GrafanaSettings, ServeSettings, Settings
 
 DATA = Path(__file__).parents[1] / "data" / "alerts"
 TOKEN = "t0ken-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BINDING = Binding("memory", "", "OPS")
 
 
 class Recorder:
@@ -206,61 +208,62 @@ def test_insecure_no_auth_on_loopback_accepts_without_token(rec: Recorder) -> No
     assert r.status_code == 202
 
 
-def test_sqlite_store_dedupes_repeats_and_keeps_resolve(tmp_path: Path) -> None:
-    s = Settings(serve=settings(intake_path=tmp_path / "intake.db"))
-    app = build_app(s)
-    client = TestClient(app)
+def journal_app(tmp_path: Path) -> tuple[TestClient, SqliteJournal]:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    app = build_app(Settings(serve=settings()), journal, BINDING)
+    return TestClient(app), journal
+
+
+def test_repeats_are_one_entry_and_a_resolve_is_another(tmp_path: Path) -> None:
+    client, journal = journal_app(tmp_path)
     firing = body("alertmanager_firing_truncated.json")
     for _ in range(3):  # repeat interval, and the HA twin, deliver the same firing
         assert client.post("/alerts/alertmanager", content=firing, headers=AUTH).status_code == 202
     resolved = body("alertmanager_resolved_truncated.json")
     assert client.post("/alerts/alertmanager", content=resolved, headers=AUTH).status_code == 202
-    store: SqliteIntakeStore = app.state.store
-    records = store.records()
-    assert [(r["status"], r["event_id"]) for r in records] == [
-        ("firing", "alertmanager-27ecd6a1c9c6b724-20261130T004609Z"),
-        ("resolved", "alertmanager-27ecd6a1c9c6b724-20261130T004609Z"),
-    ]
-    assert records[1]["ends_at"] == "2026-11-30T00:46:14Z"
-    assert json.loads(records[0]["evidence"])["labels"]["severity"] == "page"
-    assert store.depth() == 2
+    entries = journal.entries()
+    event = "alertmanager-27ecd6a1c9c6b724-20261130T004609Z"
+    assert [(e.op, e.event_id) for e in entries] == [("observe", event), ("resolve", event)]
+    assert entries[1].payload["ended_at"] == "2026-11-30T00:46:14+00:00"
+    [item] = entries[0].evidence
+    alert = json.loads(journal.read_evidence(entries[0], item))
+    assert alert["labels"]["severity"] == "page"
+    assert journal.depth() == 2
     assert client.get("/readyz").status_code == 200
-    store.close()
+    journal.close()
 
 
-def test_store_unwritable_is_journal_unavailable(tmp_path: Path) -> None:
-    store = SqliteIntakeStore(tmp_path / "intake.db")
-    store.close()
-    with pytest.raises(Exception):  # noqa: B017, PT011 - a closed connection, any sqlite error
-        store.depth()
-    blocked = tmp_path / "file"
-    blocked.write_text("")
-    with pytest.raises(JournalUnavailable, match="cannot open"):
-        SqliteIntakeStore(blocked / "intake.db")
-
-
-def test_a_failed_commit_fails_every_request_in_it_and_records_none(tmp_path: Path) -> None:
-    store = SqliteIntakeStore(tmp_path / "intake.db")
-    client = TestClient(create_app(settings(), store.accept, store.ready))
+def test_journal_unwritable_is_503_and_records_none(tmp_path: Path) -> None:
+    client, journal = journal_app(tmp_path)
     event = {"message": "m", "instance": "i", "event_id": "e-1"}
     assert client.post("/alerts/generic", json=event, headers=AUTH).status_code == 202
-    store._db.execute("PRAGMA query_only = 1")  # the disk refuses writes from now on
+    journal._db.execute("PRAGMA query_only = 1")  # the disk refuses writes from now on
     r = client.post(
         "/alerts/generic",
         json=[{**event, "event_id": "e-2"}, {**event, "event_id": "e-3"}],
         headers=AUTH,
     )
     assert r.status_code == 503 and "cannot take alerts" in r.json()["error"]
-    store._db.execute("PRAGMA query_only = 0")
-    assert [rec["event_id"] for rec in store.records()] == ["e-1"]
+    assert r.headers["retry-after"]
+    journal._db.execute("PRAGMA query_only = 0")
+    assert [e.event_id for e in journal.entries()] == ["e-1"]
     assert client.post("/alerts/generic", json=event, headers=AUTH).status_code == 202
-    store.close()
+    journal.close()
+
+
+def test_readyz_is_503_when_the_tracker_does_not_answer(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    up = [True]
+    app = build_app(Settings(serve=settings()), journal, BINDING, tracker_ready=lambda: up[0])
+    client = TestClient(app)
+    assert client.get("/readyz").status_code == 200
+    up[0] = False
+    assert client.get("/readyz").status_code == 503
+    journal.close()
 
 
 def test_accepts_run_concurrently_without_losing_any(tmp_path: Path) -> None:
-    store = SqliteIntakeStore(tmp_path / "intake.db")
-    app = create_app(settings(), store.accept, store.ready)
-    client = TestClient(app)
+    client, journal = journal_app(tmp_path)
 
     def send(n: int) -> None:
         for i in range(10):
@@ -272,8 +275,8 @@ def test_accepts_run_concurrently_without_losing_any(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert store.depth() == 40
-    store.close()
+    assert journal.depth() == 40
+    journal.close()
 
 
 def test_serve_settings_from_file_and_environment(

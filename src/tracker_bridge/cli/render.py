@@ -85,8 +85,9 @@ def backlog(entries: Sequence[Entry], here: Binding) -> None:
     for entry in entries:
         where = "" if entry.binding == here else f"  [kept for {entry.binding.describe()}]"
         marks = ", unredacted evidence" if entry.unredacted else ""
+        op = "" if entry.op == "observe" else f"{entry.op}  "
         click.echo(
-            f"{entry.short}  {entry.state.value:<7}  {entry.event_id}  "
+            f"{entry.short}  {entry.state.value:<7}  {op}{entry.event_id}  "
             f"{len(entry.evidence)} evidence{marks}, {entry.attempts} attempt(s){where}"
         )
         click.echo(f"    {entry.why()}")

@@ -322,6 +322,9 @@ class Ticket:
     """For a defect closed by ``merge``: the defect that survived it."""
     without_remediation: str = ""
     """For a defect resolved with ``--without-remediation``: the reason recorded."""
+    resolved_at: datetime | None = None
+    """For observations from alerts: when the sighting ended (its alert resolved); ``duration``
+    is then how long it lasted. Not the ticket's own done time, which is ``resolved``."""
 
     @property
     def is_done(self) -> bool:

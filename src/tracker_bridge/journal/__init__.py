@@ -1,7 +1,7 @@
 """The durable journal of sightings on their way to a tracker (see ``journal.base``).
 
 ``open_journal(settings)`` gives the configured journal (the embedded SQLite one at
-``[queue] path``); ``binding(settings)`` names the tracker the configuration points to, which every
+``[queue] path``, or PostgreSQL at ``[queue] url`` for several replicas); ``binding(settings)`` names the tracker the configuration points to, which every
 entry records so that it is never delivered anywhere else.
 """
 
@@ -46,11 +46,23 @@ __all__ = [
 _GITHUB_API = "https://api.github.com"
 
 
-def open_journal(settings: Settings) -> Journal:
-    """The journal the configuration names (SQLite is imported only now)."""
+def open_journal(settings: Settings, *, inline_evidence: bool = False) -> Journal:
+    """The journal the configuration names: PostgreSQL when ``[queue] url`` is set (shared by
+    replicas), else the embedded SQLite one. The driver is imported only now.
+
+    ``inline_evidence`` (``bridge serve``): small evidence is kept in the database rather than
+    in files of its own (PostgreSQL always does)."""
+    if settings.queue.url is not None:
+        from tracker_bridge.journal.postgres import PostgresJournal
+
+        return PostgresJournal(
+            settings.queue.url.get_secret_value(), lease=settings.queue.lease_seconds
+        )
     from tracker_bridge.journal.sqlite import SqliteJournal
 
-    return SqliteJournal(settings.queue.path, lease=settings.queue.lease_seconds)
+    return SqliteJournal(
+        settings.queue.path, lease=settings.queue.lease_seconds, inline_evidence=inline_evidence
+    )
 
 
 def binding(settings: Settings) -> Binding:

@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS entries (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_due ON entries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS inline_evidence (
+    entry_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (entry_id, sha256)
+);
 CREATE TABLE IF NOT EXISTS steps (
     entry_id TEXT NOT NULL,
     step TEXT NOT NULL,
@@ -73,6 +79,12 @@ CREATE TABLE IF NOT EXISTS steps (
     PRIMARY KEY (entry_id, step)
 );
 """
+
+INLINE_EVIDENCE_BYTES = 64 * 1024
+"""With ``inline_evidence`` (``bridge serve``), evidence of an entry up to this size in all is
+kept in the database, in the put's transaction, rather than in files: one synced commit for a
+whole alert payload instead of two fsyncs per alert (each alert's labels are a small evidence
+document). Reading and deleting handle both places, whoever opened the journal."""
 
 _CLAIM_SCAN = 50
 """Due entries looked at per ``claim_next`` (enough to skip those other workers hold)."""
@@ -87,8 +99,10 @@ class SqliteJournal:
         *,
         lease: float = LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
+        inline_evidence: bool = False,
     ) -> None:
         self._lease = lease
+        self._inline_limit = INLINE_EVIDENCE_BYTES if inline_evidence else -1
         self._clock = clock
         self._lock = threading.RLock()
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
@@ -135,7 +149,8 @@ class SqliteJournal:
         for new in news:  # the first of the same event in one call wins, as across calls
             if new.id not in fresh and self.get(new.id) is None:
                 fresh[new.id] = new
-        staged = {i: self._stage(n) for i, n in fresh.items() if n.evidence}
+        inline = {i for i, n in fresh.items() if _inline(n, self._inline_limit)}
+        staged = {i: self._stage(n) for i, n in fresh.items() if n.evidence and i not in inline}
         try:
             with self._write(durable=True):
                 now = self._clock()
@@ -152,6 +167,11 @@ class SqliteJournal:
                         os.rename(scratch, final)
                         placed = True
                     self._insert(new, now)
+                    if entry_id in inline:
+                        self._db.executemany(
+                            "INSERT OR IGNORE INTO inline_evidence VALUES (?, ?, ?)",
+                            [(entry_id, f.sha256, f.data) for f in new.evidence],
+                        )
                     inserted.add(entry_id)
                 if placed:
                     sync_dir(self._evidence_dir)
@@ -230,12 +250,27 @@ class SqliteJournal:
 
     def evidence_file(self, entry: Entry, item: Item) -> EvidenceFile:
         path = self._evidence_dir / entry.id / item.sha256
+        inline = self._inline_bytes(entry, item)
+        if inline is not None:
+            return item.file(inline)
         if not path.is_file():
             self.read_evidence(entry, item)  # raises, saying what to do
         return item.file(path=path)
 
+    def _inline_bytes(self, entry: Entry, item: Item) -> bytes | None:
+        """The evidence kept in the database (``inline_evidence``), or None: it is a file."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM inline_evidence WHERE entry_id = ? AND sha256 = ?",
+                (entry.id, item.sha256),
+            ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
     def read_evidence(self, entry: Entry, item: Item) -> bytes:
         path = self._evidence_dir / entry.id / item.sha256
+        inline = self._inline_bytes(entry, item)
+        if inline is not None:
+            return inline
         try:
             return path.read_bytes()
         except OSError as exc:
@@ -301,6 +336,7 @@ class SqliteJournal:
                 " reason = '', status = NULL, evidence_kept = 0, updated = ? WHERE id = ?",
                 (State.DONE.value, self._clock(), entry_id),
             )
+            self._db.execute("DELETE FROM inline_evidence WHERE entry_id = ?", (entry_id,))
         # delivered: the tracker holds the evidence now, and the journal must not keep a copy
         shutil.rmtree(self._evidence_dir / entry_id, ignore_errors=True)
         entry = self.get(entry_id)
@@ -364,6 +400,7 @@ class SqliteJournal:
             row = self._require(entry_id)
             dropped = self._entry(row)
             self._db.execute("DELETE FROM steps WHERE entry_id = ?", (row["id"],))
+            self._db.execute("DELETE FROM inline_evidence WHERE entry_id = ?", (row["id"],))
             self._db.execute("DELETE FROM entries WHERE id = ?", (row["id"],))
         shutil.rmtree(self._evidence_dir / dropped.id, ignore_errors=True)
         return dropped
@@ -530,6 +567,13 @@ class SqliteJournal:
             lease_until=_when(row["lease_until"]) if row["lease_until"] is not None else None,
             evidence_kept=bool(row["evidence_kept"]),
         )
+
+
+def _inline(new: NewEntry, limit: int) -> bool:
+    """Whether an entry's evidence is small enough to keep in the database (never
+    ``--no-redact`` evidence, which stays in files of its own)."""
+    size = sum(f.size for f in new.evidence)
+    return bool(new.evidence) and not new.unredacted and size <= limit
 
 
 def _item_json(item: Item) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from tracker_bridge.domain.markup import Markup
@@ -251,4 +252,16 @@ class MarkedDefects(Protocol):
 
     def marked_defects(self, fingerprint: str) -> list[Ticket]:
         """Every defect (open or done) labelled with ``fingerprint``, as the search sees them."""
+        ...
+
+
+@runtime_checkable
+class EndsSightings(Protocol):
+    """A tracker that stores when an observation's sighting ended (``Ticket.resolved_at``).
+
+    Trackers without it get the end as a comment on the observation (``workflows.ended``).
+    """
+
+    def set_resolved_at(self, key: str, when: datetime) -> None:
+        """Record that the sighting of observation ``key`` ended at ``when``; idempotent."""
         ...

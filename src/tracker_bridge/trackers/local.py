@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -428,6 +428,20 @@ class LocalTracker:
                 (now, of, now, key, of),
             )
 
+    def set_resolved_at(self, key: str, when: datetime) -> None:
+        """Record when the sighting of an observation ended (kept in the ticket's ``extra``),
+        and so how long it lasted (``duration``, from ``observed_at``)."""
+        with self._write():
+            self._require(key)
+            row = self._db.execute("SELECT observed_at FROM tickets WHERE key = ?", (key,))
+            seen = _when(row.fetchone()["observed_at"])
+            lasted = max(round((when - seen).total_seconds()), 0) if seen is not None else None
+            self._db.execute(
+                "UPDATE tickets SET extra = json_set(extra, '$.resolved_at', ?),"
+                " duration_seconds = COALESCE(?, duration_seconds), updated = ? WHERE key = ?",
+                (when.astimezone(UTC).isoformat(), lasted, utcnow().isoformat(), key),
+            )
+
     def comment(self, key: str, text: str) -> None:
         with self._write():
             self._require(key)
@@ -545,6 +559,7 @@ class LocalTracker:
                 team=r["team"],
                 updated=_when(r["updated"]),
                 resolved=_when(r["resolved"]),
+                resolved_at=_when(json.loads(r["extra"] or "{}").get("resolved_at")),
                 related=r["related"],
                 duplicate_of=r["duplicate_of"],
                 without_remediation=r["without_remediation"],

@@ -194,6 +194,7 @@ def with_retries(
             f"{what} failed after {tries} attempt(s) and {waited:.0f}s of waiting: {exc.reason}.",
             hint="The tracker may be down or rate-limiting; try again later.",
             status=exc.status,
+            retry_after=exc.wait,
         ) from exc
 
 

@@ -207,20 +207,7 @@ def deliver(
     except TrackerRefused as exc:
         raise _refuse(journal, entry, owner, exc.message, exc.status) from exc
     except TrackerError as exc:
-        kept = journal.fail(
-            entry.id, owner, exc.message, refused=False, status=exc.status, retry_in=_backoff(entry)
-        )
-        fate = (
-            f"Whether it reached {tracker.name} is not known yet"
-            if isinstance(exc, WriteInDoubt)
-            else f"The sighting is NOT recorded on {tracker.name} yet"
-        )
-        raise DeliveryDeferred(
-            f"{exc.message} {fate}; it is kept in the journal as entry {kept.id[:12]}.",
-            entry_id=kept.id,
-            status=exc.status,
-            hint="Run `bridge replay` when the tracker is back (it will not duplicate).",
-        ) from exc
+        raise defer(journal, tracker, entry, owner, exc) from exc
     except JournalError:
         journal.release(entry.id, owner)
         raise
@@ -261,6 +248,36 @@ def _refuse(
         status=status,
         hint=_refused_hint(kept.id),
     )
+
+
+def defer(
+    journal: Journal, tracker: Tracker, entry: Entry, owner: str, exc: TrackerError
+) -> DeliveryDeferred:
+    """Put ``entry`` back as pending, due when the tracker asked (``Retry-After``) or after a
+    growing backoff, and say so."""
+    wait = exc.retry_after if exc.retry_after is not None else _backoff(entry)
+    kept = journal.fail(
+        entry.id, owner, exc.message, refused=False, status=exc.status, retry_in=wait
+    )
+    fate = (
+        f"Whether it reached {tracker.name} is not known yet"
+        if isinstance(exc, WriteInDoubt)
+        else f"The sighting is NOT recorded on {tracker.name} yet"
+    )
+    return DeliveryDeferred(
+        f"{exc.message} {fate}; it is kept in the journal as entry {kept.id[:12]}.",
+        entry_id=kept.id,
+        status=exc.status,
+        retry_after=exc.retry_after,
+        hint="Run `bridge replay` when the tracker is back (it will not duplicate).",
+    )
+
+
+def refuse(
+    journal: Journal, entry: Entry, owner: str, reason: str, status: int | None
+) -> DeliveryRefused:
+    """Keep ``entry`` as failed with the tracker's answer, and say how to retry or drop it."""
+    return _refuse(journal, entry, owner, reason, status)
 
 
 def _refused_hint(entry_id: str) -> str:
@@ -458,8 +475,12 @@ class _Delivery:
     def retried(self) -> bool:
         """Whether an earlier attempt may have written to the tracker: this entry was tried
         before, or its event id was given (a run without this journal may have sent it). A
-        first attempt at a generated id costs no lookup."""
-        return self.entry.attempts > 1 or not self.entry.event_id.startswith("auto-")
+        first attempt at a generated id, or at an event that only ever reaches the tracker
+        through the journal (``journal_only``: alerts of ``bridge serve``), costs no lookup."""
+        first_sender = self.entry.event_id.startswith("auto-") or bool(
+            self.entry.payload.get("journal_only")
+        )
+        return self.entry.attempts > 1 or not first_sender
 
     def _recovered(self) -> Decision | None:
         """What an attempt that died before recording its decision had already made."""

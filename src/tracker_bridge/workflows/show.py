@@ -96,6 +96,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
     if ticket.duration is not None:
         out["duration"] = durations.format(ticket.duration)
         out["duration_minutes"] = round(durations.minutes(ticket.duration), 2)
+    out.update(_ended(ticket))
     if ticket.actions:
         out["actions"] = list(ticket.actions)
     if ticket.fingerprints:
@@ -117,6 +118,13 @@ def tree_json(tree: Tree) -> dict[str, Any]:
     return out
 
 
+def _ended(ticket: Ticket) -> dict[str, Any]:
+    """When an alert's sighting ended (``duration`` says how long it lasted)."""
+    if ticket.resolved_at is None:
+        return {}
+    return {"resolved_at": ticket.resolved_at.isoformat()}
+
+
 def _child(ticket: Ticket) -> dict[str, Any]:
     return {
         "key": ticket.key,
@@ -124,6 +132,7 @@ def _child(ticket: Ticket) -> dict[str, Any]:
         "status": ticket.status.value,
         "instance": ticket.instance,
         "observed_at": ticket.observed_at.isoformat() if ticket.observed_at else None,
+        **_ended(ticket),
         "created": ticket.created.isoformat(),
         "evidence": len(ticket.evidence),
         "team": ticket.team or None,
