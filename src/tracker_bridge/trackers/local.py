@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,9 +117,9 @@ class LocalTracker:
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _while_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
+            _while_locked(lambda: self._db.executescript(_SCHEMA))
             self._migrate()
         except sqlite3.Error as exc:
             raise _store_error(self.name, exc, "cannot open") from exc
@@ -664,3 +665,18 @@ def _store_error(name: str, exc: sqlite3.Error, doing: str = "failed to write") 
 
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _while_locked(step: Callable[[], object], patience: float = 60.0) -> None:
+    """Run ``step``, again while SQLite says "database is locked". Processes opening a brand-new
+    database at once can get that at once from the switch to WAL or the first schema write,
+    whatever the busy timeout (the journal's ``_wal`` does the same for its own file)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
