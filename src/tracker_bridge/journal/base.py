@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -104,6 +105,32 @@ class Item:
             sensitive=file.sensitive,
         )
 
+    def to_json(self) -> dict[str, Any]:
+        """The metadata as a backend stores it (JSON beside the entry)."""
+        return {
+            "name": self.name,
+            "sha256": self.sha256,
+            "size": self.size,
+            "source": self.source,
+            "captured_at": self.captured_at.isoformat(),
+            "redactions": [list(r) for r in self.redactions],
+            "scanned": self.scanned,
+            "sensitive": self.sensitive,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Item:
+        return cls(
+            name=raw["name"],
+            sha256=raw["sha256"],
+            size=int(raw["size"]),
+            source=raw["source"],
+            captured_at=datetime.fromisoformat(raw["captured_at"]),
+            redactions=tuple((str(k), int(n)) for k, n in raw["redactions"]),
+            scanned=bool(raw["scanned"]),
+            sensitive=bool(raw["sensitive"]),
+        )
+
     def file(self, data: bytes | None = None, *, path: Path | None = None) -> EvidenceFile:
         """The evidence ready to upload again: its bytes, or the journal's file read in chunks."""
         return EvidenceFile(
@@ -136,6 +163,16 @@ class NewEntry:
         return entry_id(self.event_id, self.op)
 
 
+class Row(Protocol):
+    """A database row read by column name (``sqlite3.Row``, a psycopg dict row)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A journal entry as last written."""
@@ -162,6 +199,32 @@ class Entry:
     lease_until: datetime | None = None
     evidence_kept: bool = True
     """False once delivered: the evidence files are deleted, the metadata stays."""
+
+    @classmethod
+    def from_row(cls, row: Row, steps: Mapping[str, str]) -> Entry:
+        """An entry from a backend's row (the same columns in SQLite and PostgreSQL; times as
+        seconds since the epoch)."""
+        lease_until = row["lease_until"]
+        return cls(
+            id=row["id"],
+            op=row["op"],
+            event_id=row["event_id"],
+            binding=Binding(row["tracker_kind"], row["tracker_url"], row["tracker_scope"]),
+            payload=json.loads(row["payload"]),
+            evidence=tuple(Item.from_json(raw) for raw in json.loads(row["evidence"])),
+            unredacted=bool(row["unredacted"]),
+            state=State(row["state"]),
+            created=_when(row["created"]),
+            updated=_when(row["updated"]),
+            attempts=row["attempts"],
+            reason=row["reason"],
+            status=row["status"],
+            next_attempt_at=_when(row["next_attempt_at"]),
+            steps=dict(steps),
+            lease_owner=row["lease_owner"],
+            lease_until=_when(lease_until) if lease_until is not None else None,
+            evidence_kept=bool(row["evidence_kept"]),
+        )
 
     @property
     def short(self) -> str:

@@ -28,7 +28,6 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -149,7 +148,7 @@ class PostgresJournal:
                         new.binding.url,
                         new.binding.scope,
                         json.dumps(dict(new.payload), sort_keys=True),
-                        json.dumps([_item_json(Item.of(f)) for f in new.evidence]),
+                        json.dumps([Item.of(f).to_json() for f in new.evidence]),
                         new.unredacted,
                         State.PENDING.value,
                         bool(new.evidence),
@@ -187,7 +186,7 @@ class PostgresJournal:
         steps: dict[str, dict[str, str]] = {}
         for r in cur.fetchall():
             steps.setdefault(r["entry_id"], {})[r["step"]] = r["value"]
-        return {r["id"]: _entry_of(r, steps.get(r["id"], {})) for r in rows}
+        return {r["id"]: Entry.from_row(r, steps.get(r["id"], {})) for r in rows}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -480,30 +479,7 @@ class PostgresJournal:
 
     def _entry(self, cur: psycopg.Cursor[dict[str, Any]], row: dict[str, Any]) -> Entry:
         cur.execute("SELECT step, value FROM bridge_steps WHERE entry_id = %s", (row["id"],))
-        return _entry_of(row, {r["step"]: r["value"] for r in cur.fetchall()})
-
-
-def _entry_of(row: dict[str, Any], steps: dict[str, str]) -> Entry:
-    return Entry(
-        id=row["id"],
-        op=row["op"],
-        event_id=row["event_id"],
-        binding=Binding(row["tracker_kind"], row["tracker_url"], row["tracker_scope"]),
-        payload=json.loads(row["payload"]),
-        evidence=tuple(_item(raw) for raw in json.loads(row["evidence"])),
-        unredacted=bool(row["unredacted"]),
-        state=State(row["state"]),
-        created=_when(row["created"]),
-        updated=_when(row["updated"]),
-        attempts=row["attempts"],
-        reason=row["reason"],
-        status=row["status"],
-        next_attempt_at=_when(row["next_attempt_at"]),
-        steps=steps,
-        lease_owner=row["lease_owner"],
-        lease_until=_when(row["lease_until"]) if row["lease_until"] is not None else None,
-        evidence_kept=bool(row["evidence_kept"]),
-    )
+        return Entry.from_row(row, {r["step"]: r["value"] for r in cur.fetchall()})
 
 
 def _public(url: str) -> str:
@@ -520,33 +496,3 @@ def _public(url: str) -> str:
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _item_json(item: Item) -> dict[str, Any]:
-    return {
-        "name": item.name,
-        "sha256": item.sha256,
-        "size": item.size,
-        "source": item.source,
-        "captured_at": item.captured_at.isoformat(),
-        "redactions": [list(r) for r in item.redactions],
-        "scanned": item.scanned,
-        "sensitive": item.sensitive,
-    }
-
-
-def _item(raw: dict[str, Any]) -> Item:
-    return Item(
-        name=raw["name"],
-        sha256=raw["sha256"],
-        size=int(raw["size"]),
-        source=raw["source"],
-        captured_at=datetime.fromisoformat(raw["captured_at"]),
-        redactions=tuple((str(k), int(n)) for k, n in raw["redactions"]),
-        scanned=bool(raw["scanned"]),
-        sensitive=bool(raw["sensitive"]),
-    )
-
-
-def _when(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)

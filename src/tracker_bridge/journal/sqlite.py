@@ -25,9 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from tracker_bridge.domain.tickets import EvidenceFile
 from tracker_bridge.errors import JournalError, LeaseLost
@@ -201,7 +199,7 @@ class SqliteJournal:
                 new.binding.url,
                 new.binding.scope,
                 json.dumps(dict(new.payload), sort_keys=True),
-                json.dumps([_item_json(Item.of(f)) for f in new.evidence]),
+                json.dumps([Item.of(f).to_json() for f in new.evidence]),
                 int(new.unredacted),
                 State.PENDING.value,
                 now,
@@ -547,26 +545,7 @@ class SqliteJournal:
                 "SELECT step, value FROM steps WHERE entry_id = ?", (row["id"],)
             )
         }
-        return Entry(
-            id=row["id"],
-            op=row["op"],
-            event_id=row["event_id"],
-            binding=Binding(row["tracker_kind"], row["tracker_url"], row["tracker_scope"]),
-            payload=json.loads(row["payload"]),
-            evidence=tuple(_item(raw) for raw in json.loads(row["evidence"])),
-            unredacted=bool(row["unredacted"]),
-            state=State(row["state"]),
-            created=_when(row["created"]),
-            updated=_when(row["updated"]),
-            attempts=row["attempts"],
-            reason=row["reason"],
-            status=row["status"],
-            next_attempt_at=_when(row["next_attempt_at"]),
-            steps=steps,
-            lease_owner=row["lease_owner"],
-            lease_until=_when(row["lease_until"]) if row["lease_until"] is not None else None,
-            evidence_kept=bool(row["evidence_kept"]),
-        )
+        return Entry.from_row(row, steps)
 
 
 def _inline(new: NewEntry, limit: int) -> bool:
@@ -574,36 +553,6 @@ def _inline(new: NewEntry, limit: int) -> bool:
     ``--no-redact`` evidence, which stays in files of its own)."""
     size = sum(f.size for f in new.evidence)
     return bool(new.evidence) and not new.unredacted and size <= limit
-
-
-def _item_json(item: Item) -> dict[str, Any]:
-    return {
-        "name": item.name,
-        "sha256": item.sha256,
-        "size": item.size,
-        "source": item.source,
-        "captured_at": item.captured_at.isoformat(),
-        "redactions": [list(r) for r in item.redactions],
-        "scanned": item.scanned,
-        "sensitive": item.sensitive,
-    }
-
-
-def _item(raw: dict[str, Any]) -> Item:
-    return Item(
-        name=raw["name"],
-        sha256=raw["sha256"],
-        size=int(raw["size"]),
-        source=raw["source"],
-        captured_at=datetime.fromisoformat(raw["captured_at"]),
-        redactions=tuple((str(k), int(n)) for k, n in raw["redactions"]),
-        scanned=bool(raw["scanned"]),
-        sensitive=bool(raw["sensitive"]),
-    )
-
-
-def _when(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _wal(db: sqlite3.Connection, patience: float = 60.0) -> None:
