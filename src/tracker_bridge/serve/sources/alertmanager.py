@@ -9,12 +9,12 @@ Alertmanager sends them again on the group's next notification.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, TypeAdapter
 
 from tracker_bridge.errors import AlertPayloadError
-from tracker_bridge.serve.alerts import Link, fingerprint_of
+from tracker_bridge.serve.alerts import Alert, Link, fingerprint_of
 from tracker_bridge.serve.mapping import AlertMapping
 from tracker_bridge.serve.sources.common import (
     Intake,
@@ -65,36 +65,59 @@ def parse(body: bytes, mapping: AlertMapping) -> Intake:
             hint="Alertmanager 0.x sends version 4; check what posts to /alerts/alertmanager.",
             status=422,
         )
-    alerts = []
-    for index, item in enumerate(message.alerts):
-        starts_at = time_field(item.startsAt, f"alerts.{index}.startsAt")
-        ends_at = time_field(item.endsAt, f"alerts.{index}.endsAt")
-        context = {
-            "source": NAME,
-            "status": item.status,
-            "labels": item.labels,
-            "annotations": item.annotations,
-            "fingerprint": item.fingerprint,
-            "starts_at": item.startsAt or "",
-            "ends_at": item.endsAt or "",
-            "generator_url": item.generatorURL,
-            "values": {},
-            "receiver": message.receiver,
-            "external_url": message.externalURL,
-        }
-        alerts.append(
-            map_alert(
-                source=NAME,
-                index=index,
-                status=item.status,
-                context=context,
-                mapping=mapping,
-                fingerprint=item.fingerprint or fingerprint_of(item.labels),
-                starts_at=starts_at,
-                ends_at=ends_at if item.status == "resolved" else None,
-                labels=item.labels,
-                annotations=item.annotations,
-                links=(Link(item.generatorURL, "source"),),
-            )
+    alerts = [
+        alert_of(
+            NAME,
+            index,
+            item,
+            mapping,
+            receiver=message.receiver,
+            external_url=message.externalURL,
+            links=(Link(item.generatorURL, "source"),),
         )
+        for index, item in enumerate(message.alerts)
+    ]
     return Intake(alerts=tuple(alerts), truncated=message.truncatedAlerts)
+
+
+def alert_of(
+    source: str,
+    index: int,
+    item: AlertmanagerAlert,
+    mapping: AlertMapping,
+    *,
+    receiver: str,
+    external_url: str,
+    links: tuple[Link, ...],
+    values: dict[str, Any] | None = None,
+) -> Alert:
+    """One alert of Alertmanager's notification shape (Grafana sends the same, extended)."""
+    context = {
+        "source": source,
+        "status": item.status,
+        "labels": item.labels,
+        "annotations": item.annotations,
+        "fingerprint": item.fingerprint,
+        "starts_at": item.startsAt or "",
+        "ends_at": item.endsAt or "",
+        "generator_url": item.generatorURL,
+        "values": values or {},
+        "receiver": receiver,
+        "external_url": external_url,
+    }
+    starts_at = time_field(item.startsAt, f"alerts.{index}.startsAt")
+    ends_at = time_field(item.endsAt, f"alerts.{index}.endsAt")
+    return map_alert(
+        source=source,
+        index=index,
+        status=item.status,
+        context=context,
+        mapping=mapping,
+        fingerprint=item.fingerprint or fingerprint_of(item.labels),
+        starts_at=starts_at,
+        ends_at=ends_at if item.status == "resolved" else None,
+        labels=item.labels,
+        annotations=item.annotations,
+        links=links,
+        values=values,
+    )

@@ -20,28 +20,20 @@ from typing import Any, Final, Literal
 from pydantic import Field, TypeAdapter
 
 from tracker_bridge.errors import AlertPayloadError
-from tracker_bridge.serve.alerts import Link, fingerprint_of
+from tracker_bridge.serve.alerts import Link
 from tracker_bridge.serve.mapping import AlertMapping
+from tracker_bridge.serve.sources.alertmanager import AlertmanagerAlert, alert_of
 from tracker_bridge.serve.sources.common import (
     Intake,
     Payload,
     load_json,
-    map_alert,
-    time_field,
     validate,
 )
 
 NAME: Final = "grafana"
 
 
-class GrafanaAlert(Payload):
-    status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: str | None = None
-    endsAt: str | None = None
-    generatorURL: str = ""
-    fingerprint: str = ""
+class GrafanaAlert(AlertmanagerAlert):
     silenceURL: str = ""
     dashboardURL: str = ""
     panelURL: str = ""
@@ -109,37 +101,20 @@ def parse(body: bytes, mapping: AlertMapping) -> Intake:
         values: dict[str, Any] = dict(item.values or {})
         if item.valueString:
             values.setdefault("valueString", item.valueString)
-        context = {
-            "source": NAME,
-            "status": item.status,
-            "labels": item.labels,
-            "annotations": item.annotations,
-            "fingerprint": item.fingerprint,
-            "starts_at": item.startsAt or "",
-            "ends_at": item.endsAt or "",
-            "generator_url": item.generatorURL,
-            "values": values,
-            "receiver": message.receiver,
-            "external_url": message.externalURL,
-        }
-        ends_at = time_field(item.endsAt, f"alerts.{index}.endsAt")
+        links = (
+            Link(item.generatorURL, "rule"),
+            Link(item.dashboardURL, "dashboard"),
+            Link(item.panelURL, "panel"),
+        )
         alerts.append(
-            map_alert(
-                source=NAME,
-                index=index,
-                status=item.status,
-                context=context,
-                mapping=mapping,
-                fingerprint=item.fingerprint or fingerprint_of(item.labels),
-                starts_at=time_field(item.startsAt, f"alerts.{index}.startsAt"),
-                ends_at=ends_at if item.status == "resolved" else None,
-                labels=item.labels,
-                annotations=item.annotations,
-                links=(
-                    Link(item.generatorURL, "rule"),
-                    Link(item.dashboardURL, "dashboard"),
-                    Link(item.panelURL, "panel"),
-                ),
+            alert_of(
+                NAME,
+                index,
+                item,
+                mapping,
+                receiver=message.receiver,
+                external_url=message.externalURL,
+                links=links,
                 values=values,
             )
         )
